@@ -1,0 +1,31 @@
+"""Who a Vertex tuning job belongs to: the resource's stable key and the labels that carry it.
+
+Submission puts these labels on the job, so a `pulumi up` that died after submitting
+finds and adopts its job instead of paying for a second one.
+"""
+
+from __future__ import annotations
+
+import re
+
+MANAGED_LABEL_PREFIX = "gt-"
+MANAGED_LABEL_COUNT = 4
+
+
+def label_value(text: str) -> str:
+    """Folds any text into a valid label value (lowercase, [a-z0-9_-], at most 63)."""
+    return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
+
+
+def managed_labels(pulumi_project: str, stack: str, job_name: str, spec_hash: str) -> dict[str, str]:
+    return {
+        f"{MANAGED_LABEL_PREFIX}managed-by": label_value(pulumi_project),
+        f"{MANAGED_LABEL_PREFIX}stack": label_value(stack),
+        f"{MANAGED_LABEL_PREFIX}job": label_value(job_name),
+        f"{MANAGED_LABEL_PREFIX}spec": spec_hash,
+    }
+
+
+def stable_key(stack: str, job_name: str, region: str, spec_hash: str) -> str:
+    """The Pulumi resource id: the same inputs always give the same key."""
+    return f"{stack}/{job_name}/{region}/{spec_hash}"

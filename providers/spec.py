@@ -1,0 +1,144 @@
+"""The job file: its schema, and loading it into a validated, typed `JobSpec`.
+
+Shape and types are checked by the pydantic models below; rules that depend on the
+base model (adapter sizes, regions, label limits) by `rules.py`. Every problem names the
+file, the field path and what is allowed; all problems of a file are reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from providers import rules
+
+NAME_PATTERN = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
+
+
+class _Strict(BaseModel):
+    """Job-file keys are camelCase, unknown keys are errors, and no type is coerced."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, extra="forbid", strict=True, frozen=True
+    )
+
+
+class HyperParameters(_Strict):
+    """Optional tuning hyper-parameters; unset ones take the model's defaults."""
+
+    epoch_count: int | None = Field(default=None, gt=0)
+    adapter_size: int | None = None
+    learning_rate_multiplier: float | None = Field(default=None, gt=0)
+
+
+class JobSpec(_Strict):
+    """One supervised tuning job, as declared in `jobs/<name>.yaml`."""
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=40)
+    description: str = Field(default="", max_length=1000)
+    base_model: str
+    regions: list[str] | None = Field(default=None, min_length=1)
+    training_dataset: str = Field(pattern=r"^gs://[^/]+/.+")
+    validation_dataset: str | None = Field(default=None, pattern=r"^gs://[^/]+/.+")
+    hyper_parameters: HyperParameters = HyperParameters()
+    tuned_model_display_name: str | None = Field(default=None, min_length=1, max_length=128)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a job file."""
+
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+
+class JobFileError(Exception):
+    """One or more job files are invalid; `problems` lists every mistake found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def parse_job(data: Any, file: str) -> JobSpec:
+    """Validates one job file's parsed YAML; raises JobFileError naming every problem."""
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise JobFileError(
+            [Problem(file, "", f"the file is {kind}; a job file is a mapping of job fields")]
+        )
+    try:
+        spec = JobSpec.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise JobFileError([_problem(file, error) for error in exc.errors()]) from None
+    problems = [Problem(file, field, message) for field, message in rules.check(spec)]
+    if problems:
+        raise JobFileError(problems)
+    return spec
+
+
+def load_job_file(path: Path, display_name: str | None = None) -> JobSpec:
+    """Reads and validates one job file (`yaml.safe_load` only)."""
+    file = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JobFileError([Problem(file, "", f"cannot read the file: {exc}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise JobFileError([Problem(file, "", _yaml_message(exc))]) from None
+    return parse_job(data, file)
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return f"{where}not valid YAML: {problem}"
+
+
+def _problem(file: str, error: Any) -> Problem:
+    location = [str(part) for part in error["loc"]]
+    field = ".".join(location)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(location[:-1])
+        unknown = location[-1]
+        close = difflib.get_close_matches(unknown, allowed, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return Problem(
+            file, field, f"unknown key{hint} Allowed keys here: {', '.join(allowed)}"
+        )
+    if kind == "missing":
+        return Problem(file, field, "required key is missing")
+    if kind == "string_pattern_mismatch" and location[-1] in ("trainingDataset", "validationDataset"):
+        return Problem(file, field, f"{error['input']!r} is not a gs://BUCKET/OBJECT URI")
+    if kind == "string_pattern_mismatch" and location == ["name"]:
+        return Problem(
+            file, field,
+            f"{error['input']!r} is not allowed: use lowercase letters, digits and dashes, "
+            "starting with a letter and not ending with a dash",
+        )
+    return Problem(file, field, f"{error['msg']} (got {error['input']!r})")
+
+
+def _allowed_keys(location: list[str]) -> list[str]:
+    model: type[BaseModel] = JobSpec
+    for part in location:
+        field = next(f for f in model.model_fields.values() if f.alias == part)
+        model = field.annotation  # type: ignore[assignment]
+    return [f.alias for f in model.model_fields.values() if f.alias]

@@ -1,0 +1,200 @@
+"""The only module that builds Vertex AI clients (google.cloud.aiplatform_v1 GAPIC).
+
+With VERTEX_AI_EMULATOR_HOST=host:port set, clients speak plaintext gRPC to the project's
+emulator; otherwise they use the regional endpoint REGION-aiplatform.googleapis.com with
+Application Default Credentials. Everything after the channel is the same code path.
+
+Callers get plain `TuningJobView` values and the error tree of `providers.errors`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import grpc
+from google.api_core import exceptions as core_exceptions
+from google.api_core import retry as core_retry
+from google.cloud import aiplatform_v1
+from google.cloud.aiplatform_v1.services.gen_ai_tuning_service.transports import (
+    GenAiTuningServiceGrpcTransport,
+)
+
+from providers import errors
+
+EMULATOR_HOST_VARIABLE = "VERTEX_AI_EMULATOR_HOST"
+CALL_TIMEOUT_SECONDS = 30.0
+# Bounded so a provider call never comes near Pulumi's ~180 s plugin-call limit.
+RETRY = core_retry.Retry(
+    predicate=core_retry.if_exception_type(
+        core_exceptions.ServiceUnavailable, core_exceptions.DeadlineExceeded
+    ),
+    initial=0.5,
+    multiplier=2.0,
+    maximum=8.0,
+    timeout=60.0,
+)
+
+TERMINAL_STATES = frozenset(
+    {"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED",
+     "JOB_STATE_EXPIRED", "JOB_STATE_PARTIALLY_SUCCEEDED"}
+)
+
+_ADAPTER_SIZES = {
+    1: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_ONE,
+    2: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_TWO,
+    4: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_FOUR,
+    8: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_EIGHT,
+    16: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_SIXTEEN,
+    32: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_THIRTY_TWO,
+}
+
+
+@dataclass(frozen=True)
+class TuningJobView:
+    """What Vertex reports about one tuning job, as plain values."""
+
+    name: str
+    state: str
+    tuned_model: str
+    tuned_model_endpoint: str
+    error: str
+    create_time: str
+    start_time: str
+    end_time: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_ended(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+@dataclass(frozen=True)
+class TuningJobRequest:
+    """Everything needed to submit one supervised tuning job."""
+
+    base_model: str
+    training_dataset_uri: str
+    validation_dataset_uri: str
+    epoch_count: int
+    adapter_size: int
+    learning_rate_multiplier: float
+    tuned_model_display_name: str
+    description: str
+    labels: dict[str, str]
+
+
+class VertexClient:
+    """Tuning-job calls for one project and region. Build one per provider call; close it."""
+
+    def __init__(self, project: str, region: str):
+        self.parent = f"projects/{project}/locations/{region}"
+        self._channel = None
+        emulator = os.environ.get(EMULATOR_HOST_VARIABLE)
+        if emulator:
+            self._channel = grpc.insecure_channel(emulator)
+            transport = GenAiTuningServiceGrpcTransport(channel=self._channel)
+            self._tuning = aiplatform_v1.GenAiTuningServiceClient(transport=transport)
+        else:
+            self._tuning = aiplatform_v1.GenAiTuningServiceClient(
+                client_options={"api_endpoint": f"{region}-aiplatform.googleapis.com"}
+            )
+
+    def __enter__(self) -> VertexClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._tuning.transport.close()
+
+    def create_tuning_job(self, request: TuningJobRequest) -> TuningJobView:
+        hyper = aiplatform_v1.SupervisedHyperParameters(
+            epoch_count=request.epoch_count,
+            learning_rate_multiplier=request.learning_rate_multiplier,
+        )
+        if request.adapter_size:
+            hyper.adapter_size = _ADAPTER_SIZES[request.adapter_size]
+        job = aiplatform_v1.TuningJob(
+            base_model=request.base_model,
+            tuned_model_display_name=request.tuned_model_display_name,
+            description=request.description,
+            labels=request.labels,
+            supervised_tuning_spec=aiplatform_v1.SupervisedTuningSpec(
+                training_dataset_uri=request.training_dataset_uri,
+                validation_dataset_uri=request.validation_dataset_uri,
+                hyper_parameters=hyper,
+            ),
+        )
+        # Not retried: a submission that timed out may have gone through, and a second
+        # one would be a second paid job. The caller looks it up by its labels instead.
+        created = _call(
+            self._tuning.create_tuning_job, parent=self.parent, tuning_job=job,
+            timeout=CALL_TIMEOUT_SECONDS,
+        )
+        return _view(created)
+
+    def get_tuning_job(self, name: str) -> TuningJobView:
+        return _view(_call(self._tuning.get_tuning_job, name=name, retry=RETRY,
+                           timeout=CALL_TIMEOUT_SECONDS))
+
+    def find_tuning_jobs(self, labels: dict[str, str]) -> list[TuningJobView]:
+        """Jobs in this region carrying all of `labels`, oldest first."""
+        query = " AND ".join(f'labels.{key}="{value}"' for key, value in sorted(labels.items()))
+        pager = _call(
+            self._tuning.list_tuning_jobs,
+            request=aiplatform_v1.ListTuningJobsRequest(parent=self.parent, filter=query),
+            retry=RETRY, timeout=CALL_TIMEOUT_SECONDS,
+        )
+        try:
+            jobs = [_view(job) for job in pager]
+        except core_exceptions.GoogleAPICallError as exc:
+            raise _mapped(exc) from exc
+        # The filter is honoured by Vertex; checking again keeps adoption safe if not.
+        matching = [j for j in jobs if labels.items() <= j.labels.items()]
+        return sorted(matching, key=lambda j: j.create_time)
+
+    def cancel_tuning_job(self, name: str) -> None:
+        _call(self._tuning.cancel_tuning_job, name=name, retry=RETRY,
+              timeout=CALL_TIMEOUT_SECONDS)
+
+
+def _call(method, **kwargs):
+    try:
+        return method(**kwargs)
+    except core_exceptions.GoogleAPICallError as exc:
+        raise _mapped(exc) from exc
+    except core_exceptions.RetryError as exc:
+        raise errors.TransientError(f"Vertex AI did not answer in time: {exc.cause}") from exc
+
+
+def _mapped(exc: core_exceptions.GoogleAPICallError) -> errors.VertexError:
+    message = exc.message or str(exc)
+    if isinstance(exc, core_exceptions.NotFound):
+        return errors.NotFoundError(message)
+    if isinstance(exc, core_exceptions.ResourceExhausted):
+        return errors.QuotaExceededError(message)
+    if isinstance(exc, (core_exceptions.ServiceUnavailable, core_exceptions.DeadlineExceeded)):
+        return errors.TransientError(message)
+    if isinstance(exc, (core_exceptions.InvalidArgument, core_exceptions.FailedPrecondition)):
+        return errors.InvalidRequestError(message)
+    return errors.PermanentError(f"{type(exc).__name__}: {message}")
+
+
+def _timestamp(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _view(job: aiplatform_v1.TuningJob) -> TuningJobView:
+    return TuningJobView(
+        name=job.name,
+        state=job.state.name,
+        tuned_model=job.tuned_model.model,
+        tuned_model_endpoint=job.tuned_model.endpoint,
+        error=job.error.message if job.error.code else "",
+        create_time=_timestamp(job.create_time),
+        start_time=_timestamp(job.start_time),
+        end_time=_timestamp(job.end_time),
+        labels=dict(job.labels),
+    )

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The demo: start the Vertex AI emulator, `pulumi up` the sample jobs of jobs/ on the dev
+# stack, and show where each job stands. Run it again after the jobs' training time to
+# see them SUCCEEDED with their tuned models and endpoints. State survives between runs
+# (.demo/ for the emulator, .pulumi-state/ for Pulumi).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/env.sh
+
+job_seconds=${DEMO_JOB_SECONDS:-30}
+mkdir -p .demo
+rm -f .demo/emulator.fifo
+mkfifo .demo/emulator.fifo
+python -m emulator --port 0 --state .demo/emulator-state.json \
+  --job-seconds "$job_seconds" --quota 2 >.demo/emulator.fifo 2>.demo/emulator.log &
+emulator_pid=$!
+trap 'kill "$emulator_pid" 2>/dev/null; wait "$emulator_pid" 2>/dev/null || true' EXIT
+exec 3<.demo/emulator.fifo
+if ! read -r -t 30 -u 3 first_line; then
+  echo "demo: the emulator did not start; see .demo/emulator.log" >&2
+  exit 1
+fi
+export VERTEX_AI_EMULATOR_HOST=${first_line#listening on }
+echo "demo: Vertex AI emulator on $VERTEX_AI_EMULATOR_HOST (jobs train for ${job_seconds}s)"
+
+pulumi stack select dev 2>/dev/null || pulumi stack init dev
+pulumi up --yes --skip-preview --non-interactive --suppress-progress
+echo
+pulumi stack output jobs --json | python scripts/show_jobs.py
+echo
+echo "demo: run 'make demo' again in ${job_seconds}s or later to see the jobs SUCCEEDED."
