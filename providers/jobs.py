@@ -22,12 +22,11 @@ def load_jobs(jobs_dir: Path, root: Path | None = None) -> list[JobFile]:
     root = (root or Path.cwd()).resolve()
     if not jobs_dir.is_dir():
         raise JobFileError([Problem(str(jobs_dir), "", "the jobs folder does not exist")])
-    paths = sorted({p for pattern in JOB_FILE_PATTERNS for p in jobs_dir.glob(pattern)})
     loaded: list[JobFile] = []
     problems: list[Problem] = []
     first_file_of: dict[str, str] = {}
-    for path in paths:
-        shown = _shown(path, root)
+    for path in job_file_paths(jobs_dir):
+        shown = shown_path(path, root)
         try:
             spec = load_job_file(path, shown)
         except JobFileError as exc:
@@ -46,7 +45,12 @@ def load_jobs(jobs_dir: Path, root: Path | None = None) -> list[JobFile]:
     return loaded
 
 
-def _shown(path: Path, root: Path) -> str:
+def job_file_paths(jobs_dir: Path) -> list[Path]:
+    return sorted({p for pattern in JOB_FILE_PATTERNS for p in jobs_dir.glob(pattern)})
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """The path as users name it: relative to the project root where possible."""
     try:
         return str(path.resolve().relative_to(root))
     except ValueError:

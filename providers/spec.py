@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from providers import rules
+from providers.models import MODELS, TUNING_REGIONS
+
+_ADAPTER_SIZES = sorted({size for model in MODELS.values() for size in model.adapter_sizes})
 
 NAME_PATTERN = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
 
@@ -34,17 +37,26 @@ class HyperParameters(_Strict):
     """Optional tuning hyper-parameters; unset ones take the model's defaults."""
 
     epoch_count: int | None = Field(default=None, gt=0)
-    adapter_size: int | None = None
+    adapter_size: int | None = Field(
+        default=None,
+        description="Per model: gemini-1.5-pro-002 1 or 4; gemini-1.5-flash-002 1, 4, 8 or 16.",
+        json_schema_extra={"enum": _ADAPTER_SIZES},
+    )
     learning_rate_multiplier: float | None = Field(default=None, gt=0)
 
 
 class JobSpec(_Strict):
     """One supervised tuning job, as declared in `jobs/<name>.yaml`."""
 
+    model_config = ConfigDict(title="Gemini supervised tuning job")
+
     name: str = Field(pattern=NAME_PATTERN, max_length=40)
     description: str = Field(default="", max_length=1000)
-    base_model: str
-    regions: list[str] | None = Field(default=None, min_length=1)
+    base_model: str = Field(json_schema_extra={"enum": sorted(MODELS)})
+    regions: list[str] | None = Field(
+        default=None, min_length=1,
+        json_schema_extra={"items": {"enum": sorted(TUNING_REGIONS)}},
+    )
     training_dataset: str = Field(pattern=r"^gs://[^/]+/.+")
     validation_dataset: str | None = Field(default=None, pattern=r"^gs://[^/]+/.+")
     hyper_parameters: HyperParameters = HyperParameters()
@@ -142,3 +154,9 @@ def _allowed_keys(location: list[str]) -> list[str]:
         field = next(f for f in model.model_fields.values() if f.alias == part)
         model = field.annotation  # type: ignore[assignment]
     return [f.alias for f in model.model_fields.values() if f.alias]
+
+
+def json_schema() -> dict:
+    """The job file's JSON Schema, for editors; generated from `JobSpec`."""
+    schema = JobSpec.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

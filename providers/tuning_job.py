@@ -193,6 +193,11 @@ def _submit_or_adopt(props: dict[str, Any]) -> dict[str, Any]:
                 job = vertex.create_tuning_job(_request(props))
             except errors.QuotaExceededError:
                 return _queued()
+            except errors.TransientError:
+                # The answer was lost, not necessarily the submission: look before failing.
+                job = _adoptable(vertex, props)
+                if job is None:
+                    raise
             except errors.InvalidRequestError as exc:
                 raise errors.InvalidRequestError(
                     f"{props['job_file']}: Vertex AI rejected the tuning job for "

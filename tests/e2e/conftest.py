@@ -1,0 +1,50 @@
+"""Fixtures for end-to-end tests: the real `pulumi` CLI against a fresh emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.support.emulator_process import EmulatorProcess
+from tests.support.pulumi_project import REPO_ROOT, PulumiProject
+
+
+def _pulumi_available() -> bool:
+    return shutil.which("pulumi", path=f"{REPO_ROOT / '.tools' / 'bin'}:{os.environ['PATH']}") is not None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _require_pulumi():
+    if _pulumi_available():
+        return
+    message = "the pulumi CLI is not on PATH; run `make test` (it bootstraps one)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def start_emulator(tmp_path):
+    """Starts an emulator with the given training time and quota; stopped after the test."""
+    started: list[EmulatorProcess] = []
+
+    def start(job_seconds: float = 600, quota: int = 1) -> EmulatorProcess:
+        emulator = EmulatorProcess(tmp_path / f"emulator-{len(started)}.json",
+                                   job_seconds=job_seconds, quota=quota)
+        emulator.start()
+        started.append(emulator)
+        return emulator
+
+    yield start
+    for emulator in started:
+        emulator.stop()
+
+
+@pytest.fixture
+def make_project(tmp_path):
+    def make(emulator: EmulatorProcess) -> PulumiProject:
+        return PulumiProject(tmp_path, emulator.host)
+
+    return make

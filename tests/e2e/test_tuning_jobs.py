@@ -1,0 +1,215 @@
+"""End to end: job files become Vertex AI tuning jobs through the real `pulumi` CLI.
+
+Every test counts what the emulator holds, through the same GAPIC API a user would use.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from tests.support.polling import wait_for
+
+
+PROJECT_ID = "e2e-project"
+REGIONS = ("us-central1", "europe-west4")
+
+
+def flash_job(**fields) -> dict:
+    return {
+        "baseModel": "gemini-1.5-flash-002",
+        "trainingDataset": "gs://acme/train.jsonl",
+        "hyperParameters": {"epochCount": 2},
+        **fields,
+    }
+
+
+def vertex_jobs(emulator) -> list:
+    """Every tuning job the emulator holds, in all regions the tests use."""
+    client = emulator.tuning_client()
+    return [
+        job
+        for region in REGIONS
+        for job in client.list_tuning_jobs(parent=f"projects/{PROJECT_ID}/locations/{region}")
+    ]
+
+
+def jobs_named(emulator, job: str) -> list:
+    return sorted((j for j in vertex_jobs(emulator) if j.labels.get("gt-job") == job),
+                  key=lambda j: j.create_time)
+
+
+def state_of(job) -> str:
+    return job.state.name.removeprefix("JOB_STATE_")
+
+
+def test_preview_lists_the_creates_and_submits_nothing(start_emulator, make_project):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(regions=list(REGIONS)))
+
+    steps = project.preview_steps()
+
+    creates = sorted(s["urn"].rsplit("::", 1)[1] for s in steps if s["op"] == "create")
+    assert "triage-us-central1" in creates and "triage-europe-west4" in creates
+    assert vertex_jobs(emulator) == []
+
+
+def test_up_submits_one_job_per_job_and_region_and_a_second_up_changes_nothing(
+    start_emulator, make_project
+):
+    emulator = start_emulator(quota=5)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(regions=list(REGIONS)))
+    project.write_job("summaries", **flash_job(regions=["us-central1"]))
+
+    project.up()
+    submitted = vertex_jobs(emulator)
+    second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes")
+
+    assert sorted((j.labels["gt-job"], j.name.split("/")[3]) for j in submitted) == [
+        ("summaries", "us-central1"), ("triage", "europe-west4"), ("triage", "us-central1"),
+    ]
+    assert second.returncode == 0
+    assert len(vertex_jobs(emulator)) == 3
+    outputs = project.outputs()["jobs"]
+    assert {r: o["vertexJob"] for r, o in outputs["triage"].items()} == {
+        j.name.split("/")[3]: j.name for j in submitted if j.labels["gt-job"] == "triage"
+    }
+
+
+def test_changing_epoch_count_submits_a_new_job_and_cancels_the_running_one(
+    start_emulator, make_project
+):
+    emulator = start_emulator(quota=1)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())
+    project.up()
+    [old] = jobs_named(emulator, "triage")
+
+    project.write_job("triage", **flash_job(hyperParameters={"epochCount": 5}))
+    project.up()
+
+    old_after, new = jobs_named(emulator, "triage")
+    assert old_after.name == old.name and state_of(old_after) == "CANCELLED"
+    assert new.supervised_tuning_spec.hyper_parameters.epoch_count == 5
+    assert state_of(new) in ("PENDING", "RUNNING")
+    assert project.job_output("triage")["vertexJob"] == new.name
+
+
+def test_an_unchanged_spec_written_differently_changes_nothing(start_emulator, make_project):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())
+    project.up()
+
+    # adapterSize 8 is gemini-1.5-flash-002's default: the same paid job.
+    project.write_job("triage", **flash_job(hyperParameters={"epochCount": 2, "adapterSize": 8}))
+    project.run("up", "--yes", "--skip-preview", "--expect-no-changes")
+
+    assert len(jobs_named(emulator, "triage")) == 1
+
+
+def test_deleting_a_job_file_cancels_its_running_job(start_emulator, make_project):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())
+    project.up()
+
+    project.remove_job("triage")
+    project.up()
+
+    [job] = jobs_named(emulator, "triage")
+    assert state_of(job) == "CANCELLED"
+    assert "triage" not in project.outputs().get("jobs", {})
+
+
+def test_refresh_shows_a_job_cancelled_behind_pulumis_back(start_emulator, make_project):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())
+    project.up()
+    [job] = jobs_named(emulator, "triage")
+
+    emulator.tuning_client().cancel_tuning_job(name=job.name)
+    project.run("refresh", "--yes", "--skip-preview")
+
+    assert project.resource_outputs("triage-us-central1")["state"] == "CANCELLED"
+    # With --run-program the stack's summary output follows too.
+    project.run("refresh", "--yes", "--skip-preview", "--run-program")
+    assert project.job_output("triage")["state"] == "CANCELLED"
+    assert len(vertex_jobs(emulator)) == 1
+
+
+def test_two_jobs_with_quota_one_both_succeed_one_at_a_time(start_emulator, make_project):
+    emulator = start_emulator(job_seconds=3, quota=1)
+    project = make_project(emulator)
+    project.write_job("first", **flash_job())
+    project.write_job("second", **flash_job())
+
+    states_after_each_up = []
+    for _ in range(6):
+        project.up()  # raises if an `up` fails
+        outputs = project.outputs()["jobs"]
+        states = {job: outputs[job]["us-central1"]["state"] for job in ("first", "second")}
+        states_after_each_up.append(states)
+        if set(states.values()) == {"SUCCEEDED"}:
+            break
+        # Let the submitted job finish before the next run; Vertex is polled, not slept on.
+        wait_for(lambda: all(j.state.name.endswith(("SUCCEEDED", "FAILED", "CANCELLED"))
+                             for j in vertex_jobs(emulator)), timeout=30)
+
+    assert states_after_each_up[0] in (
+        {"first": "QUEUED", "second": "PENDING"}, {"first": "PENDING", "second": "QUEUED"},
+        {"first": "QUEUED", "second": "RUNNING"}, {"first": "RUNNING", "second": "QUEUED"},
+    )
+    assert set(states_after_each_up[-1].values()) == {"SUCCEEDED"}
+    jobs = sorted(vertex_jobs(emulator), key=lambda j: j.create_time)
+    assert len(jobs) == 2
+    assert jobs[0].end_time <= jobs[1].create_time, "two jobs ran at once"
+    for job_name in ("first", "second"):
+        output = project.job_output(job_name)
+        assert output["tunedModel"].startswith(f"projects/{PROJECT_ID}/locations/us-central1/models/")
+        assert output["tunedModelEndpoint"].startswith(
+            f"projects/{PROJECT_ID}/locations/us-central1/endpoints/")
+
+
+def test_an_up_killed_after_submitting_is_followed_by_one_job_not_two(
+    start_emulator, make_project
+):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())
+
+    killed = project.start("up", "--yes", "--skip-preview")
+    wait_for(lambda: len(vertex_jobs(emulator)) == 1 or killed.poll() is not None, timeout=120)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    [submitted] = vertex_jobs(emulator)
+
+    result = project.up(check=False)
+    if result.returncode != 0 and "locked" in result.stdout + result.stderr:
+        project.run("cancel", "--yes")
+        result = project.up()
+
+    assert [j.name for j in vertex_jobs(emulator)] == [submitted.name]
+    assert project.job_output("triage")["vertexJob"] == submitted.name
+
+
+def test_a_broken_job_file_stops_preview_with_its_mistake_and_submits_nothing(
+    start_emulator, make_project
+):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(baseModel="gemini-1.5-pro-002",
+                                            hyperParameters={"adapterSize": 16}))
+
+    result = project.run("preview", check=False)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "jobs/triage.yaml: hyperParameters.adapterSize: 16 is not supported for gemini-1.5-pro-002; allowed: 1, 4" in output
+    assert "Traceback" not in output
+    assert vertex_jobs(emulator) == []

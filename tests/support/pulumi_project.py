@@ -1,0 +1,117 @@
+"""A throwaway copy of the project driven by the real `pulumi` CLI, for end-to-end tests.
+
+Each instance has its own file backend, stack and jobs folder, and talks to the emulator
+named by `emulator_host`. Commands run non-interactively and return the completed process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "providers")
+COMMAND_TIMEOUT_SECONDS = 170
+
+
+class PulumiCommandError(AssertionError):
+    pass
+
+
+class PulumiProject:
+    def __init__(self, workdir: Path, emulator_host: str, stack: str = "test"):
+        self.dir = workdir / "project"
+        self.jobs_dir = self.dir / "jobs"
+        self.stack = stack
+        self.dir.mkdir(parents=True)
+        for name in PROJECT_FILES:
+            source = REPO_ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, self.dir / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(source, self.dir / name)
+        # The engine hands Pulumi.yaml's virtualenv to the provider host: use the repo's.
+        pulumi_yaml = self.dir / "Pulumi.yaml"
+        pulumi_yaml.write_text(
+            pulumi_yaml.read_text().replace("virtualenv: .venv", f"virtualenv: {REPO_ROOT / '.venv'}")
+        )
+        self.jobs_dir.mkdir()
+        backend = workdir / "backend"
+        backend.mkdir()
+        self.env = {
+            **os.environ,
+            "PULUMI_BACKEND_URL": f"file://{backend}",
+            "PULUMI_CONFIG_PASSPHRASE": "e2e-tests",
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_RUNTIME_VIRTUALENV": str(REPO_ROOT / ".venv"),
+            "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{REPO_ROOT / '.tools' / 'bin'}:{os.environ['PATH']}",
+            "VERTEX_AI_EMULATOR_HOST": emulator_host,
+            "PULUMI_HOME": str(workdir / "pulumi-home"),
+        }
+        self.run("stack", "init")
+        self.run("config", "set", "gcp:project", "e2e-project")
+        self.run("config", "set", "gcp:region", "us-central1")
+        self.run("config", "set", "gemini-tuning:useEmulator", "true")
+
+    def write_job(self, name: str, **fields) -> Path:
+        path = self.jobs_dir / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({"name": name, **fields}, sort_keys=False))
+        return path
+
+    def write_raw_job(self, file_name: str, text: str) -> Path:
+        path = self.jobs_dir / file_name
+        path.write_text(text)
+        return path
+
+    def remove_job(self, name: str) -> None:
+        (self.jobs_dir / f"{name}.yaml").unlink()
+
+    def command(self, *args: str) -> list[str]:
+        return ["pulumi", *args, "--non-interactive", "--stack", self.stack]
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            self.command(*args), cwd=self.dir, env=self.env, capture_output=True, text=True,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+        )
+        if check and result.returncode != 0:
+            raise PulumiCommandError(
+                f"pulumi {' '.join(args)} exited {result.returncode}\n"
+                f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            )
+        return result
+
+    def start(self, *args: str) -> subprocess.Popen:
+        """Starts a command in its own process group, so a test can kill all of it."""
+        with open(self.dir.parent / "started-command.log", "a") as log:
+            return subprocess.Popen(
+                self.command(*args), cwd=self.dir, env=self.env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def up(self, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run("up", "--yes", "--skip-preview", check=check)
+
+    def preview_steps(self) -> list[dict]:
+        """The steps `pulumi preview` plans, from its JSON output."""
+        result = self.run("preview", "--json")
+        return json.loads(result.stdout)["steps"]
+
+    def outputs(self) -> dict:
+        return json.loads(self.run("stack", "output", "--json").stdout)
+
+    def resource_outputs(self, resource_name: str) -> dict:
+        """The recorded outputs of one resource, from `pulumi stack export`."""
+        state = json.loads(self.run("stack", "export").stdout)
+        [resource] = [r for r in state["deployment"]["resources"]
+                      if r["urn"].endswith(f"::{resource_name}")]
+        return resource["outputs"]
+
+    def job_output(self, job: str, region: str = "us-central1") -> dict:
+        return self.outputs()["jobs"][job][region]
