@@ -30,9 +30,9 @@ def start_emulator(tmp_path):
     """Starts an emulator with the given training time and quota; stopped after the test."""
     started: list[EmulatorProcess] = []
 
-    def start(job_seconds: float = 600, quota: int = 1) -> EmulatorProcess:
+    def start(job_seconds: float = 600, quota: int = 1, faults: tuple[str, ...] = ()) -> EmulatorProcess:
         emulator = EmulatorProcess(tmp_path / f"emulator-{len(started)}.json",
-                                   job_seconds=job_seconds, quota=quota)
+                                   job_seconds=job_seconds, quota=quota, faults=faults)
         emulator.start()
         started.append(emulator)
         return emulator

@@ -1,0 +1,18 @@
+"""A local Vertex AI emulator for offline demos and tests.
+
+A real gRPC server that the unmodified google-cloud-aiplatform v1 clients talk
+to over a plaintext channel. It serves supervised tuning jobs
+(GenAiTuningService), the models and endpoints a finished job produces
+(ModelService, EndpointService) and long-running operations (Operations), with
+Vertex AI's validation, global concurrent-job quota and job states, and keeps
+everything in one JSON state file.
+
+Layers, bottom up:
+    clock, store, names, errors, rules      plumbing: time, persisted state, names
+    validation, filters, paging, operations request checks and list mechanics
+    tuning_lifecycle, world                 how jobs move on with time
+    *_service, rpc                          the API methods and their gRPC glue
+    faults, server, __main__                fault injection, the server, the CLI
+
+Run it with `python -m emulator --help`; embed it with `emulator.server.build_server`.
+"""

@@ -1,0 +1,49 @@
+"""The errors the emulated API answers with.
+
+Behaviour code raises these; `emulator.rpc` turns them into gRPC statuses, so
+nothing below the servicers needs a gRPC context.
+
+    ApiError                 any answer that is not OK
+    ├── InvalidArgument      the request itself is wrong: fix it, do not retry
+    ├── NotFound             the named resource does not exist
+    ├── FailedPrecondition   the resource is in the wrong state for this call
+    └── ResourceExhausted    a quota is used up: retry once something finishes
+"""
+
+from __future__ import annotations
+
+import grpc
+
+__all__ = [
+    "ApiError",
+    "FailedPrecondition",
+    "InvalidArgument",
+    "NotFound",
+    "ResourceExhausted",
+]
+
+
+class ApiError(Exception):
+    """An error answer; `code` is the gRPC status it is sent with."""
+
+    code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidArgument(ApiError):
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFound(ApiError):
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class FailedPrecondition(ApiError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class ResourceExhausted(ApiError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED

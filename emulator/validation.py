@@ -1,0 +1,106 @@
+"""Request checks that answer INVALID_ARGUMENT, as Vertex AI does.
+
+Each check raises `InvalidArgument` for the first problem it finds, with a
+message that names the field and the values that would be accepted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping
+
+from google.cloud.aiplatform_v1 import TuningJob
+
+from emulator.errors import InvalidArgument
+from emulator.rules import BASE_MODELS, TUNING_REGIONS, base_model_id
+
+__all__ = ["ADAPTER_SIZE_NOT_SUPPORTED", "MAX_LABELS", "check_labels", "check_new_tuning_job"]
+
+MAX_LABELS = 64
+MAX_LABEL_LENGTH = 63
+MAX_DISPLAY_NAME_LENGTH = 128
+ADAPTER_SIZE_NOT_SUPPORTED = "The adapter size is not supported for this base model."
+
+_GCS_URI = re.compile(r"gs://[^/]+/.+")
+
+
+def check_new_tuning_job(location: str, job: TuningJob) -> None:
+    """Check a CreateTuningJob request's job for region `location`."""
+    if location not in TUNING_REGIONS:
+        raise InvalidArgument(
+            f"Location {location!r} does not support tuning. "
+            f"Supported locations: {', '.join(sorted(TUNING_REGIONS))}."
+        )
+    raw = TuningJob.pb(job)
+    if raw.WhichOneof("source_model") != "base_model":
+        raise InvalidArgument(
+            "tuning_job.base_model is required (tuning from pre_tuned_model is not supported here). "
+            f"Supported base models: {', '.join(sorted(BASE_MODELS))}."
+        )
+    rules = BASE_MODELS.get(base_model_id(raw.base_model))
+    if rules is None:
+        raise InvalidArgument(
+            f"Base model {raw.base_model!r} is not supported for tuning. "
+            f"Supported base models: {', '.join(sorted(BASE_MODELS))}."
+        )
+    if raw.WhichOneof("tuning_spec") != "supervised_tuning_spec":
+        raise InvalidArgument("tuning_job.supervised_tuning_spec is required.")
+    spec = raw.supervised_tuning_spec
+    _check_gcs_uri("supervised_tuning_spec.training_dataset_uri", spec.training_dataset_uri)
+    if spec.validation_dataset_uri:
+        _check_gcs_uri("supervised_tuning_spec.validation_dataset_uri", spec.validation_dataset_uri)
+    hyper = spec.hyper_parameters
+    if hyper.epoch_count < 0:
+        raise InvalidArgument(
+            f"supervised_tuning_spec.hyper_parameters.epoch_count must be positive "
+            f"(or 0 to let the service choose), got {hyper.epoch_count}."
+        )
+    if not (math.isfinite(hyper.learning_rate_multiplier) and hyper.learning_rate_multiplier >= 0):
+        raise InvalidArgument(
+            "supervised_tuning_spec.hyper_parameters.learning_rate_multiplier must be a finite number "
+            f">= 0 (0 lets the service choose), got {hyper.learning_rate_multiplier}."
+        )
+    # Read as a plain int: an enum number this library does not know must be
+    # rejected, not turned into a warning by proto-plus.
+    if hyper.adapter_size and hyper.adapter_size not in rules.adapter_sizes:
+        raise InvalidArgument(ADAPTER_SIZE_NOT_SUPPORTED)
+    if len(raw.tuned_model_display_name) > MAX_DISPLAY_NAME_LENGTH:
+        raise InvalidArgument(
+            f"tuning_job.tuned_model_display_name may have at most {MAX_DISPLAY_NAME_LENGTH} "
+            f"characters, got {len(raw.tuned_model_display_name)}."
+        )
+    check_labels(raw.labels)
+
+
+def check_labels(labels: Mapping[str, str]) -> None:
+    """Check labels against Google Cloud's label rules."""
+    if len(labels) > MAX_LABELS:
+        raise InvalidArgument(f"At most {MAX_LABELS} labels are allowed, got {len(labels)}.")
+    for key, value in labels.items():
+        if not (key and _is_lowercase_letter(key[0]) and _is_label_text(key)):
+            raise InvalidArgument(
+                f"Label key {key!r} is invalid: keys must start with a lowercase letter and have "
+                f"1 to {MAX_LABEL_LENGTH} lowercase letters, digits, underscores or dashes."
+            )
+        if not _is_label_text(value):
+            raise InvalidArgument(
+                f"Label value {value!r} of key {key!r} is invalid: values may have at most "
+                f"{MAX_LABEL_LENGTH} lowercase letters, digits, underscores or dashes."
+            )
+
+
+def _check_gcs_uri(field: str, uri: str) -> None:
+    if _GCS_URI.fullmatch(uri) is None:
+        raise InvalidArgument(f"{field} must be a Cloud Storage URI like gs://BUCKET/OBJECT, got {uri!r}.")
+
+
+def _is_lowercase_letter(char: str) -> bool:
+    # International letters are allowed; letters without case (e.g. CJK) count as lowercase.
+    return char.isalpha() and char.lower() == char
+
+
+def _is_label_text(text: str) -> bool:
+    return len(text) <= MAX_LABEL_LENGTH and all(
+        char in "_-" or char.isdecimal() or _is_lowercase_letter(char) for char in text
+    )

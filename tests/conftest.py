@@ -1,0 +1,22 @@
+"""Fixtures shared by all test suites."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+# gRPC core logs routine events (a server's GOAWAY, ...) at its default
+# verbosity; keep test output to what the tests say. Must precede loading gRPC.
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
+from tests.support.emulator_process import EmulatorProcess
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
+    """A running emulator process on a fresh state file: jobs take 2 s, quota 1."""
+    with EmulatorProcess(tmp_path / "emulator-state.json", job_seconds=2.0, quota=1) as process:
+        yield process

@@ -1,0 +1,177 @@
+"""Every error code the emulator answers with, as the GAPIC client raises it."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+from google.api_core import exceptions
+from google.cloud.aiplatform_v1 import (
+    DeleteModelRequest,
+    Endpoint,
+    ListModelsRequest,
+    PreTunedModel,
+    RebaseTunedModelRequest,
+    SupervisedTuningSpec,
+    TuningJob,
+)
+
+from emulator.validation import ADAPTER_SIZE_NOT_SUPPORTED
+from tests.emulator.builders import PARENT, AdapterSize, hyper_parameters, tuning_job
+from tests.emulator.conftest import LocalEmulator
+
+too_many_labels = {f"key-{index}": "value" for index in range(65)}
+
+
+@pytest.mark.parametrize(
+    ("parent", "job", "message"),
+    [
+        (PARENT, tuning_job(base_model="gemini-9-ultra"), "Base model 'gemini-9-ultra' is not supported"),
+        (PARENT, TuningJob(supervised_tuning_spec=hyper_parameters()), "base_model is required"),
+        (PARENT, tuning_job(pre_tuned_model=PreTunedModel(tuned_model_name=f"{PARENT}/models/1")),
+         "base_model is required"),
+        (PARENT, tuning_job(base_model="gemini-1.5-pro-002",
+                            supervised_tuning_spec=hyper_parameters(adapter_size=AdapterSize.ADAPTER_SIZE_EIGHT)),
+         ADAPTER_SIZE_NOT_SUPPORTED),
+        (PARENT, tuning_job(base_model="gemini-1.5-pro-002",
+                            supervised_tuning_spec=hyper_parameters(adapter_size=AdapterSize.ADAPTER_SIZE_SIXTEEN)),
+         ADAPTER_SIZE_NOT_SUPPORTED),
+        (PARENT, tuning_job(base_model="gemini-1.0-pro-002",
+                            supervised_tuning_spec=hyper_parameters(adapter_size=AdapterSize.ADAPTER_SIZE_ONE)),
+         ADAPTER_SIZE_NOT_SUPPORTED),
+        (PARENT, tuning_job(supervised_tuning_spec=hyper_parameters(adapter_size=AdapterSize.ADAPTER_SIZE_THIRTY_TWO)),
+         ADAPTER_SIZE_NOT_SUPPORTED),
+        (PARENT, tuning_job(supervised_tuning_spec=None), "supervised_tuning_spec is required"),
+        (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec(training_dataset_uri="https://x/t.jsonl")),
+         "training_dataset_uri must be a Cloud Storage URI"),
+        (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec(training_dataset_uri="gs://bucket-only")),
+         "training_dataset_uri must be a Cloud Storage URI"),
+        (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec()), "training_dataset_uri"),
+        (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec(
+            training_dataset_uri="gs://b/t.jsonl", validation_dataset_uri="/tmp/v.jsonl")),
+         "validation_dataset_uri must be a Cloud Storage URI"),
+        (PARENT, tuning_job(supervised_tuning_spec=hyper_parameters(epoch_count=-1)), "epoch_count"),
+        (PARENT, tuning_job(supervised_tuning_spec=hyper_parameters(learning_rate_multiplier=-0.5)),
+         "learning_rate_multiplier"),
+        (PARENT, tuning_job(supervised_tuning_spec=hyper_parameters(learning_rate_multiplier=float("nan"))),
+         "learning_rate_multiplier"),
+        (PARENT, tuning_job(labels={"Team": "nlp"}), "Label key 'Team' is invalid"),
+        (PARENT, tuning_job(labels={"1team": "nlp"}), "Label key '1team' is invalid"),
+        (PARENT, tuning_job(labels={"k" * 64: "v"}), "is invalid"),
+        (PARENT, tuning_job(labels={"team": "v" * 64}), "Label value"),
+        (PARENT, tuning_job(labels={"team": "a b"}), "Label value 'a b'"),
+        (PARENT, tuning_job(labels={"team": "NLP"}), "Label value 'NLP'"),
+        (PARENT, tuning_job(labels=too_many_labels), "At most 64 labels"),
+        (PARENT, tuning_job(tuned_model_display_name="x" * 129), "at most 128 characters"),
+        ("projects/demo-project/locations/mars-central1", tuning_job(), "Location 'mars-central1' does not support"),
+        ("projects/demo-project", tuning_job(), "parent must look like projects/PROJECT/locations/LOCATION"),
+        ("locations/us-central1", tuning_job(), "parent must look like"),
+        (f"{PARENT}/tuningJobs", tuning_job(), "parent must look like"),
+    ],
+)
+def test_invalid_jobs_are_rejected_and_not_created(
+    local: LocalEmulator, parent: str, job: TuningJob, message: str
+) -> None:
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        local.tuning.create_tuning_job(parent=parent, tuning_job=job)
+
+    assert message in raised.value.message
+    assert list(local.tuning.list_tuning_jobs(parent=PARENT)) == []
+
+
+def test_the_adapter_size_error_is_vertexs_exact_text(local: LocalEmulator) -> None:
+    job = tuning_job(
+        base_model="gemini-1.5-pro-002",
+        supervised_tuning_spec=hyper_parameters(adapter_size=AdapterSize.ADAPTER_SIZE_EIGHT),
+    )
+
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        local.tuning.create_tuning_job(parent=PARENT, tuning_job=job)
+
+    assert raised.value.message == "The adapter size is not supported for this base model."
+
+
+@pytest.mark.parametrize(
+    ("base_model", "adapter_size"),
+    [
+        ("gemini-1.5-pro-002", AdapterSize.ADAPTER_SIZE_ONE),
+        ("gemini-1.5-pro-002", AdapterSize.ADAPTER_SIZE_FOUR),
+        ("gemini-1.5-flash-002", AdapterSize.ADAPTER_SIZE_EIGHT),
+        ("gemini-1.5-flash-002", AdapterSize.ADAPTER_SIZE_SIXTEEN),
+        ("gemini-1.0-pro-002", AdapterSize.ADAPTER_SIZE_UNSPECIFIED),
+        ("publishers/google/models/gemini-1.5-pro-002", AdapterSize.ADAPTER_SIZE_UNSPECIFIED),
+    ],
+)
+def test_supported_adapter_sizes_are_accepted(local: LocalEmulator, base_model: str, adapter_size: AdapterSize) -> None:
+    job = tuning_job(base_model=base_model, supervised_tuning_spec=hyper_parameters(adapter_size=adapter_size))
+
+    created = local.tuning.create_tuning_job(parent=PARENT, tuning_job=job)
+
+    assert created.supervised_tuning_spec.hyper_parameters.adapter_size == adapter_size
+
+
+def test_international_lowercase_labels_are_accepted(local: LocalEmulator) -> None:
+    labels = {"équipe": "données", "team": "", "k-1_x": "v-1_x"}
+
+    created = local.tuning.create_tuning_job(parent=PARENT, tuning_job=tuning_job(labels=labels))
+
+    assert dict(created.labels) == labels
+
+
+MISSING_JOB = f"{PARENT}/tuningJobs/999"
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda local, name: local.tuning.get_tuning_job(name=name), MISSING_JOB),
+        (lambda local, name: local.tuning.cancel_tuning_job(name=name), MISSING_JOB),
+        (lambda local, name: local.models.get_model(name=name), f"{PARENT}/models/999"),
+        (lambda local, name: local.models.get_model(name=name), f"{PARENT}/models/999@1"),
+        (lambda local, name: local.endpoints.get_endpoint(name=name), f"{PARENT}/endpoints/999"),
+        (lambda local, name: local.operations.get_operation(name=name), f"{PARENT}/endpoints/9/operations/999"),
+    ],
+    ids=["get-job", "cancel-job", "get-model", "get-model-version", "get-endpoint", "get-operation"],
+)
+def test_unknown_resources_are_not_found(
+    local: LocalEmulator, call: Callable[[LocalEmulator, str], Any], name: str
+) -> None:
+    with pytest.raises(exceptions.NotFound) as raised:
+        call(local, name)
+
+    assert name.split("@")[0] in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda local, name: local.tuning.get_tuning_job(name=name), "tuningJobs/1"),
+        (lambda local, name: local.tuning.get_tuning_job(name=name), f"{PARENT}/models/1"),
+        (lambda local, name: local.tuning.cancel_tuning_job(name=name), f"{PARENT}/tuningJobs/1/extra"),
+        (lambda local, name: local.models.get_model(name=name), f"{PARENT}/models/"),
+        (lambda local, name: local.endpoints.get_endpoint(name=name), "endpoints/1"),
+        (lambda local, name: local.operations.get_operation(name=name), "operations/1"),
+    ],
+    ids=["job-no-parent", "job-wrong-collection", "job-extra-segment", "model-no-id", "endpoint", "operation"],
+)
+def test_malformed_names_are_invalid(
+    local: LocalEmulator, call: Callable[[LocalEmulator, str], Any], name: str
+) -> None:
+    with pytest.raises(exceptions.InvalidArgument, match="must look like"):
+        call(local, name)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda local: local.tuning.rebase_tuned_model(request=RebaseTunedModelRequest(parent=PARENT)),
+        lambda local: local.models.delete_model(request=DeleteModelRequest(name=f"{PARENT}/models/1")),
+        lambda local: local.models.list_models(request=ListModelsRequest(parent=PARENT)),
+        lambda local: local.endpoints.create_endpoint(parent=PARENT, endpoint=Endpoint(display_name="e")),
+        lambda local: list(local.operations.list_operations(name=PARENT, filter_="")),
+    ],
+    ids=["rebase-tuned-model", "delete-model", "list-models", "create-endpoint", "list-operations"],
+)
+def test_unserved_methods_are_unimplemented(local: LocalEmulator, call: Callable[[LocalEmulator], Any]) -> None:
+    with pytest.raises(exceptions.MethodNotImplemented):
+        call(local)

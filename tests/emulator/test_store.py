@@ -1,0 +1,127 @@
+"""The state file: atomic saves, rollback on failure, readable after restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from google.cloud.aiplatform_v1 import DeployModelOperationMetadata, Endpoint, TuningJob
+
+from emulator.operations import record_operation
+from emulator.store import FIRST_ID, StateFileError, Store
+from tests.emulator.builders import PARENT, tuning_job
+from tests.emulator.conftest import StartLocal
+
+
+def job_named(resource_id: str) -> TuningJob:
+    job = tuning_job()
+    job.name = f"{PARENT}/tuningJobs/{resource_id}"
+    return job
+
+
+def test_a_new_store_writes_no_file_until_asked(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.json")
+    assert not store.path.exists()
+
+    store.create_file()
+
+    assert json.loads(store.path.read_text())["next_id"] == FIRST_ID
+
+
+def test_a_committed_transaction_is_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    with Store(path).transaction() as state:
+        job = job_named(state.new_id())
+        state.tuning_jobs.put(job)
+
+    with Store(path).transaction() as reloaded:
+        assert reloaded.tuning_jobs.get(job.name) == job
+        assert int(reloaded.new_id()) == FIRST_ID + 1
+
+
+def test_a_failed_transaction_leaves_memory_and_disk_unchanged(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.json")
+    store.create_file()
+    before = store.path.read_bytes()
+
+    with pytest.raises(RuntimeError), store.transaction() as state:
+        state.tuning_jobs.put(job_named(state.new_id()))
+        raise RuntimeError("request failed half way")
+
+    assert store.path.read_bytes() == before
+    with store.transaction() as state:
+        assert len(state.tuning_jobs) == 0
+        assert int(state.new_id()) == FIRST_ID
+
+
+def test_a_failed_write_keeps_the_previous_file_and_leaves_no_temp_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "state.json")
+    store.create_file()
+    before = store.path.read_bytes()
+
+    def broken_replace(source: str, target: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"), store.transaction() as state:
+        state.tuning_jobs.put(job_named(state.new_id()))
+    monkeypatch.undo()
+
+    assert store.path.read_bytes() == before
+    assert [path.name for path in tmp_path.iterdir()] == ["state.json"]
+    with store.transaction() as state:
+        assert len(state.tuning_jobs) == 0
+
+
+def test_reading_without_changes_does_not_rewrite_the_file(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.json")
+    store.create_file()
+    written = store.path.stat().st_mtime_ns
+    os.utime(store.path, ns=(written - 10**9, written - 10**9))
+
+    with store.transaction() as state:
+        state.tuning_jobs.get(f"{PARENT}/tuningJobs/1")
+
+    assert store.path.stat().st_mtime_ns == written - 10**9
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "cannot read state file"),
+        ("[]", "format_version 1 expected"),
+        ('{"format_version": 2, "next_id": 1, "collections": {}}', "format_version 1 expected"),
+        ('{"format_version": 1, "collections": {}}', "next_id"),
+        ('{"format_version": 1, "next_id": 1, "collections": {"widgets": {}}}', "unknown or malformed collection"),
+        ('{"format_version": 1, "next_id": 1, "collections": {"tuning_jobs": {"x": {"state": "NO_SUCH_STATE"}}}}',
+         "record 'x' is damaged"),
+    ],
+)
+def test_a_damaged_state_file_is_refused_at_startup(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(content)
+
+    with pytest.raises(StateFileError, match=message):
+        Store(path)
+
+
+def test_a_recorded_operation_is_served_by_get_operation(tmp_path: Path, start_local: StartLocal) -> None:
+    path = tmp_path / "state.json"
+    endpoint = Endpoint(name=f"{PARENT}/endpoints/7", display_name="served")
+    with Store(path).transaction() as state:
+        operation = record_operation(
+            state, endpoint.name, metadata=DeployModelOperationMetadata(), response=endpoint
+        )
+    local = start_local(state_file=path)
+
+    served = local.operations.get_operation(name=operation.name)
+
+    assert served.name.startswith(f"{endpoint.name}/operations/")
+    assert served.done
+    assert served.metadata.Is(DeployModelOperationMetadata.pb().DESCRIPTOR)
+    assert Endpoint.deserialize(served.response.value) == endpoint
+

@@ -1,0 +1,216 @@
+"""Run the emulator as a separate process, exactly as the command line does.
+
+    with EmulatorProcess(tmp_path / "state.json", job_seconds=2, quota=1) as emulator:
+        client = emulator.tuning_client()
+        ...
+
+The process listens on a free port of 127.0.0.1; `host` is its address.
+`stop()` ends it with SIGTERM (a clean shutdown), `kill()` with SIGKILL (a
+crash). Channels handed out by the client factories are closed when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Iterable
+
+import grpc
+from google.api_core.operations_v1 import OperationsClient
+from google.cloud.aiplatform_v1 import EndpointServiceClient, GenAiTuningServiceClient, ModelServiceClient
+
+from tests.support import vertex_clients
+
+__all__ = ["REPO_ROOT", "EmulatorProcess", "EmulatorStartError"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_LISTENING = re.compile(r"listening on (127\.0\.0\.1:(\d+))")
+
+
+class EmulatorStartError(RuntimeError):
+    """The emulator did not start; the message includes its stderr."""
+
+
+class EmulatorProcess:
+    """`python -m emulator` as a subprocess, with GAPIC client factories for it."""
+
+    def __init__(
+        self,
+        state_file: str | os.PathLike[str],
+        *,
+        job_seconds: float = 60.0,
+        quota: int = 1,
+        faults: Iterable[str] = (),
+        port: int = 0,
+        start_timeout: float = 30.0,
+    ) -> None:
+        self.state_file = Path(state_file)
+        self.job_seconds = job_seconds
+        self.quota = quota
+        self.faults = tuple(faults)
+        self._requested_port = port
+        self._start_timeout = start_timeout
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr: IO[str] | None = None
+        self._stderr_text: str | None = None
+        self._channels: list[grpc.Channel] = []
+        self.host = ""
+        self.port = 0
+
+    @property
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "emulator",
+            f"--port={self._requested_port}",
+            f"--state={self.state_file}",
+            f"--job-seconds={self.job_seconds}",
+            f"--quota={self.quota}",
+            *(f"--fault={fault}" for fault in self.faults),
+        ]
+
+    def start(self) -> EmulatorProcess:
+        """Start the process and wait for its `listening on` line."""
+        if self._process is not None:
+            raise RuntimeError("this EmulatorProcess was already started")
+        # A file, not a pipe: nobody reads stderr while the emulator runs, and a full pipe would block it.
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._process = subprocess.Popen(
+            self.command,
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+        )
+        line = self._first_line()
+        match = _LISTENING.fullmatch(line.rstrip("\n"))
+        if match is None:
+            self.kill()
+            raise EmulatorStartError(f"unexpected first line {line!r}; stderr:\n{self.stderr}")
+        self.host, self.port = match[1], int(match[2])
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self._running().pid
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    @property
+    def stderr(self) -> str:
+        """Everything the process wrote to stderr so far."""
+        if self._stderr_text is not None:
+            return self._stderr_text
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read()
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then wait for the exit; returns the exit code. Safe to call twice."""
+        process = self._running()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: end the process the way a crash would."""
+        process = self._running()
+        if process.poll() is None:
+            process.kill()
+        self.wait()
+
+    def wait(self, timeout: float = 10.0) -> int:
+        """Wait for the process to exit and return its exit code.
+
+        If it is still running after `timeout` seconds it is killed and
+        subprocess.TimeoutExpired raised.
+        """
+        process = self._running()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            self._close()
+        return process.returncode
+
+    def channel(self) -> grpc.Channel:
+        """A new plaintext channel to the emulator, closed when the process ends."""
+        channel = grpc.insecure_channel(self.host)
+        self._channels.append(channel)
+        return channel
+
+    def tuning_client(self) -> GenAiTuningServiceClient:
+        return vertex_clients.tuning_client(self.channel())
+
+    def model_client(self) -> ModelServiceClient:
+        return vertex_clients.model_client(self.channel())
+
+    def endpoint_client(self) -> EndpointServiceClient:
+        return vertex_clients.endpoint_client(self.channel())
+
+    def operations_client(self) -> OperationsClient:
+        return vertex_clients.operations_client(self.channel())
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            self.stop()
+
+    def _running(self) -> subprocess.Popen[str]:
+        if self._process is None:
+            raise RuntimeError("the EmulatorProcess was not started")
+        return self._process
+
+    def _first_line(self) -> str:
+        process = self._running()
+        assert process.stdout is not None
+        deadline = time.monotonic() + self._start_timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            while not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                if time.monotonic() >= deadline:
+                    self.kill()
+                    raise EmulatorStartError(
+                        f"no 'listening on' line within {self._start_timeout} s; stderr:\n{self.stderr}"
+                    )
+        line = process.stdout.readline()
+        if not line:
+            code = process.wait()
+            self._close()
+            raise EmulatorStartError(f"the emulator exited with code {code} before listening; stderr:\n{self.stderr}")
+        return line
+
+    def _close(self) -> None:
+        """Release everything held for the ended process; keeps its stderr text."""
+        for channel in self._channels:
+            channel.close()
+        self._channels.clear()
+        process = self._running()
+        if process.stdout is not None:
+            process.stdout.close()
+        if self._stderr is not None and self._stderr_text is None:
+            self._stderr_text = self.stderr
+            self._stderr.close()
