@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 
 job_seconds=${DEMO_JOB_SECONDS:-30}
-mkdir -p .demo
+mkdir -p .demo .pulumi-state
 rm -f .demo/emulator.fifo
 mkfifo .demo/emulator.fifo
 python -m emulator --port 0 --state .demo/emulator-state.json \
@@ -26,6 +26,5 @@ echo "demo: Vertex AI emulator on $VERTEX_AI_EMULATOR_HOST (jobs train for ${job
 pulumi stack select dev 2>/dev/null || pulumi stack init dev
 pulumi up --yes --skip-preview --non-interactive --suppress-progress
 echo
-pulumi stack output jobs --json | python scripts/show_jobs.py
-echo
-echo "demo: run 'make demo' again in ${job_seconds}s or later to see the jobs SUCCEEDED."
+pulumi stack output jobs --json \
+  | python scripts/show_jobs.py "Run 'make demo' again in ${job_seconds}s or later to see them SUCCEEDED."
