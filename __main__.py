@@ -1,7 +1,8 @@
 """The Pulumi program: one tuning job per job file and region, and a summary per job.
 
-Job files are validated here before anything is declared: a broken file stops the run
-with every problem listed and nothing submitted.
+Job files and their local data sets are checked here before anything is declared (the
+same checks as `python -m providers validate`): a mistake stops the run with every
+problem listed and nothing submitted.
 """
 
 import os
@@ -9,15 +10,15 @@ from pathlib import Path
 
 import pulumi
 
-from providers.jobs import load_jobs
-from providers.spec import JobFileError
 from providers.tuning_job import TuningJob
+from providers.validation import CheckedJob, validate_jobs
 from providers.vertex import EMULATOR_HOST_VARIABLE
 
 config = pulumi.Config()
 gcp = pulumi.Config("gcp")
 project = gcp.require("project")
 default_region = gcp.get("region")
+dataset_bucket = config.get("datasetBucket")
 jobs_dir = Path(config.get("jobsDir") or "jobs")
 
 if config.get_bool("useEmulator") and not os.environ.get(EMULATOR_HOST_VARIABLE):
@@ -27,38 +28,59 @@ if config.get_bool("useEmulator") and not os.environ.get(EMULATOR_HOST_VARIABLE)
         "`python -m emulator` and export its host:port"
     )
 
-try:
-    job_files = load_jobs(jobs_dir)
-except JobFileError as exc:
-    for problem in exc.problems:
-        pulumi.log.error(str(problem))
-    raise pulumi.RunError(f"{len(exc.problems)} problem(s) in {jobs_dir}/; nothing was submitted")
+
+def stop(problems: list[str]) -> None:
+    for problem in problems:
+        pulumi.log.error(problem)
+    raise pulumi.RunError(f"{len(problems)} problem(s) in {jobs_dir}/; nothing was submitted")
+
+
+def vertex_spec(job: CheckedJob) -> tuple[dict, list[dict]]:
+    """The spec as Vertex sees it (local data sets replaced by their upload URIs), and the uploads."""
+    spec = job.spec.model_dump(by_alias=True, exclude_unset=True)
+    uploads = []
+    for dataset in job.local_datasets:
+        uri = dataset.uri(dataset_bucket, dataset.sha256())
+        spec[dataset.field] = uri
+        uploads.append({"path": str(dataset.path), "uri": uri})
+    return spec, uploads
+
+
+report = validate_jobs(jobs_dir, Path.cwd())
+problems = [str(problem) for problem in report.problems]
+for job in report.jobs:
+    if job.local_datasets and not dataset_bucket:
+        problems.append(
+            f"{job.file}: {job.local_datasets[0].field}: a local data set needs the stack "
+            "setting gemini-tuning:datasetBucket (the bucket it is uploaded to)"
+        )
+    if not (job.spec.regions or default_region):
+        problems.append(f"{job.file}: regions: no regions, and the stack sets no gcp:region")
+if problems:
+    stop(problems)
 
 summary = {}
-for job_file in job_files:
-    spec = job_file.spec
-    regions = spec.regions or ([default_region] if default_region else [])
-    if not regions:
-        pulumi.log.error(f"{job_file.path}: regions: no regions, and the stack sets no gcp:region")
-        raise pulumi.RunError("a job has no region; nothing was submitted")
+for job in report.jobs:
+    spec, uploads = vertex_spec(job)
     per_region = {}
-    for region in regions:
-        job = TuningJob(
-            f"{spec.name}-{region}",
-            job_file=job_file.path,
-            spec=spec.model_dump(by_alias=True, exclude_unset=True),
+    for region in job.spec.regions or [default_region]:
+        tuning_job = TuningJob(
+            f"{job.spec.name}-{region}",
+            job_file=job.file,
+            spec=spec,
+            dataset_uploads=uploads,
             project=project,
             region=region,
             pulumi_project=pulumi.get_project(),
             stack=pulumi.get_stack(),
         )
         per_region[region] = {
-            "state": job.state,
-            "vertexJob": job.vertex_job_name,
-            "tunedModel": job.tuned_model,
-            "tunedModelEndpoint": job.tuned_model_endpoint,
-            "error": job.error,
+            "state": tuning_job.state,
+            "vertexJob": tuning_job.vertex_job_name,
+            "tunedModel": tuning_job.tuned_model,
+            "tunedModelEndpoint": tuning_job.tuned_model_endpoint,
+            "error": tuning_job.error,
         }
-    summary[spec.name] = per_region
+    summary[job.spec.name] = per_region
 
 pulumi.export("jobs", summary)

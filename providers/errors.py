@@ -7,9 +7,11 @@
      ├── InvalidRequestError  INVALID_ARGUMENT / FAILED_PRECONDITION: fix the request
      └── PermanentError       anything else (permissions, authentication, ...)
 
-Only `providers.vertex` raises these, mapped from `google.api_core` errors with
-`raise ... from exc`, so the cause stays attached.
+`providers.vertex` and `providers.storage` raise these, mapped from `google.api_core`
+errors by `from_google` with `raise ... from exc`, so the cause stays attached.
 """
+
+from google.api_core import exceptions as core_exceptions
 
 
 class VertexError(Exception):
@@ -34,3 +36,18 @@ class InvalidRequestError(VertexError):
 
 class PermanentError(VertexError):
     pass
+
+
+def from_google(exc: core_exceptions.GoogleAPICallError) -> VertexError:
+    """The project's error for a `google.api_core` error."""
+    message = exc.message or str(exc)
+    if isinstance(exc, core_exceptions.NotFound):
+        return NotFoundError(message)
+    if isinstance(exc, (core_exceptions.ResourceExhausted, core_exceptions.TooManyRequests)):
+        return QuotaExceededError(message)
+    if isinstance(exc, (core_exceptions.ServiceUnavailable, core_exceptions.DeadlineExceeded)):
+        return TransientError(message)
+    if isinstance(exc, (core_exceptions.InvalidArgument, core_exceptions.FailedPrecondition,
+                        core_exceptions.BadRequest)):
+        return InvalidRequestError(message)
+    return PermanentError(f"{type(exc).__name__}: {message}")

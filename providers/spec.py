@@ -23,6 +23,7 @@ from providers.models import MODELS, TUNING_REGIONS
 _ADAPTER_SIZES = sorted({size for model in MODELS.values() for size in model.adapter_sizes})
 
 NAME_PATTERN = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
+DATASET_PATTERN = r"^(gs://[^/]+/.+|[^:]+\.jsonl)$"
 
 
 class _Strict(BaseModel):
@@ -57,8 +58,11 @@ class JobSpec(_Strict):
         default=None, min_length=1,
         json_schema_extra={"items": {"enum": sorted(TUNING_REGIONS)}},
     )
-    training_dataset: str = Field(pattern=r"^gs://[^/]+/.+")
-    validation_dataset: str | None = Field(default=None, pattern=r"^gs://[^/]+/.+")
+    training_dataset: str = Field(
+        pattern=DATASET_PATTERN,
+        description="gs://BUCKET/OBJECT, or a .jsonl file in the repository (uploaded per stack).",
+    )
+    validation_dataset: str | None = Field(default=None, pattern=DATASET_PATTERN)
     hyper_parameters: HyperParameters = HyperParameters()
     tuned_model_display_name: str | None = Field(default=None, min_length=1, max_length=128)
     labels: dict[str, str] = Field(default_factory=dict)
@@ -138,7 +142,10 @@ def _problem(file: str, error: Any) -> Problem:
     if kind == "missing":
         return Problem(file, field, "required key is missing")
     if kind == "string_pattern_mismatch" and location[-1] in ("trainingDataset", "validationDataset"):
-        return Problem(file, field, f"{error['input']!r} is not a gs://BUCKET/OBJECT URI")
+        return Problem(
+            file, field,
+            f"{error['input']!r} is neither a gs://BUCKET/OBJECT URI nor a path to a .jsonl file",
+        )
     if kind == "string_pattern_mismatch" and location == ["name"]:
         return Problem(
             file, field,

@@ -35,6 +35,7 @@ from providers import errors
 from providers.essence import ESSENCE_KEYS, essence_of, spec_hash
 from providers.identity import managed_labels, stable_key
 from providers.spec import JobFileError, parse_job
+from providers.storage import upload_if_missing
 from providers.vertex import TuningJobRequest, TuningJobView, VertexClient
 
 QUEUED = "QUEUED"
@@ -129,6 +130,7 @@ class TuningJob(Resource):
         *,
         job_file: str,
         spec: dict[str, Any],
+        dataset_uploads: list[dict[str, str]],
         project: str,
         region: str,
         pulumi_project: str,
@@ -140,6 +142,8 @@ class TuningJob(Resource):
             # JSON keeps integers integers; Pulumi would carry them as floats.
             "spec_json": json.dumps(spec, sort_keys=True),
             "job_name": spec["name"],
+            # Local data sets to upload before submitting: {"path": ..., "uri": ...}.
+            "dataset_uploads": dataset_uploads,
             "project": project,
             "region": region,
             "pulumi_project": pulumi_project,
@@ -189,6 +193,8 @@ def _submit_or_adopt(props: dict[str, Any]) -> dict[str, Any]:
     with _client(props) as vertex:
         job = _adoptable(vertex, props)
         if job is None:
+            for upload in props.get("dataset_uploads") or []:
+                upload_if_missing(upload["path"], upload["uri"], props["project"])
             try:
                 job = vertex.create_tuning_job(_request(props))
             except errors.QuotaExceededError:

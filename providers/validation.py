@@ -1,19 +1,33 @@
-"""Validation of a whole jobs folder, as `validate` reports it: what is wrong, per file."""
+"""Everything checked before a job can be submitted, for a whole jobs folder.
+
+Job files (schema and per-model rules) and their local data sets (location and every
+line). `python -m providers validate` prints the report; the Pulumi program runs the same
+checks, so `pulumi preview` fails with the same messages.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from providers.jobs import JobFile, job_file_paths, load_jobs, shown_path
-from providers.spec import JobFileError, Problem
+from providers.datasets import check_dataset
+from providers.jobs import job_file_paths, load_jobs, shown_path
+from providers.local_datasets import DATASET_FIELDS, LocalDataset, is_local, locate
+from providers.spec import JobFileError, JobSpec, Problem
+
+
+@dataclass(frozen=True)
+class CheckedJob:
+    file: str
+    spec: JobSpec
+    local_datasets: list[LocalDataset]
 
 
 @dataclass(frozen=True)
 class ValidationReport:
     jobs_dir: str
     files: list[str]
-    valid: list[JobFile] = field(default_factory=list)
+    jobs: list[CheckedJob] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -43,7 +57,33 @@ class ValidationReport:
 def validate_jobs(jobs_dir: Path, root: Path) -> ValidationReport:
     files = [shown_path(path, root.resolve()) for path in job_file_paths(jobs_dir)]
     try:
-        valid = load_jobs(jobs_dir, root)
+        job_files = load_jobs(jobs_dir, root)
     except JobFileError as exc:
         return ValidationReport(str(jobs_dir), files, problems=exc.problems)
-    return ValidationReport(str(jobs_dir), files, valid=valid)
+    jobs, problems = [], []
+    for job_file in job_files:
+        datasets, dataset_problems = _local_datasets(job_file.path, job_file.spec, root)
+        jobs.append(CheckedJob(job_file.path, job_file.spec, datasets))
+        problems.extend(dataset_problems)
+    return ValidationReport(str(jobs_dir), files, jobs, problems)
+
+
+def _local_datasets(file: str, spec: JobSpec, root: Path) -> tuple[list[LocalDataset], list[Problem]]:
+    datasets, problems = [], []
+    for key, attribute, kind in DATASET_FIELDS:
+        reference = getattr(spec, attribute)
+        if reference is None or not is_local(reference):
+            continue
+        try:
+            dataset = LocalDataset(key, kind, reference, locate(reference, root))
+        except ValueError as exc:
+            problems.append(Problem(file, key, str(exc)))
+            continue
+        report = check_dataset(dataset.path, spec.base_model, kind, shown_name=reference)
+        problems.extend(Problem(file, key, str(p)) for p in report.problems)
+        if report.problem_count > len(report.problems):
+            problems.append(Problem(
+                file, key, f"{reference}: {report.problem_count - len(report.problems)} more problem(s) not shown"
+            ))
+        datasets.append(dataset)
+    return datasets, problems

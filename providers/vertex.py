@@ -150,7 +150,7 @@ class VertexClient:
         try:
             jobs = [_view(job) for job in pager]
         except core_exceptions.GoogleAPICallError as exc:
-            raise _mapped(exc) from exc
+            raise errors.from_google(exc) from exc
         # The filter is honoured by Vertex; checking again keeps adoption safe if not.
         matching = [j for j in jobs if labels.items() <= j.labels.items()]
         return sorted(matching, key=lambda j: j.create_time)
@@ -164,22 +164,9 @@ def _call(method, **kwargs):
     try:
         return method(**kwargs)
     except core_exceptions.GoogleAPICallError as exc:
-        raise _mapped(exc) from exc
+        raise errors.from_google(exc) from exc
     except core_exceptions.RetryError as exc:
         raise errors.TransientError(f"Vertex AI did not answer in time: {exc.cause}") from exc
-
-
-def _mapped(exc: core_exceptions.GoogleAPICallError) -> errors.VertexError:
-    message = exc.message or str(exc)
-    if isinstance(exc, core_exceptions.NotFound):
-        return errors.NotFoundError(message)
-    if isinstance(exc, core_exceptions.ResourceExhausted):
-        return errors.QuotaExceededError(message)
-    if isinstance(exc, (core_exceptions.ServiceUnavailable, core_exceptions.DeadlineExceeded)):
-        return errors.TransientError(message)
-    if isinstance(exc, (core_exceptions.InvalidArgument, core_exceptions.FailedPrecondition)):
-        return errors.InvalidRequestError(message)
-    return errors.PermanentError(f"{type(exc).__name__}: {message}")
 
 
 def _timestamp(value) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.pulumi_project import REPO_ROOT, PulumiProject
+from tests.support.storage_emulator import StorageEmulatorProcess
 
 
 def _pulumi_available() -> bool:
@@ -48,3 +49,10 @@ def make_project(tmp_path):
         return PulumiProject(tmp_path, emulator.host)
 
     return make
+
+
+@pytest.fixture
+def storage_emulator():
+    emulator = StorageEmulatorProcess(bucket="e2e-datasets").start()
+    yield emulator
+    emulator.stop()

@@ -64,6 +64,17 @@ class PulumiProject:
         path.write_text(yaml.safe_dump({"name": name, **fields}, sort_keys=False))
         return path
 
+    def write_file(self, relative_path: str, text: str) -> Path:
+        path = self.dir / relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def use_storage(self, url: str, bucket: str) -> None:
+        """Local data sets go to `bucket` on the Cloud Storage emulator at `url`."""
+        self.env["STORAGE_EMULATOR_HOST"] = url
+        self.run("config", "set", "gemini-tuning:datasetBucket", bucket)
+
     def write_raw_job(self, file_name: str, text: str) -> Path:
         path = self.jobs_dir / file_name
         path.write_text(text)

@@ -1,0 +1,60 @@
+"""Local data sets: JSONL files inside the repository that a job names instead of a gs:// URI.
+
+A local data set is addressed by its content: it is uploaded as
+`gs://BUCKET/datasets/SHA256/FILE` (BUCKET: the stack's `gemini-tuning:datasetBucket`),
+so the job's essence carries the content hash and changed data means a new job.
+Paths must stay inside the repository: absolute paths and paths that leave it (also
+through symbolic links) are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+# (job-file key, JobSpec attribute, kind of data set)
+DATASET_FIELDS = (
+    ("trainingDataset", "training_dataset", "training"),
+    ("validationDataset", "validation_dataset", "validation"),
+)
+_CHUNK = 1 << 20
+
+
+def is_local(reference: str) -> bool:
+    return not reference.startswith("gs://")
+
+
+@dataclass(frozen=True)
+class LocalDataset:
+    field: str
+    """The job file's key: trainingDataset or validationDataset."""
+    kind: str
+    """training or validation."""
+    shown: str
+    """The path as the job file writes it."""
+    path: Path
+    """The resolved file, inside the repository."""
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        with self.path.open("rb") as data:
+            while chunk := data.read(_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def uri(self, bucket: str, sha256: str) -> str:
+        return f"gs://{bucket}/datasets/{sha256}/{self.path.name}"
+
+
+def locate(shown: str, root: Path) -> Path:
+    """The data set file for `shown`; ValueError saying what is wrong if it is not allowed."""
+    if Path(shown).is_absolute():
+        raise ValueError(f"{shown!r}: write a path relative to the repository, or a gs:// URI")
+    root = root.resolve()
+    path = (root / shown).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"{shown!r} is outside the repository; local data sets must be inside it")
+    if not path.is_file():
+        raise ValueError(f"{shown!r} does not exist (paths are relative to the repository root)")
+    return path

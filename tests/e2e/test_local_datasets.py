@@ -1,0 +1,80 @@
+"""End to end: a job's local data set is checked, uploaded once, and its content is the job's."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.test_tuning_jobs import jobs_named, state_of, vertex_jobs
+
+
+def example(question: str, answer: str) -> str:
+    return json.dumps({"contents": [
+        {"role": "user", "parts": [{"text": question}]},
+        {"role": "model", "parts": [{"text": answer}]},
+    ]}) + "\n"
+
+
+def local_job(project, data: str) -> None:
+    project.write_file("data/train.jsonl", data)
+    project.write_job("triage", baseModel="gemini-1.5-flash-002", trainingDataset="data/train.jsonl")
+
+
+def test_a_local_data_set_is_uploaded_once_and_changed_data_replaces_the_job(
+    start_emulator, make_project, storage_emulator
+):
+    emulator = start_emulator(quota=5)
+    project = make_project(emulator)
+    project.use_storage(storage_emulator.url, storage_emulator.bucket)
+    data = example("My invoice is wrong", "billing")
+    local_job(project, data)
+
+    project.up()
+    [job] = jobs_named(emulator, "triage")
+    [(name, blob)] = storage_emulator.objects().items()
+    uploaded_generation = blob.generation
+    assert job.supervised_tuning_spec.training_dataset_uri == f"gs://e2e-datasets/{name}"
+    assert name.startswith("datasets/") and name.endswith("/train.jsonl")
+    assert blob.download_as_text() == data
+
+    project.run("up", "--yes", "--skip-preview", "--expect-no-changes")
+    assert {n: b.generation for n, b in storage_emulator.objects().items()} == {name: uploaded_generation}
+    assert len(vertex_jobs(emulator)) == 1
+
+    local_job(project, data + example("The app crashes", "bugs"))
+    project.up()
+
+    old, new = jobs_named(emulator, "triage")
+    assert state_of(old) == "CANCELLED"
+    assert new.supervised_tuning_spec.training_dataset_uri != old.supervised_tuning_spec.training_dataset_uri
+    assert len(storage_emulator.objects()) == 2
+
+
+def test_a_broken_local_data_set_stops_preview_and_nothing_is_uploaded_or_submitted(
+    start_emulator, make_project, storage_emulator
+):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.use_storage(storage_emulator.url, storage_emulator.bucket)
+    local_job(project, example("a", "b") + '{"contents": [{"role": "user", "parts": [{"text": "x"}]}]}\n')
+
+    result = project.run("preview", check=False)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "jobs/triage.yaml: trainingDataset: data/train.jsonl: line 2:" in output
+    assert "Traceback" not in output
+    assert vertex_jobs(emulator) == [] and storage_emulator.objects() == {}
+
+
+def test_a_data_set_path_outside_the_repository_is_refused(start_emulator, make_project):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.write_job("triage", baseModel="gemini-1.5-flash-002",
+                      trainingDataset="../../../../etc/passwd.jsonl")
+
+    result = project.run("preview", check=False)
+
+    assert result.returncode != 0
+    assert ("jobs/triage.yaml: trainingDataset: '../../../../etc/passwd.jsonl' is outside the repository"
+            in result.stdout + result.stderr)
+    assert vertex_jobs(emulator) == []
