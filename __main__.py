@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pulumi
 
+from providers.serving_endpoint import ServingEndpoint
 from providers.tuning_job import TuningJob
 from providers.validation import CheckedJob, validate_jobs
 from providers.vertex import EMULATOR_HOST_VARIABLE
@@ -19,6 +20,8 @@ gcp = pulumi.Config("gcp")
 project = gcp.require("project")
 default_region = gcp.get("region")
 dataset_bucket = config.get("datasetBucket")
+# Production stacks set this so no `pulumi up` or `destroy` can delete a serving endpoint.
+protect_serving = config.get_bool("protectServingEndpoints") or False
 jobs_dir = Path(config.get("jobsDir") or "jobs")
 
 if config.get_bool("useEmulator") and not os.environ.get(EMULATOR_HOST_VARIABLE):
@@ -81,6 +84,27 @@ for job in report.jobs:
             "tunedModelEndpoint": tuning_job.tuned_model_endpoint,
             "error": tuning_job.error,
         }
+        serving = job.spec.serving
+        if serving:
+            endpoint = ServingEndpoint(
+                f"{job.spec.name}-{region}-serving",
+                job_file=job.file,
+                job_name=job.spec.name,
+                display_name=serving.display_name or job.spec.name,
+                canary_percent=serving.canary_percent or 0,
+                deletion_policy=serving.deletion_policy,
+                tuned_model=tuning_job.tuned_model,
+                project=project,
+                region=region,
+                pulumi_project=pulumi.get_project(),
+                stack=pulumi.get_stack(),
+                opts=pulumi.ResourceOptions(protect=protect_serving),
+            )
+            per_region[region].update({
+                "servingEndpoint": endpoint.endpoint_name,
+                "servingStatus": endpoint.status,
+                "trafficSplit": endpoint.traffic_split,
+            })
     summary[job.spec.name] = per_region
 
 pulumi.export("jobs", summary)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import yaml
@@ -46,6 +46,19 @@ class HyperParameters(_Strict):
     learning_rate_multiplier: float | None = Field(default=None, gt=0)
 
 
+class Serving(_Strict):
+    """A serving endpoint per region whose name never changes while tuned models come and go."""
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=128)
+    canary_percent: int | None = Field(
+        default=None, ge=1, le=99,
+        description="Share of traffic a newly tuned model gets first; remove it to promote.",
+    )
+    deletion_policy: Literal["delete", "retain"] = Field(
+        default="delete", description="What happens to the serving endpoint when the job is deleted.",
+    )
+
+
 class JobSpec(_Strict):
     """One supervised tuning job, as declared in `jobs/<name>.yaml`."""
 
@@ -66,6 +79,11 @@ class JobSpec(_Strict):
     hyper_parameters: HyperParameters = HyperParameters()
     tuned_model_display_name: str | None = Field(default=None, min_length=1, max_length=128)
     labels: dict[str, str] = Field(default_factory=dict)
+    serving: Serving | None = None
+    deletion_policy: Literal["delete", "retain"] = Field(
+        default="retain",
+        description="What happens to the endpoint Vertex deploys the tuned model to, when the job is deleted or replaced.",
+    )
 
 
 @dataclass(frozen=True)

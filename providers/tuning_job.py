@@ -34,6 +34,7 @@ from pulumi.dynamic import (
 from providers import errors
 from providers.essence import ESSENCE_KEYS, essence_of, spec_hash
 from providers.identity import managed_labels, stable_key
+from providers.operations import deadline_after, empty_and_delete_endpoint
 from providers.spec import JobFileError, parse_job
 from providers.storage import upload_if_missing
 from providers.vertex import TuningJobRequest, TuningJobView, VertexClient
@@ -54,6 +55,8 @@ OBSERVED_KEYS = (
 )
 # What identifies the resource; changing any of these is a different Vertex job.
 IDENTITY_KEYS = ("project", "region")
+# Settings of ours that change without touching the Vertex job.
+UPDATE_KEYS = ("deletion_policy",)
 
 
 class TuningJobProvider(ResourceProvider):
@@ -80,13 +83,18 @@ class TuningJobProvider(ResourceProvider):
             )
         # A queued job has no Vertex job yet: report a change so this run's `update`
         # tries to submit it.
-        return DiffResult(changes=olds.get("state") == QUEUED, replaces=[], stables=[])
+        changes = olds.get("state") == QUEUED or any(
+            olds.get(key) != news.get(key) for key in UPDATE_KEYS)
+        return DiffResult(changes=changes, replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(_key(props), {**props, **_submit_or_adopt(props)})
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({**news, **_submit_or_adopt(news)})
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if olds.get("state") == QUEUED:
+            return UpdateResult({**news, **_submit_or_adopt(news)})
+        # Only settings of ours changed (deletion policy): the Vertex job stays as it is.
+        return UpdateResult({**news, **{key: olds.get(key) for key in OBSERVED_KEYS}})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with _client(props) as vertex:
@@ -101,7 +109,10 @@ class TuningJobProvider(ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         with _client(props) as vertex:
             job = _current_job(vertex, props)
-            if job is None or job.has_ended or job.state == "JOB_STATE_CANCELLING":
+            if job is None:
+                return
+            if job.has_ended or job.state == "JOB_STATE_CANCELLING":
+                _clean_up_tuned_model_endpoint(vertex, props, job)
                 return
             try:
                 vertex.cancel_tuning_job(job.name)
@@ -142,6 +153,7 @@ class TuningJob(Resource):
             # JSON keeps integers integers; Pulumi would carry them as floats.
             "spec_json": json.dumps(spec, sort_keys=True),
             "job_name": spec["name"],
+            "deletion_policy": spec.get("deletionPolicy", "retain"),
             # Local data sets to upload before submitting: {"path": ..., "uri": ...}.
             "dataset_uploads": dataset_uploads,
             "project": project,
@@ -156,6 +168,19 @@ class TuningJob(Resource):
             opts, pulumi.ResourceOptions(delete_before_replace=True)
         )
         super().__init__(TuningJobProvider(), resource_name, props, opts)
+
+
+def _clean_up_tuned_model_endpoint(vertex: VertexClient, props: dict[str, Any],
+                                   job: TuningJobView) -> None:
+    """Empties and deletes the endpoint Vertex deployed the tuned model to, if the policy says so.
+
+    The tuned model itself stays in the Model Registry: a serving endpoint may route to it.
+    """
+    if props.get("deletion_policy") != "delete" or not job.tuned_model_endpoint:
+        return
+    if not empty_and_delete_endpoint(vertex, job.tuned_model_endpoint, deadline_after()):
+        raise errors.TransientError(
+            f"{job.tuned_model_endpoint} is still being emptied; run `pulumi up` again to finish")
 
 
 def _client(props: dict[str, Any]) -> VertexClient:

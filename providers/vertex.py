@@ -16,9 +16,13 @@ import grpc
 from google.api_core import exceptions as core_exceptions
 from google.api_core import retry as core_retry
 from google.cloud import aiplatform_v1
+from google.cloud.aiplatform_v1.services.endpoint_service.transports import (
+    EndpointServiceGrpcTransport,
+)
 from google.cloud.aiplatform_v1.services.gen_ai_tuning_service.transports import (
     GenAiTuningServiceGrpcTransport,
 )
+from google.longrunning import operations_pb2
 
 from providers import errors
 
@@ -84,21 +88,41 @@ class TuningJobRequest:
     labels: dict[str, str]
 
 
+@dataclass(frozen=True)
+class EndpointView:
+    """What Vertex reports about one endpoint: its deployed models and traffic split."""
+
+    name: str
+    display_name: str
+    deployed_models: dict[str, str]
+    """Deployed model id -> model resource name."""
+    traffic_split: dict[str, int]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OperationView:
+    name: str
+    done: bool
+    error: str
+
+
 class VertexClient:
-    """Tuning-job calls for one project and region. Build one per provider call; close it."""
+    """Vertex AI calls for one project and region. Build one per provider call; close it."""
 
     def __init__(self, project: str, region: str):
         self.parent = f"projects/{project}/locations/{region}"
-        self._channel = None
         emulator = os.environ.get(EMULATOR_HOST_VARIABLE)
         if emulator:
-            self._channel = grpc.insecure_channel(emulator)
-            transport = GenAiTuningServiceGrpcTransport(channel=self._channel)
-            self._tuning = aiplatform_v1.GenAiTuningServiceClient(transport=transport)
-        else:
+            channel = grpc.insecure_channel(emulator)
             self._tuning = aiplatform_v1.GenAiTuningServiceClient(
-                client_options={"api_endpoint": f"{region}-aiplatform.googleapis.com"}
-            )
+                transport=GenAiTuningServiceGrpcTransport(channel=channel))
+            self._endpoints = aiplatform_v1.EndpointServiceClient(
+                transport=EndpointServiceGrpcTransport(channel=channel))
+        else:
+            options = {"api_endpoint": f"{region}-aiplatform.googleapis.com"}
+            self._tuning = aiplatform_v1.GenAiTuningServiceClient(client_options=options)
+            self._endpoints = aiplatform_v1.EndpointServiceClient(client_options=options)
 
     def __enter__(self) -> VertexClient:
         return self
@@ -108,6 +132,7 @@ class VertexClient:
 
     def close(self) -> None:
         self._tuning.transport.close()
+        self._endpoints.transport.close()
 
     def create_tuning_job(self, request: TuningJobRequest) -> TuningJobView:
         hyper = aiplatform_v1.SupervisedHyperParameters(
@@ -158,6 +183,66 @@ class VertexClient:
     def cancel_tuning_job(self, name: str) -> None:
         _call(self._tuning.cancel_tuning_job, name=name, retry=RETRY,
               timeout=CALL_TIMEOUT_SECONDS)
+
+
+    # Endpoints. Long-running calls return the operation's name; callers poll it with
+    # `get_operation` within their own time budget and pick up again on a later run.
+
+    def create_endpoint(self, display_name: str, labels: dict[str, str]) -> str:
+        endpoint = aiplatform_v1.Endpoint(display_name=display_name, labels=labels)
+        return _call(self._endpoints.create_endpoint, parent=self.parent, endpoint=endpoint,
+                     timeout=CALL_TIMEOUT_SECONDS).operation.name
+
+    def get_endpoint(self, name: str) -> EndpointView:
+        return _endpoint_view(_call(self._endpoints.get_endpoint, name=name, retry=RETRY,
+                                    timeout=CALL_TIMEOUT_SECONDS))
+
+    def find_endpoints(self, labels: dict[str, str]) -> list[EndpointView]:
+        """Endpoints in this region carrying all of `labels`."""
+        query = " AND ".join(f'labels.{key}="{value}"' for key, value in sorted(labels.items()))
+        pager = _call(self._endpoints.list_endpoints,
+                      request=aiplatform_v1.ListEndpointsRequest(parent=self.parent, filter=query),
+                      retry=RETRY, timeout=CALL_TIMEOUT_SECONDS)
+        try:
+            endpoints = [_endpoint_view(endpoint) for endpoint in pager]
+        except core_exceptions.GoogleAPICallError as exc:
+            raise errors.from_google(exc) from exc
+        return [e for e in endpoints if labels.items() <= e.labels.items()]
+
+    def deploy_model(self, endpoint: str, model: str, display_name: str,
+                     traffic_split: dict[str, int]) -> str:
+        """Deploys `model`; in `traffic_split` the key "0" stands for the model being deployed."""
+        deployed = aiplatform_v1.DeployedModel(model=model, display_name=display_name)
+        return _call(self._endpoints.deploy_model, endpoint=endpoint, deployed_model=deployed,
+                     traffic_split=traffic_split, timeout=CALL_TIMEOUT_SECONDS).operation.name
+
+    def undeploy_model(self, endpoint: str, deployed_model_id: str,
+                       traffic_split: dict[str, int]) -> str:
+        request = aiplatform_v1.UndeployModelRequest(
+            endpoint=endpoint, deployed_model_id=deployed_model_id, traffic_split=traffic_split)
+        return _call(self._endpoints.undeploy_model, request=request,
+                     timeout=CALL_TIMEOUT_SECONDS).operation.name
+
+    def delete_endpoint(self, name: str) -> str:
+        return _call(self._endpoints.delete_endpoint, name=name,
+                     timeout=CALL_TIMEOUT_SECONDS).operation.name
+
+    def get_operation(self, name: str) -> OperationView:
+        operation = _call(self._endpoints.get_operation,
+                          request=operations_pb2.GetOperationRequest(name=name),
+                          retry=RETRY, timeout=CALL_TIMEOUT_SECONDS)
+        error = operation.error.message if operation.HasField("error") else ""
+        return OperationView(operation.name, operation.done, error)
+
+
+def _endpoint_view(endpoint: aiplatform_v1.Endpoint) -> EndpointView:
+    return EndpointView(
+        name=endpoint.name,
+        display_name=endpoint.display_name,
+        deployed_models={d.id: d.model for d in endpoint.deployed_models},
+        traffic_split=dict(endpoint.traffic_split),
+        labels=dict(endpoint.labels),
+    )
 
 
 def _call(method, **kwargs):

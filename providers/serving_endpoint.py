@@ -1,0 +1,223 @@
+"""The serving-endpoint dynamic provider: a Vertex endpoint per job and region that outlives jobs.
+
+Applications call the serving endpoint; its name never changes. It serves the tuned model
+of the job's newest version once that version has succeeded:
+- while a replacement job trains, traffic stays on the model it already serves;
+- a new model gets all traffic at once, or `canaryPercent` first and the rest once the
+  job file drops `canaryPercent` (promotion); only then is the old model undeployed;
+- deleting the job undeploys and deletes the endpoint, unless its policy is `retain`.
+
+Every call does a bounded amount of work (see `providers.operations`): an operation
+still running at the deadline is recorded in `pending_operation` and finished by the
+next `pulumi up`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+
+from providers import errors
+from providers.identity import MANAGED_LABEL_PREFIX, label_value
+from providers.operations import deadline_after, empty_and_delete_endpoint, finished
+from providers.vertex import EndpointView, VertexClient
+
+OBSERVED_KEYS = ("endpoint_name", "status", "serving_model", "traffic_split",
+                 "deployed_models", "pending_operation")
+# Inputs whose change needs a new endpoint; the others are applied to the existing one.
+REPLACE_KEYS = ("project", "region")
+UPDATE_KEYS = ("tuned_model", "canary_percent", "deletion_policy")
+
+WAITING_FOR_TUNING = "WAITING_FOR_TUNING"
+UPDATING = "UPDATING"
+CANARY = "CANARY"
+SERVING = "SERVING"
+
+
+@dataclass(frozen=True)
+class Deploy:
+    model: str
+    traffic_split: dict[str, int]
+    """Key "0" is the model being deployed."""
+
+
+@dataclass(frozen=True)
+class Undeploy:
+    deployed_model_id: str
+    traffic_split: dict[str, int]
+    """The split of the models that remain."""
+
+
+def next_step(deployed: dict[str, str], split: dict[str, int], desired: str,
+              canary_percent: int) -> Deploy | Undeploy | None:
+    """The one change that moves the endpoint toward serving `desired`; None when it does.
+
+    `deployed` maps deployed-model ids to models, `split` ids to traffic shares.
+    """
+    if not desired:
+        return None
+    new_ids = [i for i, model in deployed.items() if model == desired]
+    others = [i for i in deployed if i not in new_ids]
+    if not new_ids:
+        if not others:
+            return Deploy(desired, {"0": 100})
+        if canary_percent:
+            stable = max(others, key=lambda i: split.get(i, 0))
+            return Deploy(desired, {"0": canary_percent, stable: 100 - canary_percent,
+                                    **{i: 0 for i in others if i != stable}})
+        return Deploy(desired, {"0": 100, **{i: 0 for i in others}})
+    new_id = new_ids[0]
+    idle = [i for i in others if split.get(i, 0) == 0]
+    if idle:
+        return Undeploy(idle[0], {i: share for i, share in split.items() if i != idle[0]})
+    if others and not canary_percent:
+        remaining = {i: share for i, share in split.items() if i != others[0]}
+        remaining[new_id] = remaining.get(new_id, 0) + split.get(others[0], 0)
+        return Undeploy(others[0], remaining)
+    return None
+
+
+class ServingEndpointProvider(ResourceProvider):
+    """Dynamic provider for `ServingEndpoint`; see the module docstring."""
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [key for key in REPLACE_KEYS if olds.get(key) != news.get(key)]
+        if replaces:
+            return DiffResult(changes=True, replaces=replaces, stables=[])
+        changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
+        deployed = olds.get("deployed_models") or {}
+        by_model = olds.get("traffic_split") or {}
+        unfinished = bool(olds.get("pending_operation")) or next_step(
+            deployed, {i: by_model.get(m, 0) for i, m in deployed.items()},
+            news.get("tuned_model") or "", int(news.get("canary_percent") or 0),
+        ) is not None
+        return DiffResult(changes=changed or unfinished, replaces=[], stables=[])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        outs = _reconcile(props, {})
+        return CreateResult(f"{props['stack']}/{props['job_name']}/{props['region']}/serving",
+                            {**props, **outs})
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({**news, **_reconcile(news, olds)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        name = props.get("endpoint_name")
+        if not name:
+            return ReadResult(id_, props)
+        with _client(props) as vertex:
+            try:
+                endpoint = vertex.get_endpoint(name)
+            except errors.NotFoundError:
+                return ReadResult(None, {})
+        return ReadResult(id_, {**props, **_observed(endpoint, props, props.get("pending_operation", ""))})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        if props.get("deletion_policy") == "retain" or not props.get("endpoint_name"):
+            return
+        with _client(props) as vertex:
+            if not empty_and_delete_endpoint(vertex, props["endpoint_name"], deadline_after()):
+                raise errors.TransientError(
+                    f"{props['endpoint_name']} is still being emptied; run `pulumi up` again to finish"
+                )
+
+
+class ServingEndpoint(Resource):
+    """The serving endpoint of one job in one region."""
+
+    endpoint_name: pulumi.Output[str]
+    status: pulumi.Output[str]
+    serving_model: pulumi.Output[str]
+    traffic_split: pulumi.Output[dict]
+
+    def __init__(self, resource_name: str, *, job_file: str, job_name: str, display_name: str,
+                 canary_percent: int, deletion_policy: str, tuned_model: pulumi.Input[str],
+                 project: str, region: str, pulumi_project: str, stack: str,
+                 opts: pulumi.ResourceOptions | None = None):
+        props = {
+            "job_file": job_file, "job_name": job_name, "display_name": display_name,
+            "canary_percent": canary_percent, "deletion_policy": deletion_policy,
+            "tuned_model": tuned_model, "project": project, "region": region,
+            "pulumi_project": pulumi_project, "stack": stack,
+            **{key: None for key in OBSERVED_KEYS},
+        }
+        super().__init__(ServingEndpointProvider(), resource_name, props, opts)
+
+
+def _client(props: dict[str, Any]) -> VertexClient:
+    return VertexClient(props["project"], props["region"])
+
+
+def _labels(props: dict[str, Any]) -> dict[str, str]:
+    return {
+        f"{MANAGED_LABEL_PREFIX}managed-by": label_value(props["pulumi_project"]),
+        f"{MANAGED_LABEL_PREFIX}stack": label_value(props["stack"]),
+        f"{MANAGED_LABEL_PREFIX}job": label_value(props["job_name"]),
+        f"{MANAGED_LABEL_PREFIX}role": "serving",
+    }
+
+
+def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
+    """Moves the endpoint toward what `props` asks for, within one call's time budget."""
+    deadline = deadline_after()
+    with _client(props) as vertex:
+        pending = olds.get("pending_operation")
+        if pending and not finished(vertex, pending, deadline):
+            return {key: olds.get(key) for key in OBSERVED_KEYS}
+        endpoint = _existing_endpoint(vertex, props, olds)
+        if endpoint is None:
+            operation = vertex.create_endpoint(props["display_name"], _labels(props))
+            if not finished(vertex, operation, deadline):
+                return {**{key: olds.get(key) for key in OBSERVED_KEYS},
+                        "status": UPDATING, "pending_operation": operation}
+            endpoint = _existing_endpoint(vertex, props, {})
+        while step := next_step(endpoint.deployed_models, endpoint.traffic_split,
+                                props.get("tuned_model") or "", int(props.get("canary_percent") or 0)):
+            if isinstance(step, Deploy):
+                operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
+                                                step.traffic_split)
+            else:
+                operation = vertex.undeploy_model(endpoint.name, step.deployed_model_id,
+                                                  step.traffic_split)
+            done = finished(vertex, operation, deadline)
+            endpoint = vertex.get_endpoint(endpoint.name)
+            if not done:
+                return _observed(endpoint, props, operation)
+    return _observed(endpoint, props, "")
+
+
+def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
+                       olds: dict[str, Any]) -> EndpointView | None:
+    if olds.get("endpoint_name"):
+        try:
+            return vertex.get_endpoint(olds["endpoint_name"])
+        except errors.NotFoundError:
+            pass
+    # Created by a run that died before recording it, or not created yet.
+    found = vertex.find_endpoints(_labels(props))
+    return found[0] if found else None
+
+
+def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str) -> dict[str, Any]:
+    by_model = {endpoint.deployed_models[i]: share for i, share in endpoint.traffic_split.items()
+                if i in endpoint.deployed_models}
+    desired = props.get("tuned_model") or ""
+    serving_model = max(by_model, key=by_model.get) if by_model else ""
+    share = by_model.get(desired, 0)
+    if pending:
+        status = UPDATING
+    elif not desired or desired not in by_model:
+        status = WAITING_FOR_TUNING
+    else:
+        status = SERVING if share == 100 else CANARY if share else UPDATING
+    return {
+        "endpoint_name": endpoint.name,
+        "status": status,
+        "serving_model": serving_model,
+        "traffic_split": by_model,
+        "deployed_models": dict(endpoint.deployed_models),
+        "pending_operation": pending,
+    }
