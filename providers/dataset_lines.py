@@ -21,12 +21,14 @@ MIME_TYPES: dict[str, str] = {
     "image/jpeg": "image",
     "image/webp": "image",
     "audio/aac": "audio",
+    "audio/x-aac": "audio",
     "audio/flac": "audio",
     "audio/mp3": "audio",
     "audio/m4a": "audio",
     "audio/mpeg": "audio",
     "audio/mpga": "audio",
     "audio/mp4": "audio",
+    "audio/ogg": "audio",
     "audio/opus": "audio",
     "audio/pcm": "audio",
     "audio/wav": "audio",
@@ -36,7 +38,8 @@ MIME_TYPES: dict[str, str] = {
 }
 """Each MIME type a `fileData` part may have, and the modality it belongs to.
 
-From Google's Gemini 1.5 pages on image, audio and document understanding.
+From Vertex AI's image, audio and document understanding pages; the audio list joins
+the Gemini 1.5 page's (audio/aac, audio/opus) and today's (audio/x-aac, audio/ogg).
 """
 
 TOP_KEYS = ("contents", "systemInstruction")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from providers.dataset_lines import ExampleChecker
-from providers.dataset_scan import scan_range, scan_ranges, split_at_lines
+from providers.dataset_scan import RangeResult, scan_range, scan_ranges, split_at_lines
 from providers.models import MODELS, ModelRules
 
 KINDS = ("training", "validation")
@@ -87,7 +87,7 @@ def check_dataset(
     path = Path(path)
     max_reported = max(max_reported, 0)
     shown = shown_name if shown_name is not None else str(path)
-    size, head, unreadable = _open_problem(path)
+    size, head, unreadable = _size_and_head(path)
     if unreadable:
         return _report(shown, [unreadable], max_reported, size_bytes=size)
 
@@ -116,7 +116,7 @@ def check_dataset(
 
     example_count = sum(result.example_count for result in results)
     if example_count == 0:
-        file_problems.append("holds no examples, only blank lines")
+        file_problems.append("holds no examples; a data set needs at least one")
     if kind == "validation" and example_count > rules.max_validation_examples:
         file_problems.append(
             f"{example_count:,} examples; a validation set for {model} may have at most "
@@ -139,7 +139,7 @@ def check_dataset(
     )
 
 
-def _open_problem(path: Path) -> tuple[int, bytes, str | None]:
+def _size_and_head(path: Path) -> tuple[int, bytes, str | None]:
     """The file's size and first bytes, or why it cannot be read."""
     try:
         info = os.stat(path)
@@ -158,7 +158,9 @@ def _open_problem(path: Path) -> tuple[int, bytes, str | None]:
     return info.st_size, head, None
 
 
-def _scan(path, start, size, model, rules, max_reported, workers):
+def _scan(
+    path: Path, start: int, size: int, model: str, rules: ModelRules, max_reported: int, workers: int | None
+) -> list[RangeResult]:
     if workers is None:
         workers = _cpu_count() if size >= PARALLEL_MIN_BYTES else 1
     if workers > 1:

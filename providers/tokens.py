@@ -1,22 +1,22 @@
-"""An estimate of a tuning example's token count, made without Gemini's tokenizer.
+"""An estimate of a tuning example's size in tokens, made without Gemini's tokenizer.
 
-How the estimate is made: text counts one token per 4 characters, rounded up over the
-whole example (system instruction and every turn), which is Google's documented rule of
-thumb for Gemini ("a token is about 4 characters"). Each file part adds a fixed count,
-because its length cannot be known from a gs:// URI without downloading the file: an
-image counts 258 tokens (Gemini's documented cost of one image); an audio file counts
-960 tokens, i.e. an assumed 30 seconds at the documented 32 tokens per second; a
-document (PDF or plain text) counts 258 tokens, i.e. an assumed single page at the
-documented 258 tokens per PDF page. How far off it can be: for English prose the text
-estimate is usually within about 10-20% of the real count; text in non-Latin scripts
-(Chinese, Japanese, Thai, Cyrillic, ...), source code, numbers and JSON-like text often
-take more tokens per character, so the real count can be up to two or three times the
-estimate there. File parts are fixed assumptions: a ten-minute recording is really
-19,200 tokens and a 50-page PDF about 12,900, which the estimate does not see. The
-estimate is therefore a floor for media-heavy examples: an example reported as over the
-limit is over it; one near the limit, or with long audio or documents, may still be
-truncated by Vertex AI (its tuning statistics report `total_truncated_example_count`).
-For an exact count use Vertex AI's CountTokens API on the example.
+How it is made: text counts one token per 4 characters, rounded up over the whole
+example (system instruction and every turn); that is Google's documented rule of thumb
+for Gemini ("a token is about 4 characters; 100 tokens are about 60-80 English words").
+Each `fileData` part adds a fixed count, because a gs:// URI does not tell how long the
+file is: an image counts 258 tokens (Gemini 1.5's documented cost of one image); audio
+counts 960, an assumed 30 seconds at the documented 32 tokens per second; a document
+(PDF or plain text) counts 258, an assumed single page at the documented 258 tokens per
+PDF page. How far off it can be: for English prose, within about 20% either way; text
+in non-Latin scripts (Chinese, Japanese, Korean, Thai, ...) often takes a token per one
+or two characters, and source code, numbers and identifiers also split finer, so there
+the real count can be two to four times the estimate. File parts are the larger risk: a
+ten-minute recording is 19,200 tokens and a 50-page PDF about 12,900, which the fixed
+assumptions do not see. So the check catches examples that are clearly too long; one
+estimated just over the limit may in fact fit, and one that passes may still be too
+long if it holds long media or much non-Latin text. Vertex AI truncates such examples
+(its tuning statistics count them in `total_truncated_example_count`). For an exact
+figure, send the example to Vertex AI's CountTokens API.
 """
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ def file(mime: str, uri: str = "gs://acme/media/cat.png") -> dict:
     return {"fileData": {"mimeType": mime, "fileUri": uri}}
 
 
-def example(*turns: dict, **extra) -> dict:
-    return {"contents": list(turns) or [turn("user", text("My invoice is wrong")), turn("model", text("billing"))], **extra}
+def example(*turns: dict) -> dict:
+    return {"contents": list(turns) or [turn("user", text("My invoice is wrong")), turn("model", text("billing"))]}
 
 
 GOOD = example()
@@ -40,7 +40,7 @@ SYSTEM = {"role": "system", "parts": [text("You are a classifier.")]}
 
 
 def jsonl(*lines) -> bytes:
-    """Lines as a JSONL file: dicts are dumped, bytes and str are taken as they are."""
+    """Lines as a JSONL file: bytes and str are taken as they are, other values dumped as JSON."""
     def encode(line):
         if isinstance(line, bytes):
             return line
@@ -90,7 +90,7 @@ BROKEN = [
     pytest.param(jsonl(GOOD, example(turn("user", *[file("image/png")] * 4, text("x" * 124_000)), turn("model", text("b")))), {}, "x.jsonl: line 2: about 32,033 tokens (estimated); gemini-1.5-flash-002 allows at most 32,000 per example", id="too-many-tokens-with-images"),
     pytest.param(jsonl(*[GOOD] * 257), {"kind": "validation"}, "x.jsonl: 257 examples; a validation set for gemini-1.5-flash-002 may have at most 256", id="validation-257"),
     pytest.param(b"", {}, "x.jsonl: empty file; a data set needs at least one example", id="empty-file"),
-    pytest.param(b"\n\n", {}, "x.jsonl: holds no examples, only blank lines", id="only-blank-lines"),
+    pytest.param(b"\n\n", {}, "x.jsonl: holds no examples; a data set needs at least one", id="only-blank-lines"),
     pytest.param(jsonl(GOOD, "", GOOD), {}, "x.jsonl: line 2: empty line; each line must hold one JSON example", id="blank-line-in-middle"),
     pytest.param(jsonl(GOOD, GOOD) + b"\n", {}, "x.jsonl: line 3: empty line; each line must hold one JSON example", id="blank-line-at-end"),
     pytest.param(jsonl(GOOD, b'{"contents": "caf\xe9"}'), {}, "x.jsonl: line 2: not valid UTF-8: byte 0xe9 at column 18; a JSONL file must be UTF-8 encoded", id="latin-1-byte"),
