@@ -8,6 +8,7 @@ file, the field path and what is allowed; all problems of a file are reported at
 from __future__ import annotations
 
 import difflib
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -177,8 +178,16 @@ def _allowed_keys(location: list[str]) -> list[str]:
     model: type[BaseModel] = JobSpec
     for part in location:
         field = next(f for f in model.model_fields.values() if f.alias == part)
-        model = field.annotation  # type: ignore[assignment]
+        model = _model_in(field.annotation)
     return [f.alias for f in model.model_fields.values() if f.alias]
+
+
+def _model_in(annotation: Any) -> type[BaseModel]:
+    """The model class of a field typed `Model` or `Model | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(arg for arg in typing.get_args(annotation)
+                if isinstance(arg, type) and issubclass(arg, BaseModel))
 
 
 def json_schema() -> dict:

@@ -239,10 +239,15 @@ def _endpoint_view(endpoint: aiplatform_v1.Endpoint) -> EndpointView:
     return EndpointView(
         name=endpoint.name,
         display_name=endpoint.display_name,
-        deployed_models={d.id: d.model for d in endpoint.deployed_models},
+        deployed_models={d.id: _versioned(d.model, d.model_version_id) for d in endpoint.deployed_models},
         traffic_split=dict(endpoint.traffic_split),
         labels=dict(endpoint.labels),
     )
+
+
+def _versioned(model: str, version_id: str) -> str:
+    """`.../models/M` and version "1" -> `.../models/M@1`, the form tuning jobs report."""
+    return f"{model}@{version_id}" if version_id and "@" not in model else model
 
 
 def _call(method, **kwargs):
