@@ -21,6 +21,7 @@ def inputs(region: str = "us-central1", **changes) -> dict:
     news = {
         "job_file": "jobs/triage.yaml", "spec_json": json.dumps({**SPEC, **changes}),
         "job_name": SPEC["name"], "project": "p", "region": region,
+        "deletion_policy": changes.get("deletionPolicy", "retain"),
         "pulumi_project": "gemini-tuning", "stack": "dev",
     }
     result = TuningJobProvider().check({}, news)
@@ -143,3 +144,27 @@ def test_read_of_a_job_vertex_does_not_know_drops_the_resource(start):
              "vertex_job_name": "projects/p/locations/us-central1/tuningJobs/999"}
 
     assert TuningJobProvider().read("id", props).id is None
+
+
+@pytest.mark.parametrize(("policy", "kept"), [("delete", False), ("retain", True)])
+def test_deleting_a_succeeded_job_handles_its_tuned_model_endpoint_per_policy(start, policy, kept):
+    from google.api_core import exceptions as core_exceptions
+    from tests.support.polling import wait_for
+
+    emulator = start(job_seconds=0.5)
+    created = TuningJobProvider().create(inputs(deletionPolicy=policy))
+    assert created.outs["deletion_policy"] == policy
+    read = wait_for(lambda: TuningJobProvider().read(created.id, created.outs),
+                    lambda r: r.outs["state"] == "SUCCEEDED", timeout=30)
+    endpoint = read.outs["tuned_model_endpoint"]
+
+    TuningJobProvider().delete(created.id, read.outs)
+
+    endpoints = emulator.endpoint_client()
+    if kept:
+        assert endpoints.get_endpoint(name=endpoint).deployed_models
+    else:
+        with pytest.raises(core_exceptions.NotFound):
+            endpoints.get_endpoint(name=endpoint)
+    # The tuned model itself is never deleted: a serving endpoint may still route to it.
+    assert emulator.model_client().get_model(name=read.outs["tuned_model"].split("@")[0])
