@@ -2,15 +2,17 @@
 
 A real gRPC server that the unmodified google-cloud-aiplatform v1 clients talk
 to over a plaintext channel. It serves supervised tuning jobs
-(GenAiTuningService), the models and endpoints a finished job produces
-(ModelService, EndpointService) and long-running operations (Operations), with
-Vertex AI's validation, global concurrent-job quota and job states, and keeps
-everything in one JSON state file.
+(GenAiTuningService), the models a finished job registers (ModelService), the
+endpoints that serve them, with deployments and traffic splits
+(EndpointService), and the long-running operations that change endpoints and
+models (Operations), with Vertex AI's validation, global concurrent-job quota
+and job states, and keeps everything in one JSON state file.
 
 Layers, bottom up:
     clock, store, names, errors, rules      plumbing: time, persisted state, names
-    validation, filters, paging, operations request checks and list mechanics
-    tuning_lifecycle, world                 how jobs move on with time
+    validation, filters, paging, traffic    request checks, list mechanics, traffic splits
+    operations, listing                     long-running operations, List methods
+    tuning_lifecycle, deployments, world    how jobs, endpoints and models change
     *_service, rpc                          the API methods and their gRPC glue
     faults, server, __main__                fault injection, the server, the CLI
 

@@ -19,7 +19,7 @@ from emulator.clock import SystemClock
 from emulator.faults import Fault, UnknownMethodError
 from emulator.server import HOST, build_server
 from emulator.store import StateFileError, Store
-from emulator.world import Settings, World
+from emulator.world import DEFAULT_OPERATION_POLLS, Settings, World
 
 _SHUTDOWN_GRACE_SECONDS = 2.0
 
@@ -52,7 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         store = Store(args.state)
     except StateFileError as error:
         parser.error(f"--state: {error}")
-    settings = Settings(job_duration=timedelta(seconds=args.job_seconds), tuning_job_quota=args.quota)
+    settings = Settings(
+        job_duration=timedelta(seconds=args.job_seconds),
+        tuning_job_quota=args.quota,
+        operation_polls=args.operation_polls,
+    )
     try:
         server = build_server(World(store, SystemClock(), settings), port=args.port, faults=args.fault)
     except UnknownMethodError as error:
@@ -100,6 +104,15 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         metavar="Q",
         help="concurrent tuning jobs allowed across all projects and locations (default 1)",
+    )
+    parser.add_argument(
+        "--operation-polls",
+        type=_non_negative_int,
+        default=DEFAULT_OPERATION_POLLS,
+        metavar="N",
+        help="GetOperation calls after which a long-running operation (CreateEndpoint, DeployModel, "
+        f"DeleteModel, ...) is done and its effect visible (default {DEFAULT_OPERATION_POLLS}; "
+        "0: done when started)",
     )
     parser.add_argument(
         "--fault",

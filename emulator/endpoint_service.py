@@ -1,25 +1,49 @@
 """google.cloud.aiplatform.v1.EndpointService: the endpoints serving tuned models.
 
-Served: GetEndpoint. The mutating methods (CreateEndpoint, DeployModel,
-UndeployModel, MutateDeployedModel, DeleteEndpoint) are long-running operations
-on the real service; they belong in `EndpointService` and `method_handlers`
-below, recording their operations in the store's `operations` collection so
-that `operations_service` can answer for them. Until then they answer
-UNIMPLEMENTED.
+Served: CreateEndpoint, GetEndpoint, ListEndpoints, DeployModel, UndeployModel
+and DeleteEndpoint. The mutating methods start long-running operations whose
+effect shows once the operation is done (see `emulator.operations`); what they
+change is in `emulator.deployments`, the traffic split rules in
+`emulator.traffic`. UpdateEndpoint, MutateDeployedModel and the other methods
+answer UNIMPLEMENTED: the emulator's models are managed deployments of tuned
+models, with no machine resources or replicas to change.
 """
 
 from __future__ import annotations
 
 import grpc
-from google.cloud.aiplatform_v1 import Endpoint, GetEndpointRequest
+from google.cloud.aiplatform_v1 import (
+    CreateEndpointRequest,
+    DeleteEndpointRequest,
+    DeployModelRequest,
+    Endpoint,
+    GetEndpointRequest,
+    ListEndpointsRequest,
+    ListEndpointsResponse,
+    UndeployModelRequest,
+)
+from google.longrunning import operations_pb2
 
 from emulator import names, rpc
-from emulator.errors import NotFound
+from emulator.deployments import (
+    CREATE_ENDPOINT,
+    DELETE_ENDPOINT,
+    DEPLOY_MODEL,
+    ENDPOINTS,
+    UNDEPLOY_MODEL,
+    existing_endpoint,
+    is_being_created,
+)
+from emulator.errors import AlreadyExists, InvalidArgument
+from emulator.listing import list_page
+from emulator.validation import check_deploy_model, check_endpoint_id, check_new_endpoint
 from emulator.world import World
 
 __all__ = ["SERVICE_NAME", "EndpointService", "method_handlers"]
 
 SERVICE_NAME = "google.cloud.aiplatform.v1.EndpointService"
+
+Operation = operations_pb2.Operation
 
 
 class EndpointService:
@@ -28,17 +52,62 @@ class EndpointService:
     def __init__(self, world: World) -> None:
         self._world = world
 
-    def get_endpoint(self, request: GetEndpointRequest) -> Endpoint:
-        names.parse_child(request.name, "endpoints")
+    def create_endpoint(self, request: CreateEndpointRequest) -> Operation:
+        """Start creating an endpoint, named by `endpoint_id` if given, else by a new numeric id."""
+        location = names.parse_parent(request.parent)
+        check_new_endpoint(request.endpoint)
+        if request.endpoint_id:
+            check_endpoint_id(request.endpoint_id)
         with self._world.transaction() as txn:
-            endpoint = txn.state.endpoints.get(request.name)
-        if endpoint is None:
-            raise NotFound(f"Endpoint {request.name} does not exist.")
-        return endpoint
+            started = CreateEndpointRequest(request)
+            started.endpoint_id = request.endpoint_id or txn.state.new_id()
+            name = location.child(ENDPOINTS, started.endpoint_id)
+            if is_being_created(txn.state, name):
+                raise AlreadyExists(f"Endpoint {name} is being created already.")
+            return txn.start_operation(CREATE_ENDPOINT, name, started)
+
+    def get_endpoint(self, request: GetEndpointRequest) -> Endpoint:
+        names.parse_child(request.name, ENDPOINTS)
+        with self._world.transaction() as txn:
+            return existing_endpoint(txn.state, request.name)
+
+    def list_endpoints(self, request: ListEndpointsRequest) -> ListEndpointsResponse:
+        """The parent's endpoints matching the filter, oldest first."""
+        with self._world.transaction() as txn:
+            page = list_page(txn.state.endpoints.values(), request, ENDPOINTS)
+        return ListEndpointsResponse(endpoints=page.items, next_page_token=page.next_page_token)
+
+    def deploy_model(self, request: DeployModelRequest) -> Operation:
+        """Start deploying a model; the deployed model gets a new numeric id unless the request names one."""
+        names.parse_child(request.endpoint, ENDPOINTS)
+        check_deploy_model(request)
+        with self._world.transaction() as txn:
+            started = DeployModelRequest(request)
+            started.deployed_model.id = request.deployed_model.id or txn.state.new_id()
+            return txn.start_operation(DEPLOY_MODEL, request.endpoint, started)
+
+    def undeploy_model(self, request: UndeployModelRequest) -> Operation:
+        names.parse_child(request.endpoint, ENDPOINTS)
+        if not request.deployed_model_id:
+            raise InvalidArgument("deployed_model_id is required.")
+        with self._world.transaction() as txn:
+            return txn.start_operation(UNDEPLOY_MODEL, request.endpoint, request)
+
+    def delete_endpoint(self, request: DeleteEndpointRequest) -> Operation:
+        """Start deleting an endpoint; it must have no deployed models."""
+        names.parse_child(request.name, ENDPOINTS)
+        with self._world.transaction() as txn:
+            return txn.start_operation(DELETE_ENDPOINT, request.name, request)
 
 
 def method_handlers(world: World) -> dict[str, grpc.RpcMethodHandler]:
     service = EndpointService(world)
     return {
+        "CreateEndpoint": rpc.unary_unary(service.create_endpoint, CreateEndpointRequest, Operation),
         "GetEndpoint": rpc.unary_unary(service.get_endpoint, GetEndpointRequest, Endpoint),
+        "ListEndpoints": rpc.unary_unary(service.list_endpoints, ListEndpointsRequest, ListEndpointsResponse),
+        "DeployModel": rpc.unary_unary(service.deploy_model, DeployModelRequest, Operation),
+        "UndeployModel": rpc.unary_unary(service.undeploy_model, UndeployModelRequest, Operation),
+        "DeleteEndpoint": rpc.unary_unary(service.delete_endpoint, DeleteEndpointRequest, Operation),
     }
+

@@ -1,11 +1,13 @@
 """The errors the emulated API answers with.
 
 Behaviour code raises these; `emulator.rpc` turns them into gRPC statuses, so
-nothing below the servicers needs a gRPC context.
+nothing below the servicers needs a gRPC context. A long-running operation
+that fails keeps its error as the `google.rpc.Status` from `ApiError.status()`.
 
     ApiError                 any answer that is not OK
     ├── InvalidArgument      the request itself is wrong: fix it, do not retry
     ├── NotFound             the named resource does not exist
+    ├── AlreadyExists        a resource with the requested id exists already
     ├── FailedPrecondition   the resource is in the wrong state for this call
     └── ResourceExhausted    a quota is used up: retry once something finishes
 """
@@ -13,8 +15,10 @@ nothing below the servicers needs a gRPC context.
 from __future__ import annotations
 
 import grpc
+from google.rpc import status_pb2
 
 __all__ = [
+    "AlreadyExists",
     "ApiError",
     "FailedPrecondition",
     "InvalidArgument",
@@ -32,6 +36,10 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
 
+    def status(self) -> status_pb2.Status:
+        """This error as a `google.rpc.Status`, the form an operation's `error` takes."""
+        return status_pb2.Status(code=self.code.value[0], message=self.message)
+
 
 class InvalidArgument(ApiError):
     code = grpc.StatusCode.INVALID_ARGUMENT
@@ -39,6 +47,10 @@ class InvalidArgument(ApiError):
 
 class NotFound(ApiError):
     code = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExists(ApiError):
+    code = grpc.StatusCode.ALREADY_EXISTS
 
 
 class FailedPrecondition(ApiError):

@@ -1,6 +1,9 @@
 """google.longrunning.Operations: the state of long-running operations.
 
-Served: GetOperation, for operations recorded with `emulator.operations`.
+Served: GetOperation, which is also what moves an operation on: each call
+counts as a poll, and the poll an operation waits for completes it (see
+`emulator.operations`). ListOperations, WaitOperation, CancelOperation and
+DeleteOperation answer UNIMPLEMENTED.
 """
 
 from __future__ import annotations
@@ -8,8 +11,8 @@ from __future__ import annotations
 import grpc
 from google.longrunning import operations_pb2
 
-from emulator import names, rpc
-from emulator.errors import NotFound
+from emulator import names, operations, rpc
+from emulator.deployments import OPERATION_KINDS
 from emulator.world import World
 
 __all__ = ["SERVICE_NAME", "OperationsService", "method_handlers"]
@@ -26,10 +29,13 @@ class OperationsService:
     def get_operation(self, request: operations_pb2.GetOperationRequest) -> operations_pb2.Operation:
         names.parse_operation_name(request.name)
         with self._world.transaction() as txn:
-            operation = txn.state.operations.get(request.name)
-        if operation is None:
-            raise NotFound(f"Operation {request.name} does not exist.")
-        return operation
+            return operations.poll(
+                txn.state,
+                request.name,
+                now=txn.now,
+                polls_needed=txn.settings.operation_polls,
+                kinds=OPERATION_KINDS,
+            )
 
 
 def method_handlers(world: World) -> dict[str, grpc.RpcMethodHandler]:

@@ -15,9 +15,11 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Generic, Iterable, TypeVar
 
+from google.protobuf import timestamp_pb2
+
 from emulator.errors import InvalidArgument
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Page", "paginate"]
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Page", "SortKey", "creation_order", "paginate"]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -57,6 +59,15 @@ def paginate(
     page = ordered[:size]
     more = len(ordered) > size
     return Page(items=page, next_page_token=_encode(sort_key(page[-1]), query) if more else "")
+
+
+def creation_order(create_time: timestamp_pb2.Timestamp, name: str) -> SortKey:
+    """Oldest first; resources created at the same moment by their ids, numeric ids first."""
+    resource_id = name.rsplit("/", 1)[-1]
+    if resource_id.isdecimal():
+        return (create_time.seconds, create_time.nanos, 0, int(resource_id))
+    # Caller-chosen ids (CreateEndpoint's endpoint_id) may have letters.
+    return (create_time.seconds, create_time.nanos, 1, *map(ord, resource_id))
 
 
 def _digest(query: str) -> str:

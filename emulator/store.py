@@ -1,7 +1,8 @@
 """The emulator's state, kept in one JSON file.
 
 All state lives in a `Store`: collections of API messages keyed by resource
-name, plus the counter that hands out resource ids. Every change happens in a
+name, the work of long-running operations that have not finished yet
+(`PendingOperation`), and the counter that hands out resource ids. Every change happens in a
 `Store.transaction()`: it holds the store's lock, works on a copy, and on
 success writes the whole file atomically (temp file, fsync, rename) before the
 change becomes visible. A transaction that raises leaves nothing behind, in
@@ -27,10 +28,10 @@ from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar
 import proto
 from google.cloud.aiplatform_v1 import Endpoint, Model, TuningJob
 from google.longrunning import operations_pb2
-from google.protobuf import json_format
+from google.protobuf import any_pb2, json_format
 from google.protobuf.message import Message as ProtobufMessage
 
-__all__ = ["FIRST_ID", "Codec", "Collection", "State", "StateFileError", "Store"]
+__all__ = ["FIRST_ID", "Codec", "Collection", "PendingOperation", "State", "StateFileError", "Store"]
 
 FORMAT_VERSION = 1
 # Real Vertex ids are 19-digit numbers; starting there keeps every id the same length.
@@ -68,7 +69,39 @@ class Codec(Generic[M]):
         )
 
 
-# Every kind of resource the emulator keeps. A new kind is one line here and
+@dataclass(frozen=True)
+class PendingOperation:
+    """What a long-running operation that is not done yet will do, and how far it is."""
+
+    name: str
+    """The operation's name."""
+
+    kind: str
+    """The kind of operation (`emulator.operations.OperationKind.name`), e.g. DeployModel."""
+
+    request: any_pb2.Any
+    """The request that started it, packed, with the ids the service chose for it filled in."""
+
+    polls: int = 0
+    """How often GetOperation has been asked about it so far."""
+
+    def to_record(self) -> Record:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "polls": self.polls,
+            "request": json_format.MessageToDict(self.request, preserving_proto_field_name=True),
+        }
+
+    @classmethod
+    def from_record(cls, record: Record) -> PendingOperation:
+        name, kind, polls, request = record["name"], record["kind"], record["polls"], record["request"]
+        if not (isinstance(name, str) and isinstance(kind, str) and isinstance(polls, int) and polls >= 0):
+            raise ValueError("name, kind or polls malformed")
+        return cls(name=name, kind=kind, request=json_format.ParseDict(request, any_pb2.Any()), polls=polls)
+
+
+# Every kind of record the emulator keeps. A new kind is one line here and
 # one attribute on `State`.
 CODECS: Mapping[str, Codec[Any]] = MappingProxyType(
     {
@@ -76,6 +109,7 @@ CODECS: Mapping[str, Codec[Any]] = MappingProxyType(
         "models": Codec.for_proto_plus(Model),
         "endpoints": Codec.for_proto_plus(Endpoint),
         "operations": Codec.for_protobuf(operations_pb2.Operation),
+        "pending_operations": Codec(to_record=PendingOperation.to_record, from_record=PendingOperation.from_record),
     }
 )
 
@@ -100,6 +134,11 @@ class Collection(Generic[M]):
         self._records[name] = self._codec.to_record(message)
         self._on_change()
 
+    def remove(self, name: str) -> None:
+        """Remove the message named `name`; KeyError if there is none."""
+        del self._records[name]
+        self._on_change()
+
     def values(self) -> list[M]:
         return [self._codec.from_record(record) for record in self._records.values()]
 
@@ -117,6 +156,7 @@ class State:
     models: Collection[Model]
     endpoints: Collection[Endpoint]
     operations: Collection[operations_pb2.Operation]
+    pending_operations: Collection[PendingOperation]
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.changed = False
@@ -203,7 +243,7 @@ def _read_document(path: Path) -> dict[str, Any]:
         for name, record in records.items():
             try:
                 codec.from_record(record)
-            except (json_format.ParseError, TypeError, AttributeError) as error:
+            except (json_format.ParseError, TypeError, AttributeError, KeyError, ValueError) as error:
                 raise StateFileError(f"{path}: {kind} record {name!r} is damaged: {error}") from error
     return document
 

@@ -20,8 +20,7 @@ from google.protobuf import empty_pb2
 
 from emulator import names, rpc
 from emulator.errors import FailedPrecondition, NotFound, ResourceExhausted
-from emulator.filters import LabelFilter
-from emulator.paging import SortKey, paginate
+from emulator.listing import list_page
 from emulator.tuning_lifecycle import cancel, is_active
 from emulator.validation import check_new_tuning_job
 from emulator.world import Transaction, World
@@ -56,21 +55,8 @@ class GenAiTuningService:
 
     def list_tuning_jobs(self, request: ListTuningJobsRequest) -> ListTuningJobsResponse:
         """The parent's jobs matching the filter, oldest first."""
-        prefix = f"{names.parse_parent(request.parent).name}/{_COLLECTION}/"
-        label_filter = LabelFilter.parse(request.filter)
         with self._world.transaction() as txn:
-            jobs = [
-                job
-                for job in txn.state.tuning_jobs.values()
-                if job.name.startswith(prefix) and label_filter.matches(job.labels)
-            ]
-        page = paginate(
-            jobs,
-            _creation_order,
-            page_size=request.page_size,
-            page_token=request.page_token,
-            query=f"{request.parent}\n{request.filter}",
-        )
+            page = list_page(txn.state.tuning_jobs.values(), request, _COLLECTION)
         return ListTuningJobsResponse(tuning_jobs=page.items, next_page_token=page.next_page_token)
 
     def cancel_tuning_job(self, request: CancelTuningJobRequest) -> empty_pb2.Empty:
@@ -134,8 +120,3 @@ def _existing_job(txn: Transaction, name: str) -> TuningJob:
     if job is None:
         raise NotFound(f"TuningJob {name} does not exist.")
     return job
-
-
-def _creation_order(job: TuningJob) -> SortKey:
-    created = TuningJob.pb(job).create_time
-    return (created.seconds, created.nanos, int(job.name.rsplit("/", 1)[1]))

@@ -10,12 +10,21 @@ import math
 import re
 from typing import Mapping
 
-from google.cloud.aiplatform_v1 import TuningJob
+from google.cloud.aiplatform_v1 import DeployModelRequest, Endpoint, TuningJob
 
+from emulator import names, traffic
 from emulator.errors import InvalidArgument
 from emulator.rules import BASE_MODELS, TUNING_REGIONS, base_model_id
 
-__all__ = ["ADAPTER_SIZE_NOT_SUPPORTED", "MAX_LABELS", "check_labels", "check_new_tuning_job"]
+__all__ = [
+    "ADAPTER_SIZE_NOT_SUPPORTED",
+    "MAX_LABELS",
+    "check_deploy_model",
+    "check_endpoint_id",
+    "check_labels",
+    "check_new_endpoint",
+    "check_new_tuning_job",
+]
 
 MAX_LABELS = 64
 MAX_LABEL_LENGTH = 63
@@ -23,6 +32,8 @@ MAX_DISPLAY_NAME_LENGTH = 128
 ADAPTER_SIZE_NOT_SUPPORTED = "The adapter size is not supported for this base model."
 
 _GCS_URI = re.compile(r"gs://[^/]+/.+")
+_ENDPOINT_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?|[1-9][0-9]{0,8}")
+_DEPLOYED_MODEL_ID = re.compile(r"[0-9]{1,10}")
 
 
 def check_new_tuning_job(location: str, job: TuningJob) -> None:
@@ -71,6 +82,43 @@ def check_new_tuning_job(location: str, job: TuningJob) -> None:
             f"characters, got {len(raw.tuned_model_display_name)}."
         )
     check_labels(raw.labels)
+
+
+def check_new_endpoint(endpoint: Endpoint) -> None:
+    """Check the endpoint of a CreateEndpoint request."""
+    if not endpoint.display_name:
+        raise InvalidArgument("endpoint.display_name is required.")
+    if len(endpoint.display_name) > MAX_DISPLAY_NAME_LENGTH:
+        raise InvalidArgument(
+            f"endpoint.display_name may have at most {MAX_DISPLAY_NAME_LENGTH} characters, "
+            f"got {len(endpoint.display_name)}."
+        )
+    if endpoint.traffic_split:
+        raise InvalidArgument(
+            "endpoint.traffic_split must be empty: a new endpoint has no deployed models to send traffic to."
+        )
+    check_labels(endpoint.labels)
+
+
+def check_endpoint_id(endpoint_id: str) -> None:
+    """Check a caller-chosen endpoint id (CreateEndpointRequest.endpoint_id)."""
+    if _ENDPOINT_ID.fullmatch(endpoint_id) is None:
+        raise InvalidArgument(
+            f"endpoint_id {endpoint_id!r} is invalid: it must be up to 63 lowercase letters, digits and "
+            "dashes, starting with a letter and not ending with a dash, or a number of up to 9 digits "
+            "without leading zeros."
+        )
+
+
+def check_deploy_model(request: DeployModelRequest) -> None:
+    """Check what a DeployModel request says on its own, before looking at any resource."""
+    deployed = request.deployed_model
+    if not deployed.model:
+        raise InvalidArgument("deployed_model.model is required: the name of the model to deploy.")
+    names.parse_model_name(deployed.model)
+    if deployed.id and _DEPLOYED_MODEL_ID.fullmatch(deployed.id) is None:
+        raise InvalidArgument(f"deployed_model.id {deployed.id!r} is invalid: it must be 1 to 10 digits.")
+    traffic.check_percentages(request.traffic_split)
 
 
 def check_labels(labels: Mapping[str, str]) -> None:

@@ -21,7 +21,7 @@ from emulator.clock import ManualClock
 from emulator.faults import Fault
 from emulator.server import build_server
 from emulator.store import Store
-from emulator.world import Settings, World
+from emulator.world import DEFAULT_OPERATION_POLLS, Settings, World
 from tests.support import vertex_clients
 
 JOB_SECONDS = 100.0
@@ -55,13 +55,14 @@ def start_local(tmp_path: Path) -> Iterator[StartLocal]:
         *,
         quota: int = 1,
         job_seconds: float = JOB_SECONDS,
+        operation_polls: int = DEFAULT_OPERATION_POLLS,
         state_file: Path | None = None,
         faults: Iterable[Fault] = (),
         clock: ManualClock | None = None,
     ) -> LocalEmulator:
         state_file = state_file or tmp_path / "local-state.json"
         clock = clock or ManualClock()
-        world = World(Store(state_file), clock, Settings(timedelta(seconds=job_seconds), quota))
+        world = World(Store(state_file), clock, Settings(timedelta(seconds=job_seconds), quota, operation_polls))
         server = build_server(world, faults=faults, max_workers=4)
         server.grpc_server.start()
         channel = grpc.insecure_channel(server.address)

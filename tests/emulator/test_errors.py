@@ -7,13 +7,14 @@ from typing import Any, Callable
 import pytest
 from google.api_core import exceptions
 from google.cloud.aiplatform_v1 import (
-    DeleteModelRequest,
+    DeployedModel,
     Endpoint,
-    ListModelsRequest,
+    MutateDeployedModelRequest,
     PreTunedModel,
     RebaseTunedModelRequest,
     SupervisedTuningSpec,
     TuningJob,
+    UpdateEndpointRequest,
 )
 
 from emulator.validation import ADAPTER_SIZE_NOT_SUPPORTED
@@ -128,10 +129,18 @@ MISSING_JOB = f"{PARENT}/tuningJobs/999"
         (lambda local, name: local.tuning.cancel_tuning_job(name=name), MISSING_JOB),
         (lambda local, name: local.models.get_model(name=name), f"{PARENT}/models/999"),
         (lambda local, name: local.models.get_model(name=name), f"{PARENT}/models/999@1"),
+        (lambda local, name: local.models.delete_model(name=name), f"{PARENT}/models/999"),
         (lambda local, name: local.endpoints.get_endpoint(name=name), f"{PARENT}/endpoints/999"),
+        (lambda local, name: local.endpoints.delete_endpoint(name=name), f"{PARENT}/endpoints/999"),
+        (lambda local, name: local.endpoints.deploy_model(
+            endpoint=name, deployed_model=DeployedModel(model=f"{PARENT}/models/1")), f"{PARENT}/endpoints/999"),
+        (lambda local, name: local.endpoints.undeploy_model(endpoint=name, deployed_model_id="1"),
+         f"{PARENT}/endpoints/999"),
         (lambda local, name: local.operations.get_operation(name=name), f"{PARENT}/endpoints/9/operations/999"),
+        (lambda local, name: local.operations.get_operation(name=name), f"{PARENT}/models/9/operations/999"),
     ],
-    ids=["get-job", "cancel-job", "get-model", "get-model-version", "get-endpoint", "get-operation"],
+    ids=["get-job", "cancel-job", "get-model", "get-model-version", "delete-model", "get-endpoint",
+         "delete-endpoint", "deploy-model", "undeploy-model", "get-endpoint-operation", "get-model-operation"],
 )
 def test_unknown_resources_are_not_found(
     local: LocalEmulator, call: Callable[[LocalEmulator, str], Any], name: str
@@ -150,9 +159,14 @@ def test_unknown_resources_are_not_found(
         (lambda local, name: local.tuning.cancel_tuning_job(name=name), f"{PARENT}/tuningJobs/1/extra"),
         (lambda local, name: local.models.get_model(name=name), f"{PARENT}/models/"),
         (lambda local, name: local.endpoints.get_endpoint(name=name), "endpoints/1"),
+        (lambda local, name: local.endpoints.delete_endpoint(name=name), f"{PARENT}/models/1"),
+        (lambda local, name: local.models.delete_model(name=name), f"{PARENT}/endpoints/1"),
+        (lambda local, name: local.endpoints.list_endpoints(parent=name), f"{PARENT}/endpoints"),
+        (lambda local, name: local.models.list_models(parent=name), "projects/demo-project"),
         (lambda local, name: local.operations.get_operation(name=name), "operations/1"),
     ],
-    ids=["job-no-parent", "job-wrong-collection", "job-extra-segment", "model-no-id", "endpoint", "operation"],
+    ids=["job-no-parent", "job-wrong-collection", "job-extra-segment", "model-no-id", "endpoint",
+         "delete-endpoint", "delete-model", "list-endpoints", "list-models", "operation"],
 )
 def test_malformed_names_are_invalid(
     local: LocalEmulator, call: Callable[[LocalEmulator, str], Any], name: str
@@ -165,12 +179,16 @@ def test_malformed_names_are_invalid(
     "call",
     [
         lambda local: local.tuning.rebase_tuned_model(request=RebaseTunedModelRequest(parent=PARENT)),
-        lambda local: local.models.delete_model(request=DeleteModelRequest(name=f"{PARENT}/models/1")),
-        lambda local: local.models.list_models(request=ListModelsRequest(parent=PARENT)),
-        lambda local: local.endpoints.create_endpoint(parent=PARENT, endpoint=Endpoint(display_name="e")),
+        lambda local: local.endpoints.update_endpoint(
+            request=UpdateEndpointRequest(endpoint=Endpoint(name=f"{PARENT}/endpoints/1"))),
+        lambda local: local.endpoints.mutate_deployed_model(
+            request=MutateDeployedModelRequest(endpoint=f"{PARENT}/endpoints/1")),
         lambda local: list(local.operations.list_operations(name=PARENT, filter_="")),
+        lambda local: local.operations.cancel_operation(name=f"{PARENT}/endpoints/1/operations/2"),
+        lambda local: local.operations.delete_operation(name=f"{PARENT}/endpoints/1/operations/2"),
     ],
-    ids=["rebase-tuned-model", "delete-model", "list-models", "create-endpoint", "list-operations"],
+    ids=["rebase-tuned-model", "update-endpoint", "mutate-deployed-model", "list-operations", "cancel-operation",
+         "delete-operation"],
 )
 def test_unserved_methods_are_unimplemented(local: LocalEmulator, call: Callable[[LocalEmulator], Any]) -> None:
     with pytest.raises(exceptions.MethodNotImplemented):

@@ -7,10 +7,14 @@ import os
 from pathlib import Path
 
 import pytest
-from google.cloud.aiplatform_v1 import DeployModelOperationMetadata, Endpoint, TuningJob
+from google.api_core import exceptions
+from google.cloud.aiplatform_v1 import DeleteEndpointRequest, DeleteOperationMetadata, Endpoint, TuningJob
+from google.protobuf import any_pb2
 
-from emulator.operations import record_operation
-from emulator.store import FIRST_ID, StateFileError, Store
+from emulator import operations
+from emulator.clock import ManualClock
+from emulator.deployments import DELETE_ENDPOINT
+from emulator.store import FIRST_ID, PendingOperation, StateFileError, Store
 from tests.emulator.builders import PARENT, tuning_job
 from tests.emulator.conftest import StartLocal
 
@@ -99,6 +103,13 @@ def test_reading_without_changes_does_not_rewrite_the_file(tmp_path: Path) -> No
         ('{"format_version": 1, "next_id": 1, "collections": {"widgets": {}}}', "unknown or malformed collection"),
         ('{"format_version": 1, "next_id": 1, "collections": {"tuning_jobs": {"x": {"state": "NO_SUCH_STATE"}}}}',
          "record 'x' is damaged"),
+        ('{"format_version": 1, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o"}}}}',
+         "record 'o' is damaged"),
+        ('{"format_version": 1, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o", '
+         '"kind": "DeleteEndpoint", "polls": -1, "request": {}}}}}', "record 'o' is damaged"),
+        ('{"format_version": 1, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o", '
+         '"kind": "DeleteEndpoint", "polls": 0, "request": {"@type": "type.googleapis.com/no.Such"}}}}}',
+         "record 'o' is damaged"),
     ],
 )
 def test_a_damaged_state_file_is_refused_at_startup(tmp_path: Path, content: str, message: str) -> None:
@@ -109,19 +120,43 @@ def test_a_damaged_state_file_is_refused_at_startup(tmp_path: Path, content: str
         Store(path)
 
 
-def test_a_recorded_operation_is_served_by_get_operation(tmp_path: Path, start_local: StartLocal) -> None:
+def test_a_pending_operation_and_a_removal_survive_a_reload(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
+    request = any_pb2.Any()
+    request.Pack(DeleteEndpointRequest.pb(DeleteEndpointRequest(name=f"{PARENT}/endpoints/7")))
+    pending = PendingOperation(
+        name=f"{PARENT}/endpoints/7/operations/8", kind="DeleteEndpoint", request=request, polls=1
+    )
+    with Store(path).transaction() as state:
+        state.pending_operations.put(pending)
+        state.tuning_jobs.put(job_named("1"))
+    with Store(path).transaction() as state:
+        state.tuning_jobs.remove(f"{PARENT}/tuningJobs/1")
+
+    with Store(path).transaction() as reloaded:
+        assert reloaded.pending_operations.get(pending.name) == pending
+        assert len(reloaded.tuning_jobs) == 0
+
+
+def test_a_pending_operation_in_the_state_file_is_completed_by_the_server_that_loads_it(
+    tmp_path: Path, start_local: StartLocal
+) -> None:
+    path = tmp_path / "state.json"
+    clock = ManualClock()
     endpoint = Endpoint(name=f"{PARENT}/endpoints/7", display_name="served")
     with Store(path).transaction() as state:
-        operation = record_operation(
-            state, endpoint.name, metadata=DeployModelOperationMetadata(), response=endpoint
+        state.endpoints.put(endpoint)
+        operation = operations.start(
+            state, DELETE_ENDPOINT, endpoint.name, DeleteEndpointRequest(name=endpoint.name), now=clock.now(),
+            polls_needed=1,
         )
-    local = start_local(state_file=path)
+    local = start_local(state_file=path, operation_polls=1, clock=clock)
+    assert local.endpoints.get_endpoint(name=endpoint.name) == endpoint
 
     served = local.operations.get_operation(name=operation.name)
 
     assert served.name.startswith(f"{endpoint.name}/operations/")
     assert served.done
-    assert served.metadata.Is(DeployModelOperationMetadata.pb().DESCRIPTOR)
-    assert Endpoint.deserialize(served.response.value) == endpoint
-
+    assert served.metadata.Is(DeleteOperationMetadata.pb().DESCRIPTOR)
+    with pytest.raises(exceptions.NotFound):
+        local.endpoints.get_endpoint(name=endpoint.name)
