@@ -30,7 +30,7 @@ from emulator import names
 from emulator.rules import base_model_id
 from emulator.store import State
 
-__all__ = ["ACTIVE_STATES", "PENDING_SHARE", "advance_tuning_jobs", "cancel", "is_active"]
+__all__ = ["ACTIVE_STATES", "PENDING_SHARE", "advance_tuning_jobs", "cancel", "fail", "is_active"]
 
 # States that hold a slot of the concurrent tuning job quota.
 ACTIVE_STATES = frozenset(
@@ -69,6 +69,14 @@ def advance_tuning_jobs(state: State, now: datetime, duration: timedelta) -> Non
             _succeed(state, job, finished_at)
         if job.state != before:
             state.tuning_jobs.put(job)
+
+
+def fail(job: TuningJob, now: datetime, message: str) -> None:
+    """End a job as FAILED with an INVALID_ARGUMENT error, as Vertex reports bad input data."""
+    job.state = JobState.JOB_STATE_FAILED
+    job.end_time = now
+    job.update_time = now
+    job.error = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=message)
 
 
 def cancel(job: TuningJob, now: datetime) -> None:

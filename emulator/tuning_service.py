@@ -21,7 +21,8 @@ from google.protobuf import empty_pb2
 from emulator import names, rpc
 from emulator.errors import FailedPrecondition, NotFound, ResourceExhausted
 from emulator.listing import list_page
-from emulator.tuning_lifecycle import cancel, is_active
+from emulator.datasets import dataset_problem
+from emulator.tuning_lifecycle import cancel, fail, is_active
 from emulator.validation import check_new_tuning_job
 from emulator.world import Transaction, World
 
@@ -39,12 +40,21 @@ class GenAiTuningService:
         self._world = world
 
     def create_tuning_job(self, request: CreateTuningJobRequest) -> TuningJob:
-        """Validate and queue a new job; creates nothing if it fails."""
+        """Validate and queue a new job; creates nothing if it fails.
+
+        A job whose data set cannot be read or is malformed is created FAILED.
+        """
         location = names.parse_parent(request.parent)
         check_new_tuning_job(location.location, request.tuning_job)
+        spec = request.tuning_job.supervised_tuning_spec
+        # Read outside the store's lock: it is I/O against Cloud Storage.
+        data_problem = dataset_problem(spec.training_dataset_uri) or dataset_problem(
+            spec.validation_dataset_uri)
         with self._world.transaction() as txn:
             _check_quota(txn)
             job = _new_job(request.tuning_job, location.child(_COLLECTION, txn.state.new_id()), txn)
+            if data_problem:
+                fail(job, txn.now, data_problem)
             txn.state.tuning_jobs.put(job)
         return job
 

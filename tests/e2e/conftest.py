@@ -31,9 +31,13 @@ def start_emulator(tmp_path):
     """Starts an emulator with the given training time and quota; stopped after the test."""
     started: list[EmulatorProcess] = []
 
-    def start(job_seconds: float = 600, quota: int = 1, faults: tuple[str, ...] = ()) -> EmulatorProcess:
-        emulator = EmulatorProcess(tmp_path / f"emulator-{len(started)}.json",
-                                   job_seconds=job_seconds, quota=quota, faults=faults)
+    def start(job_seconds: float = 600, quota: int = 1, faults: tuple[str, ...] = (),
+              storage_url: str | None = None) -> EmulatorProcess:
+        """`storage_url`: the Cloud Storage emulator the Vertex emulator reads data sets from."""
+        emulator = EmulatorProcess(
+            tmp_path / f"emulator-{len(started)}.json", job_seconds=job_seconds, quota=quota,
+            faults=faults, environment={"STORAGE_EMULATOR_HOST": storage_url} if storage_url else None,
+        )
         emulator.start()
         started.append(emulator)
         return emulator

@@ -78,3 +78,30 @@ def test_a_data_set_path_outside_the_repository_is_refused(start_emulator, make_
     assert ("jobs/triage.yaml: trainingDataset: '../../../../etc/passwd.jsonl' is outside the repository"
             in result.stdout + result.stderr)
     assert vertex_jobs(emulator) == []
+
+
+def test_vertex_fails_a_job_whose_cloud_storage_data_set_is_bad(
+    start_emulator, make_project, storage_emulator
+):
+    emulator = start_emulator(quota=5, storage_url=storage_emulator.url)
+    project = make_project(emulator)
+    bucket = storage_emulator.client().bucket(storage_emulator.bucket)
+    bucket.blob("good.jsonl").upload_from_string(example("a", "b"))
+    bucket.blob("bad.jsonl").upload_from_string(example("a", "b") + '{"contents": []}\n')
+    for name, data in (("good", "good.jsonl"), ("bad", "bad.jsonl"), ("missing", "missing.jsonl")):
+        project.write_job(name, baseModel="gemini-1.5-flash-002",
+                          trainingDataset=f"gs://e2e-datasets/{data}")
+
+    project.up()
+
+    outputs = project.outputs()["jobs"]
+    assert outputs["good"]["us-central1"]["state"] == "PENDING"
+    assert outputs["bad"]["us-central1"]["state"] == "FAILED"
+    assert outputs["bad"]["us-central1"]["error"] == (
+        "Dataset validation failed for gs://e2e-datasets/bad.jsonl: "
+        "line 2: an example needs a non-empty 'contents' list.")
+    assert outputs["missing"]["us-central1"]["state"] == "FAILED"
+    assert "does not exist" in outputs["missing"]["us-central1"]["error"]
+    # A failed job is not submitted again by the next run.
+    project.run("up", "--yes", "--skip-preview", "--expect-no-changes")
+    assert len(vertex_jobs(emulator)) == 3

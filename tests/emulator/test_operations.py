@@ -190,20 +190,8 @@ def test_a_lost_answer_to_the_completing_poll_does_not_apply_the_effect_twice(
     assert deployed_ids(local, endpoint) == [deployed_id]
 
 
-class EmulatorWithArguments(EmulatorProcess):
-    """The emulator process with further command line arguments."""
-
-    def __init__(self, state_file: Path, *arguments: str) -> None:
-        super().__init__(state_file)
-        self.arguments = arguments
-
-    @property
-    def command(self) -> list[str]:
-        return [*super().command, *self.arguments]
-
-
 def test_the_command_line_sets_the_number_of_polls(tmp_path: Path) -> None:
-    with EmulatorWithArguments(tmp_path / "state.json", "--operation-polls=0") as emulator:
+    with EmulatorProcess(tmp_path / "state.json", operation_polls=0) as emulator:
         operation = emulator.endpoint_client().create_endpoint(parent=PARENT, endpoint=Endpoint(display_name="new"))
 
         assert operation.operation.done

@@ -49,6 +49,8 @@ class EmulatorProcess:
         job_seconds: float = 60.0,
         quota: int = 1,
         faults: Iterable[str] = (),
+        operation_polls: int | None = None,
+        environment: dict[str, str] | None = None,
         port: int = 0,
         start_timeout: float = 30.0,
     ) -> None:
@@ -56,6 +58,8 @@ class EmulatorProcess:
         self.job_seconds = job_seconds
         self.quota = quota
         self.faults = tuple(faults)
+        self.operation_polls = operation_polls
+        self.environment = environment
         self._requested_port = port
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[str] | None = None
@@ -76,6 +80,7 @@ class EmulatorProcess:
             f"--job-seconds={self.job_seconds}",
             f"--quota={self.quota}",
             *(f"--fault={fault}" for fault in self.faults),
+            *([] if self.operation_polls is None else [f"--operation-polls={self.operation_polls}"]),
         ]
 
     def start(self) -> EmulatorProcess:
@@ -87,6 +92,7 @@ class EmulatorProcess:
         self._process = subprocess.Popen(
             self.command,
             cwd=REPO_ROOT,
+            env={**os.environ, **(self.environment or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

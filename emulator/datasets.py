@@ -1,0 +1,72 @@
+"""Reading a tuning job's data set the way Vertex AI does, and failing the job when it is bad.
+
+Vertex reads the training (and validation) JSONL from Cloud Storage and fails the job when
+an example does not fit the documented format. The emulator can only do that when it can
+reach a Cloud Storage emulator: google-cloud-storage honours STORAGE_EMULATOR_HOST, so with
+that variable set data sets are read; without it (no Cloud Storage offline) they are not.
+The check is the emulator's own and covers what Vertex rejects outright; the project's
+validator checks much more before anything is submitted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterable
+
+from google.api_core import exceptions as core_exceptions
+from google.auth.credentials import AnonymousCredentials
+
+STORAGE_EMULATOR_VARIABLE = "STORAGE_EMULATOR_HOST"
+_ROLES = ("user", "model")
+
+
+def storage_reachable() -> bool:
+    return bool(os.environ.get(STORAGE_EMULATOR_VARIABLE))
+
+
+def dataset_problem(uri: str) -> str | None:
+    """Why Vertex would fail a job on the data set at `uri`; None if it is fine or unreadable here."""
+    if not uri or not storage_reachable():
+        return None
+    from google.cloud import storage  # only needed, and only importable cheaply, when used
+
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    client = storage.Client(project="emulator", credentials=AnonymousCredentials())
+    try:
+        with client.bucket(bucket).blob(name).open("rb") as data:
+            problem = examples_problem(data)
+    except core_exceptions.NotFound:
+        return f"Failed to read the dataset {uri}: the object does not exist."
+    return f"Dataset validation failed for {uri}: {problem}" if problem else None
+
+
+def examples_problem(lines: Iterable[bytes]) -> str | None:
+    """The first line that is not a tuning example, described; None if all are."""
+    count = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        count += 1
+        problem = _example_problem(line)
+        if problem:
+            return f"line {number}: {problem}"
+    return None if count else "the dataset has no examples."
+
+
+def _example_problem(line: bytes) -> str | None:
+    try:
+        example = json.loads(line)
+    except ValueError:
+        return "not valid JSON."
+    contents = example.get("contents") if isinstance(example, dict) else None
+    if not isinstance(contents, list) or not contents:
+        return "an example needs a non-empty 'contents' list."
+    for turn in contents:
+        if not isinstance(turn, dict) or turn.get("role") not in _ROLES:
+            return "each turn needs a role of 'user' or 'model'."
+        if not isinstance(turn.get("parts"), list) or not turn["parts"]:
+            return "each turn needs a non-empty 'parts' list."
+    if contents[-1].get("role") != "model":
+        return "the last turn must be the model's response."
+    return None
