@@ -17,13 +17,23 @@ def label_value(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
 
 
-def managed_labels(pulumi_project: str, stack: str, job_name: str, spec_hash: str) -> dict[str, str]:
+def owner_labels(pulumi_project: str, stack: str, job_name: str) -> dict[str, str]:
+    """The labels naming which project, stack and job a Vertex resource belongs to."""
     return {
         f"{MANAGED_LABEL_PREFIX}managed-by": label_value(pulumi_project),
         f"{MANAGED_LABEL_PREFIX}stack": label_value(stack),
         f"{MANAGED_LABEL_PREFIX}job": label_value(job_name),
-        f"{MANAGED_LABEL_PREFIX}spec": spec_hash,
     }
+
+
+def managed_labels(pulumi_project: str, stack: str, job_name: str, spec_hash: str) -> dict[str, str]:
+    """A tuning job's labels: its owner and the hash of its essence."""
+    return {**owner_labels(pulumi_project, stack, job_name), f"{MANAGED_LABEL_PREFIX}spec": spec_hash}
+
+
+def serving_labels(pulumi_project: str, stack: str, job_name: str) -> dict[str, str]:
+    """A serving endpoint's labels: its owner, and a role that tells it from tuned-model endpoints."""
+    return {**owner_labels(pulumi_project, stack, job_name), f"{MANAGED_LABEL_PREFIX}role": "serving"}
 
 
 def stable_key(stack: str, job_name: str, region: str, spec_hash: str) -> str:

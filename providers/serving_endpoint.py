@@ -21,7 +21,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
 from providers import errors
-from providers.identity import MANAGED_LABEL_PREFIX, label_value
+from providers.identity import serving_labels
 from providers.operations import deadline_after, empty_and_delete_endpoint, finished
 from providers.vertex import EndpointView, VertexClient
 
@@ -152,12 +152,7 @@ def _client(props: dict[str, Any]) -> VertexClient:
 
 
 def _labels(props: dict[str, Any]) -> dict[str, str]:
-    return {
-        f"{MANAGED_LABEL_PREFIX}managed-by": label_value(props["pulumi_project"]),
-        f"{MANAGED_LABEL_PREFIX}stack": label_value(props["stack"]),
-        f"{MANAGED_LABEL_PREFIX}job": label_value(props["job_name"]),
-        f"{MANAGED_LABEL_PREFIX}role": "serving",
-    }
+    return serving_labels(props["pulumi_project"], props["stack"], props["job_name"])
 
 
 def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:

@@ -166,10 +166,9 @@ class VertexClient:
 
     def find_tuning_jobs(self, labels: dict[str, str]) -> list[TuningJobView]:
         """Jobs in this region carrying all of `labels`, oldest first."""
-        query = " AND ".join(f'labels.{key}="{value}"' for key, value in sorted(labels.items()))
         pager = _call(
             self._tuning.list_tuning_jobs,
-            request=aiplatform_v1.ListTuningJobsRequest(parent=self.parent, filter=query),
+            request=aiplatform_v1.ListTuningJobsRequest(parent=self.parent, filter=_label_filter(labels)),
             retry=RETRY, timeout=CALL_TIMEOUT_SECONDS,
         )
         try:
@@ -199,9 +198,9 @@ class VertexClient:
 
     def find_endpoints(self, labels: dict[str, str]) -> list[EndpointView]:
         """Endpoints in this region carrying all of `labels`."""
-        query = " AND ".join(f'labels.{key}="{value}"' for key, value in sorted(labels.items()))
         pager = _call(self._endpoints.list_endpoints,
-                      request=aiplatform_v1.ListEndpointsRequest(parent=self.parent, filter=query),
+                      request=aiplatform_v1.ListEndpointsRequest(parent=self.parent,
+                                                                 filter=_label_filter(labels)),
                       retry=RETRY, timeout=CALL_TIMEOUT_SECONDS)
         try:
             endpoints = [_endpoint_view(endpoint) for endpoint in pager]
@@ -243,6 +242,11 @@ def _endpoint_view(endpoint: aiplatform_v1.Endpoint) -> EndpointView:
         traffic_split=dict(endpoint.traffic_split),
         labels=dict(endpoint.labels),
     )
+
+
+def _label_filter(labels: dict[str, str]) -> str:
+    """A list filter matching resources that carry all of `labels`."""
+    return " AND ".join(f'labels.{key}="{value}"' for key, value in sorted(labels.items()))
 
 
 def _versioned(model: str, version_id: str) -> str:
