@@ -6,16 +6,25 @@ An optional argument is printed after the table while any job has not finished y
 import json
 import sys
 
-COLUMNS = ("job", "region", "state", "tuned model", "tuned-model endpoint")
+COLUMNS = ("job", "region", "state", "tuned model", "tuned-model endpoint", "serving endpoint")
 FINISHED = {"SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED", "PARTIALLY_SUCCEEDED"}
 
 
 def rows(jobs: dict) -> list[tuple[str, ...]]:
     return [
-        (job, region, o["state"], o["tunedModel"] or "-", o["tunedModelEndpoint"] or "-")
+        (job, region, o["state"], o["tunedModel"] or "-", o["tunedModelEndpoint"] or "-", serving(o))
         for job, regions in sorted(jobs.items())
         for region, o in sorted(regions.items())
     ]
+
+
+def serving(output: dict) -> str:
+    if "servingEndpoint" not in output:
+        return "-"
+    endpoint_id = (output["servingEndpoint"] or "").rsplit("/", 1)[-1] or "?"
+    split = ", ".join(f"{model.rsplit('/', 1)[-1]} {share}%"
+                      for model, share in (output.get("trafficSplit") or {}).items())
+    return f"{output['servingStatus']} endpoints/{endpoint_id}" + (f" ({split})" if split else "")
 
 
 def main() -> None:
