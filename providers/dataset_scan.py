@@ -46,37 +46,44 @@ def scan_range(path: Path, start: int, end: int, checker: ExampleChecker, max_re
     with open(path, "rb", buffering=_BUFFER_BYTES) as file:
         file.seek(start)
         readline = file.readline
+        measure = checker.measure_line
         check = checker.check
+        allowed_tokens = checker.rules.max_tokens_per_example
         position = start
         number = 0
         max_tokens = 0
-        examples = 0
+        blank = 0
         problem_count = 0
         while position < end:
             line = readline(limit)
             if not line:
                 break
             number += 1
-            position += len(line)
+            size = len(line)
+            position += size
+            # Nearly every line is a valid example: measure it and go on. A line of
+            # `limit` bytes may be cut short, so it takes the slow path, which sees that.
+            if size < limit and (tokens := measure(line)) is not None and tokens <= allowed_tokens:
+                if tokens > max_tokens:
+                    max_tokens = tokens
+                continue
             if line.isspace():
+                blank += 1
                 found = ["empty line; each line must hold one JSON example"]
+            elif size == limit and line[-1] != 0x0A:
+                size += _skip_rest_of_line(readline)
+                position += size - limit
+                found = [checker.line_too_long(size)]
             else:
-                examples += 1
-                if len(line) == limit and line[-1] != 0x0A:
-                    size = len(line) + _skip_rest_of_line(readline)
-                    position += size - len(line)
-                    found = [checker.line_too_long(size)]
-                else:
-                    found, tokens = check(line)
-                    if tokens > max_tokens:
-                        max_tokens = tokens
-            if found:
-                for message in found:
-                    if len(problems) < max_reported:
-                        problems.append((number, message))
-                problem_count += len(found)
+                found, tokens = check(line)
+                if tokens > max_tokens:
+                    max_tokens = tokens
+            for message in found:
+                if len(problems) < max_reported:
+                    problems.append((number, message))
+            problem_count += len(found)
     result.line_count = number
-    result.example_count = examples
+    result.example_count = number - blank
     result.problem_count = problem_count
     result.max_example_tokens = max_tokens
     return result

@@ -268,3 +268,51 @@ def test_any_bytes_give_a_report_never_an_exception(tmp_path, lines):
     report = check_dataset(path, FLASH, "validation", max_reported=3, workers=1)
     assert isinstance(report, DatasetReport)
     assert len(report.problems) <= 3 <= report.problem_count or len(report.problems) == report.problem_count
+
+
+@settings(max_examples=300, deadline=None)
+@given(example=_example, model=st.sampled_from(sorted(MODELS)), ascii_only=st.booleans(), compact=st.booleans())
+def test_the_fast_path_on_a_line_agrees_with_the_full_check_however_the_json_is_written(example, model, ascii_only, compact):
+    checker = ExampleChecker(model, MODELS[model])
+    line = json.dumps(example, ensure_ascii=ascii_only, separators=(",", ":") if compact else None).encode()
+    fast = checker.measure_line(line)
+    problems, tokens = checker.shape_problems(json.loads(line))
+    assert (fast is not None) == (problems == []), problems
+    if fast is not None:
+        assert fast == tokens
+
+
+_TURNS = '[{"role":"user","parts":[{"text":"a"}]},{"role":"model","parts":[{"text":"b"}]}]'
+
+
+# (line, problems expected (each a prefix), whether the fast path accepts it). The one
+# disagreement allowed: the fast path may reject a line the full check passes (a valid
+# duplicate key after an invalid one), which costs time, never a wrong report.
+@pytest.mark.parametrize(("line", "expected", "fast"), [
+    pytest.param('{"contents":%s,"contents":[]}' % _TURNS, ["contents: must be a non-empty list of turns, got an empty list"], False, id="duplicate-key-last-wins"),
+    pytest.param('{"contents":[],"contents":%s}' % _TURNS, [], False, id="duplicate-key-last-valid"),
+    pytest.param('{"cont\\u0065nts":%s}' % _TURNS, [], True, id="escaped-key"),
+    pytest.param('{"contents":%s} \r\n' % _TURNS, [], True, id="trailing-whitespace"),
+    pytest.param('{"systemInstruction":{"role":null,"parts":[{"text":"x"}]},"contents":%s}' % _TURNS, [], True, id="system-role-null"),
+    pytest.param('{"systemInstruction":null,"contents":%s}' % _TURNS, ["systemInstruction: must be an object with 'parts', got null"], False, id="system-null"),
+    pytest.param('{"systemInstruction":{"role":1,"parts":[{"text":"x"}]},"contents":%s}' % _TURNS, ["systemInstruction.role: must be a string (its value is ignored), got a number"], False, id="system-role-number"),
+    pytest.param('{"contents":[{"role":"user","parts":[{"text":null}]},{"role":"model","parts":[{"text":"b"}]}]}', ["contents[0].parts[0].text: must be a string, got null"], False, id="text-null"),
+    pytest.param('{"contents":[{"role":"user","parts":[{}]},{"role":"model","parts":[{"text":"b"}]}]}', ["contents[0].parts[0]: empty part; a part holds exactly one of: text, fileData"], False, id="empty-part"),
+    pytest.param('{"contents":[{"role":"user","parts":[{"fileData":null}]},{"role":"model","parts":[{"text":"b"}]}]}', ["contents[0].parts[0].fileData: must be an object with mimeType and fileUri, got null"], False, id="file-data-null"),
+    pytest.param('{"contents":[{"role":"user","parts":[{"text":"\\ud800"}]},{"role":"model","parts":[{"text":"b"}]}]}', ["not valid JSON: "], False, id="lone-surrogate"),
+    pytest.param('{"contents":[{"role":"user","parts":[{"text":"a\tb"}]},{"role":"model","parts":[{"text":"b"}]}]}', ["not valid JSON: "], False, id="raw-control-character"),
+])
+def test_lines_json_dumps_would_not_write_get_the_right_verdict_on_both_paths(line, expected, fast):
+    checker = ExampleChecker(FLASH, MODELS[FLASH])
+    problems, _ = checker.check(line.encode())
+    assert len(problems) == len(expected) and all(p.startswith(e) for p, e in zip(problems, expected)), problems
+    assert (checker.measure_line(line.encode()) is not None) == fast
+
+
+def test_a_valid_example_padded_past_the_line_limit_is_still_too_long(tmp_path):
+    rules = replace(MODELS[FLASH], max_tokens_per_example=10)
+    line = json.dumps(GOOD).encode() + b" " * 700 + b"\n"
+    report = check(tmp_path, line, rules=rules)
+    assert [str(p) for p in report.problems] == [
+        f"x.jsonl: line 1: {len(line):,} bytes long; an example within gemini-1.5-flash-002's 10-token limit fits in 640 bytes"
+    ]
