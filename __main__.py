@@ -6,11 +6,15 @@ problem listed and nothing submitted.
 """
 
 import os
+import re
 from pathlib import Path
 
 import pulumi
 
+from providers.errors import VertexError
+from providers.models import TUNING_REGIONS
 from providers.serving_endpoint import ServingEndpoint
+from providers.storage import upload_if_missing
 from providers.tuning_job import TuningJob
 from providers.validation import CheckedJob, validate_jobs
 from providers.vertex import EMULATOR_HOST_VARIABLE
@@ -51,6 +55,14 @@ def vertex_spec(job: CheckedJob) -> tuple[dict, list[dict]]:
 
 report = validate_jobs(jobs_dir, Path.cwd())
 problems = [str(problem) for problem in report.problems]
+if not report.files and not problems:
+    # An empty or mistyped jobs folder would otherwise cancel every job of the stack.
+    problems.append(f"{jobs_dir}: no job files; to remove every job of this stack, run `pulumi destroy`")
+if default_region and default_region not in TUNING_REGIONS:
+    problems.append(f"stack setting gcp:region: {default_region!r} is not a Vertex AI tuning region")
+if dataset_bucket and not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]", dataset_bucket):
+    problems.append(f"stack setting gemini-tuning:datasetBucket: {dataset_bucket!r} is not a bucket name "
+                    "(write the name alone, without gs://)")
 for job in report.jobs:
     if job.local_datasets and not dataset_bucket:
         problems.append(
@@ -62,9 +74,20 @@ for job in report.jobs:
 if problems:
     stop(problems)
 
+def upload(job: CheckedJob, uploads: list[dict]) -> None:
+    """Uploads the job's local data sets before any job is submitted (not on preview)."""
+    for item in uploads:
+        try:
+            upload_if_missing(item["path"], item["uri"], project)
+        except VertexError as exc:
+            stop([f"{job.file}: uploading {item['path']} to {item['uri']}: {exc}"])
+
+
 summary = {}
 for job in report.jobs:
     spec, uploads = vertex_spec(job)
+    if not pulumi.runtime.is_dry_run():
+        upload(job, uploads)
     per_region = {}
     for region in job.spec.regions or [default_region]:
         tuning_job = TuningJob(

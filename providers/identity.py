@@ -6,6 +6,7 @@ finds and adopts its job instead of paying for a second one.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 MANAGED_LABEL_PREFIX = "gt-"
@@ -13,8 +14,15 @@ MANAGED_LABEL_COUNT = 4
 
 
 def label_value(text: str) -> str:
-    """Folds any text into a valid label value (lowercase, [a-z0-9_-], at most 63)."""
-    return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
+    """Folds any text into a valid label value (lowercase, [a-z0-9_-], at most 63).
+
+    Text that had to change gets a short hash of the original, so `Dev` and `dev`, or
+    `prod.eu` and `prod-eu`, never share labels (and so never adopt each other's jobs).
+    """
+    folded = re.sub(r"[^a-z0-9_-]", "-", text.lower())
+    if folded == text and len(text) <= 63:
+        return text
+    return f"{folded[:54]}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 def owner_labels(pulumi_project: str, stack: str, job_name: str) -> dict[str, str]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 
-from providers.errors import NotFoundError
+from providers.errors import InvalidRequestError, NotFoundError
 from providers.vertex import VertexClient
 
-CALL_BUDGET_SECONDS = 100.0
+CALL_BUDGET_SECONDS = 60.0
 _FIRST_POLL, _LONGEST_POLL = 0.2, 5.0
 
 
@@ -54,12 +54,17 @@ def empty_and_delete_endpoint(vertex: VertexClient, endpoint: str, deadline: flo
             operation = vertex.undeploy_model(endpoint, deployed_id, split)
         except NotFoundError:
             continue
+        except InvalidRequestError:
+            # Most likely an undeploy of an earlier run is still under way.
+            return False
         if not finished(vertex, operation, deadline):
             return False
     try:
         return finished(vertex, vertex.delete_endpoint(endpoint), deadline)
     except NotFoundError:
         return True
+    except InvalidRequestError:
+        return False
 
 
 def _rebalanced(split: dict[str, int]) -> dict[str, int]:

@@ -22,11 +22,14 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, Resou
 
 from providers import errors
 from providers.identity import serving_labels
-from providers.operations import deadline_after, empty_and_delete_endpoint, finished
+from providers.operations import OperationFailed, deadline_after, empty_and_delete_endpoint, finished
 from providers.vertex import EndpointView, VertexClient
 
 OBSERVED_KEYS = ("endpoint_name", "status", "serving_model", "traffic_split",
-                 "deployed_models", "pending_operation")
+                 "deployed_models", "pending_operation", "error")
+# A plan needs at most: deploy, undeploy idle models, promote. More means Vertex keeps
+# answering differently from what was asked; stop rather than loop.
+_MAX_STEPS_PER_CALL = 6
 # Inputs whose change needs a new endpoint; the others are applied to the existing one.
 REPLACE_KEYS = ("project", "region")
 UPDATE_KEYS = ("tuned_model", "canary_percent", "deletion_policy")
@@ -116,12 +119,16 @@ class ServingEndpointProvider(ResourceProvider):
         return ReadResult(id_, {**props, **_observed(endpoint, props, props.get("pending_operation", ""))})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        if props.get("deletion_policy") == "retain" or not props.get("endpoint_name"):
+        if props.get("deletion_policy") == "retain":
             return
         with _client(props) as vertex:
-            if not empty_and_delete_endpoint(vertex, props["endpoint_name"], deadline_after()):
+            # No recorded name: its creation was still running; it may exist by now.
+            endpoint = _existing_endpoint(vertex, props, props)
+            if endpoint is None:
+                return
+            if not empty_and_delete_endpoint(vertex, endpoint.name, deadline_after()):
                 raise errors.TransientError(
-                    f"{props['endpoint_name']} is still being emptied; run `pulumi up` again to finish"
+                    f"{endpoint.name} is still being emptied; run `pulumi up` again to finish"
                 )
 
 
@@ -130,6 +137,7 @@ class ServingEndpoint(Resource):
 
     endpoint_name: pulumi.Output[str]
     status: pulumi.Output[str]
+    error: pulumi.Output[str]
     serving_model: pulumi.Output[str]
     traffic_split: pulumi.Output[dict]
 
@@ -158,10 +166,16 @@ def _labels(props: dict[str, Any]) -> dict[str, str]:
 def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
     """Moves the endpoint toward what `props` asks for, within one call's time budget."""
     deadline = deadline_after()
+    error = ""
     with _client(props) as vertex:
         pending = olds.get("pending_operation")
-        if pending and not finished(vertex, pending, deadline):
-            return {key: olds.get(key) for key in OBSERVED_KEYS}
+        if pending:
+            try:
+                if not finished(vertex, pending, deadline):
+                    return {key: olds.get(key) for key in OBSERVED_KEYS}
+            except (OperationFailed, errors.NotFoundError) as exc:
+                # Report it and carry on from what the endpoint is now, or we never could.
+                error = str(exc)
         endpoint = _existing_endpoint(vertex, props, olds)
         if endpoint is None:
             operation = vertex.create_endpoint(props["display_name"], _labels(props))
@@ -169,8 +183,14 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
                 return {**{key: olds.get(key) for key in OBSERVED_KEYS},
                         "status": UPDATING, "pending_operation": operation}
             endpoint = _existing_endpoint(vertex, props, {})
-        while step := next_step(endpoint.deployed_models, endpoint.traffic_split,
-                                props.get("tuned_model") or "", int(props.get("canary_percent") or 0)):
+            if endpoint is None:  # created, but not listed yet: the next run finds it
+                return {**{key: olds.get(key) for key in OBSERVED_KEYS},
+                        "status": UPDATING, "pending_operation": "", "error": error}
+        for _ in range(_MAX_STEPS_PER_CALL):
+            step = next_step(endpoint.deployed_models, endpoint.traffic_split,
+                             props.get("tuned_model") or "", int(props.get("canary_percent") or 0))
+            if step is None:
+                break
             if isinstance(step, Deploy):
                 operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
                                                 step.traffic_split)
@@ -180,8 +200,8 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
             done = finished(vertex, operation, deadline)
             endpoint = vertex.get_endpoint(endpoint.name)
             if not done:
-                return _observed(endpoint, props, operation)
-    return _observed(endpoint, props, "")
+                return _observed(endpoint, props, operation, error)
+    return _observed(endpoint, props, "", error)
 
 
 def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
@@ -196,7 +216,8 @@ def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
     return found[0] if found else None
 
 
-def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str) -> dict[str, Any]:
+def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str,
+              error: str = "") -> dict[str, Any]:
     by_model = {endpoint.deployed_models[i]: share for i, share in endpoint.traffic_split.items()
                 if i in endpoint.deployed_models}
     desired = props.get("tuned_model") or ""
@@ -215,4 +236,5 @@ def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str) -> di
         "traffic_split": by_model,
         "deployed_models": dict(endpoint.deployed_models),
         "pending_operation": pending,
+        "error": error,
     }

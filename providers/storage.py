@@ -6,6 +6,7 @@ a local GCS emulator through the same code path as real Cloud Storage.
 
 from __future__ import annotations
 
+import google.auth.exceptions
 from google.api_core import exceptions as core_exceptions
 from google.cloud import storage
 
@@ -36,3 +37,7 @@ def upload_if_missing(local_path: str, uri: str, project: str) -> bool:
         return False
     except core_exceptions.GoogleAPICallError as exc:
         raise errors.from_google(exc) from exc
+    except google.auth.exceptions.GoogleAuthError as exc:
+        raise errors.PermanentError(f"cannot authenticate to Cloud Storage: {exc}") from exc
+    except OSError as exc:
+        raise errors.PermanentError(f"cannot upload {local_path} to {uri}: {exc}") from exc

@@ -36,7 +36,6 @@ from providers.essence import ESSENCE_KEYS, essence_of, spec_hash
 from providers.identity import managed_labels, stable_key
 from providers.operations import deadline_after, empty_and_delete_endpoint
 from providers.spec import JobFileError, parse_job
-from providers.storage import upload_if_missing
 from providers.vertex import TuningJobRequest, TuningJobView, VertexClient
 
 QUEUED = "QUEUED"
@@ -74,8 +73,11 @@ class TuningJobProvider(ResourceProvider):
         return CheckResult({**news, **essence, "spec_hash": spec_hash(essence)}, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # A key the recorded state lacks was added by a later version of this tool: the
+        # job was submitted without it, and re-training for that would be a paid surprise.
         replaces = [
-            key for key in (*IDENTITY_KEYS, *ESSENCE_KEYS) if olds.get(key) != news.get(key)
+            key for key in (*IDENTITY_KEYS, *ESSENCE_KEYS)
+            if key in olds and olds[key] != news.get(key)
         ]
         if replaces:
             return DiffResult(
@@ -154,7 +156,7 @@ class TuningJob(Resource):
             "spec_json": json.dumps(spec, sort_keys=True),
             "job_name": spec["name"],
             "deletion_policy": spec.get("deletionPolicy", "retain"),
-            # Local data sets to upload before submitting: {"path": ..., "uri": ...}.
+            # Local data sets, uploaded by the program before any job is submitted.
             "dataset_uploads": dataset_uploads,
             "project": project,
             "region": region,
@@ -218,8 +220,6 @@ def _submit_or_adopt(props: dict[str, Any]) -> dict[str, Any]:
     with _client(props) as vertex:
         job = _adoptable(vertex, props)
         if job is None:
-            for upload in props.get("dataset_uploads") or []:
-                upload_if_missing(upload["path"], upload["uri"], props["project"])
             try:
                 job = vertex.create_tuning_job(_request(props))
             except errors.QuotaExceededError:

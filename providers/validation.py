@@ -36,7 +36,7 @@ class ValidationReport:
 
     def as_text(self) -> str:
         lines = [str(problem) for problem in self.problems]
-        broken = len({p.file for p in self.problems})
+        broken = len({p.file for p in self.problems} & set(self.files))
         lines.append(
             f"{len(self.files)} job file(s) in {self.jobs_dir}: "
             f"{len(self.files) - broken} valid, {broken} with problems ({len(self.problems)} problem(s))"

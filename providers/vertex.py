@@ -27,7 +27,7 @@ from google.longrunning import operations_pb2
 from providers import errors
 
 EMULATOR_HOST_VARIABLE = "VERTEX_AI_EMULATOR_HOST"
-CALL_TIMEOUT_SECONDS = 30.0
+CALL_TIMEOUT_SECONDS = 20.0
 # Bounded so a provider call never comes near Pulumi's ~180 s plugin-call limit.
 RETRY = core_retry.Retry(
     predicate=core_retry.if_exception_type(
@@ -36,7 +36,7 @@ RETRY = core_retry.Retry(
     initial=0.5,
     multiplier=2.0,
     maximum=8.0,
-    timeout=60.0,
+    timeout=30.0,
 )
 
 TERMINAL_STATES = frozenset(
@@ -166,18 +166,26 @@ class VertexClient:
 
     def find_tuning_jobs(self, labels: dict[str, str]) -> list[TuningJobView]:
         """Jobs in this region carrying all of `labels`, oldest first."""
-        pager = _call(
-            self._tuning.list_tuning_jobs,
-            request=aiplatform_v1.ListTuningJobsRequest(parent=self.parent, filter=_label_filter(labels)),
-            retry=RETRY, timeout=CALL_TIMEOUT_SECONDS,
-        )
         try:
-            jobs = [_view(job) for job in pager]
-        except core_exceptions.GoogleAPICallError as exc:
-            raise errors.from_google(exc) from exc
+            jobs = self._list_tuning_jobs(_label_filter(labels))
+        except errors.InvalidRequestError:
+            # Vertex documents this filter only as "the standard list filter"; should it
+            # refuse labels, list everything and match the labels here.
+            jobs = self._list_tuning_jobs("")
         # The filter is honoured by Vertex; checking again keeps adoption safe if not.
         matching = [j for j in jobs if labels.items() <= j.labels.items()]
         return sorted(matching, key=lambda j: j.create_time)
+
+    def _list_tuning_jobs(self, query: str) -> list[TuningJobView]:
+        pager = _call(
+            self._tuning.list_tuning_jobs,
+            request=aiplatform_v1.ListTuningJobsRequest(parent=self.parent, filter=query),
+            retry=RETRY, timeout=CALL_TIMEOUT_SECONDS,
+        )
+        try:
+            return [_view(job) for job in pager]
+        except core_exceptions.GoogleAPICallError as exc:
+            raise errors.from_google(exc) from exc
 
     def cancel_tuning_job(self, name: str) -> None:
         _call(self._tuning.cancel_tuning_job, name=name, retry=RETRY,
@@ -230,7 +238,9 @@ class VertexClient:
         operation = _call(self._endpoints.get_operation,
                           request=operations_pb2.GetOperationRequest(name=name),
                           retry=RETRY, timeout=CALL_TIMEOUT_SECONDS)
-        error = operation.error.message if operation.HasField("error") else ""
+        error = ""
+        if operation.HasField("error") and operation.error.code:
+            error = f"code {operation.error.code}: {operation.error.message or 'no message'}"
         return OperationView(operation.name, operation.done, error)
 
 

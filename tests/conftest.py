@@ -11,6 +11,8 @@ import pytest
 # gRPC core logs routine events (a server's GOAWAY, ...) at its default
 # verbosity; keep test output to what the tests say. Must precede loading gRPC.
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+# Anything that forgets to name an emulator reaches a closed local port, never Google.
+os.environ.setdefault("VERTEX_AI_EMULATOR_HOST", "127.0.0.1:9")
 
 from tests.support.emulator_process import EmulatorProcess
 

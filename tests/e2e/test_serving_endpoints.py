@@ -106,9 +106,10 @@ def test_a_canary_gets_exactly_its_share_until_promoted(start_emulator, make_pro
 
 @pytest.mark.parametrize("policy", ["delete", "retain"])
 def test_deleting_the_job_file_removes_or_keeps_its_serving_endpoint(start_emulator, make_project, policy):
-    emulator = start_emulator(job_seconds=2, quota=1)
+    emulator = start_emulator(job_seconds=2, quota=2)
     project = make_project(emulator)
     project.write_job("triage", **flash_job(serving={"deletionPolicy": policy}))
+    project.write_job("other", **flash_job())
     project.up()
     wait_for(lambda: jobs_named(emulator, "triage"), lambda jobs: state_of(jobs[-1]) == "SUCCEEDED", timeout=60)
     project.up()
@@ -125,10 +126,11 @@ def test_deleting_the_job_file_removes_or_keeps_its_serving_endpoint(start_emula
 
 
 def test_protected_serving_endpoints_survive_a_deleted_job_file(start_emulator, make_project):
-    emulator = start_emulator(job_seconds=2, quota=1)
+    emulator = start_emulator(job_seconds=2, quota=2)
     project = make_project(emulator)
     project.run("config", "set", "gemini-tuning:protectServingEndpoints", "true")
     project.write_job("triage", **flash_job(serving={}))
+    project.write_job("other", **flash_job())
     project.up()
 
     project.remove_job("triage")

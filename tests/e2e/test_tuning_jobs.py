@@ -114,9 +114,10 @@ def test_an_unchanged_spec_written_differently_changes_nothing(start_emulator, m
 
 
 def test_deleting_a_job_file_cancels_its_running_job(start_emulator, make_project):
-    emulator = start_emulator()
+    emulator = start_emulator(quota=2)
     project = make_project(emulator)
     project.write_job("triage", **flash_job())
+    project.write_job("summaries", **flash_job())
     project.up()
 
     project.remove_job("triage")
@@ -124,7 +125,14 @@ def test_deleting_a_job_file_cancels_its_running_job(start_emulator, make_projec
 
     [job] = jobs_named(emulator, "triage")
     assert state_of(job) == "CANCELLED"
-    assert "triage" not in project.outputs().get("jobs", {})
+    assert "triage" not in project.outputs()["jobs"]
+
+    # The last file gone looks like a mistyped folder: refused, nothing cancelled.
+    project.remove_job("summaries")
+    result = project.up(check=False)
+    assert result.returncode != 0
+    assert "jobs: no job files; to remove every job of this stack, run `pulumi destroy`" in result.stdout
+    assert [state_of(j) for j in jobs_named(emulator, "summaries")] in (["PENDING"], ["RUNNING"])
 
 
 def test_refresh_shows_a_job_cancelled_behind_pulumis_back(start_emulator, make_project):

@@ -82,7 +82,19 @@ def test_check_reports_the_job_files_mistakes_as_check_failures():
     )]
 
 
-def test_managed_labels_fit_vertex_label_rules():
-    labels = managed_labels("My.Project", "Prod_EU", "triage", "0123456789abcdef")
-    assert labels == {"gt-managed-by": "my-project", "gt-stack": "prod_eu",
+def test_managed_labels_fit_vertex_label_rules_and_keep_names_apart():
+    import re
+
+    labels = managed_labels("gemini-tuning", "prod", "triage", "0123456789abcdef")
+    assert labels == {"gt-managed-by": "gemini-tuning", "gt-stack": "prod",
                       "gt-job": "triage", "gt-spec": "0123456789abcdef"}
+    folded = [managed_labels("p", stack, "triage", "0")["gt-stack"]
+              for stack in ("Dev", "dev", "prod.eu", "prod-eu", "x" * 80)]
+    assert len(set(folded)) == len(folded)
+    assert all(re.fullmatch(r"[a-z0-9_-]{1,63}", value) for value in folded)
+
+
+def test_a_field_added_to_the_essence_later_does_not_replace_recorded_jobs():
+    old = {**checked(), "state": "SUCCEEDED"}
+    del old["description"]  # as if recorded before `description` joined the essence
+    assert TuningJobProvider().diff("id", old, checked()).replaces == []
