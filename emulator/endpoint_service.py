@@ -1,12 +1,13 @@
 """google.cloud.aiplatform.v1.EndpointService: the endpoints serving tuned models.
 
-Served: CreateEndpoint, GetEndpoint, ListEndpoints, DeployModel, UndeployModel
-and DeleteEndpoint. The mutating methods start long-running operations whose
-effect shows once the operation is done (see `emulator.operations`); what they
-change is in `emulator.deployments`, the traffic split rules in
-`emulator.traffic`. UpdateEndpoint, MutateDeployedModel and the other methods
-answer UNIMPLEMENTED: the emulator's models are managed deployments of tuned
-models, with no machine resources or replicas to change.
+Served: CreateEndpoint, GetEndpoint, ListEndpoints, UpdateEndpoint, DeployModel,
+UndeployModel and DeleteEndpoint. Create, deploy, undeploy and delete start
+long-running operations whose effect shows once the operation is done (see
+`emulator.operations`); what they change is in `emulator.deployments`, the
+traffic split rules in `emulator.traffic`. UpdateEndpoint answers at once, as in
+v1. MutateDeployedModel and the other methods answer UNIMPLEMENTED: the
+emulator's models are managed deployments of tuned models, with no machine
+resources or replicas to change.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from google.cloud.aiplatform_v1 import (
     ListEndpointsRequest,
     ListEndpointsResponse,
     UndeployModelRequest,
+    UpdateEndpointRequest,
 )
 from google.longrunning import operations_pb2
 
-from emulator import names, rpc
+from emulator import names, rpc, traffic
 from emulator.deployments import (
     CREATE_ENDPOINT,
     DELETE_ENDPOINT,
@@ -44,6 +46,8 @@ __all__ = ["SERVICE_NAME", "EndpointService", "method_handlers"]
 SERVICE_NAME = "google.cloud.aiplatform.v1.EndpointService"
 
 Operation = operations_pb2.Operation
+# Fields UpdateEndpoint changes; the others belong to the service or are not modelled.
+_UPDATABLE = ("traffic_split", "display_name", "description")
 
 
 class EndpointService:
@@ -77,6 +81,28 @@ class EndpointService:
             page = list_page(txn.state.endpoints.values(), request, ENDPOINTS)
         return ListEndpointsResponse(endpoints=page.items, next_page_token=page.next_page_token)
 
+    def update_endpoint(self, request: UpdateEndpointRequest) -> Endpoint:
+        """Change the fields the update mask names: traffic_split, display_name, description."""
+        names.parse_child(request.endpoint.name, ENDPOINTS)
+        paths = list(request.update_mask.paths)
+        unknown = sorted(set(paths) - set(_UPDATABLE))
+        if not paths or unknown:
+            raise InvalidArgument(
+                f"update_mask must name fields to update from: {', '.join(_UPDATABLE)}"
+                + (f"; got {', '.join(unknown)}." if unknown else ".")
+            )
+        with self._world.transaction() as txn:
+            endpoint = existing_endpoint(txn.state, request.endpoint.name)
+            if "traffic_split" in paths:
+                endpoint.traffic_split = traffic.replacing(
+                    request.endpoint.traffic_split, [d.id for d in endpoint.deployed_models])
+            for field in ("display_name", "description"):
+                if field in paths:
+                    setattr(endpoint, field, getattr(request.endpoint, field))
+            endpoint.update_time = txn.now
+            txn.state.endpoints.put(endpoint)
+            return endpoint
+
     def deploy_model(self, request: DeployModelRequest) -> Operation:
         """Start deploying a model; the deployed model gets a new numeric id unless the request names one."""
         names.parse_child(request.endpoint, ENDPOINTS)
@@ -106,6 +132,7 @@ def method_handlers(world: World) -> dict[str, grpc.RpcMethodHandler]:
         "CreateEndpoint": rpc.unary_unary(service.create_endpoint, CreateEndpointRequest, Operation),
         "GetEndpoint": rpc.unary_unary(service.get_endpoint, GetEndpointRequest, Endpoint),
         "ListEndpoints": rpc.unary_unary(service.list_endpoints, ListEndpointsRequest, ListEndpointsResponse),
+        "UpdateEndpoint": rpc.unary_unary(service.update_endpoint, UpdateEndpointRequest, Endpoint),
         "DeployModel": rpc.unary_unary(service.deploy_model, DeployModelRequest, Operation),
         "UndeployModel": rpc.unary_unary(service.undeploy_model, UndeployModelRequest, Operation),
         "DeleteEndpoint": rpc.unary_unary(service.delete_endpoint, DeleteEndpointRequest, Operation),

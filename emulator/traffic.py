@@ -18,7 +18,7 @@ from typing import Collection, Mapping
 
 from emulator.errors import FailedPrecondition, InvalidArgument
 
-__all__ = ["NEW_MODEL_KEY", "after_deploy", "after_undeploy", "check_percentages"]
+__all__ = ["NEW_MODEL_KEY", "after_deploy", "after_undeploy", "check_percentages", "replacing"]
 
 NEW_MODEL_KEY = "0"
 """The traffic_split key of DeployModel that stands for the model being deployed."""
@@ -72,6 +72,15 @@ def after_undeploy(
             "remaining deployed models."
         )
     return {key: percent for key, percent in current.items() if key != undeployed_id}
+
+
+def replacing(requested: Split, deployed_ids: Collection[str]) -> dict[str, int]:
+    """The split UpdateEndpoint sets: deployed model ids only, adding up to 100 (empty: none)."""
+    _check_keys(requested, set(deployed_ids), "deployed model ids of the endpoint")
+    if deployed_ids and not requested:
+        raise InvalidArgument("traffic_split may only be empty when no model is deployed.")
+    check_percentages(requested)
+    return dict(requested)
 
 
 def _check_keys(split: Split, allowed: set[str], what: str) -> None:

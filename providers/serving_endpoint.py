@@ -3,8 +3,9 @@
 Applications call the serving endpoint; its name never changes. It serves the tuned model
 of the job's newest version once that version has succeeded:
 - while a replacement job trains, traffic stays on the model it already serves;
-- a new model gets all traffic at once, or `canaryPercent` first and the rest once the
-  job file drops `canaryPercent` (promotion); only then is the old model undeployed;
+- a new model gets all traffic at once, or `canaryPercent` first (changing it moves the
+  share) and the rest once the job file drops `canaryPercent` (promotion); only then is
+  the old model undeployed;
 - deleting the job undeploys and deletes the endpoint, unless its policy is `retain`.
 
 Every call does a bounded amount of work (see `providers.operations`): an operation
@@ -54,8 +55,14 @@ class Undeploy:
     """The split of the models that remain."""
 
 
+@dataclass(frozen=True)
+class SetTraffic:
+    traffic_split: dict[str, int]
+    """The whole new split of the deployed models."""
+
+
 def next_step(deployed: dict[str, str], split: dict[str, int], desired: str,
-              canary_percent: int) -> Deploy | Undeploy | None:
+              canary_percent: int) -> Deploy | Undeploy | SetTraffic | None:
     """The one change that moves the endpoint toward serving `desired`; None when it does.
 
     `deployed` maps deployed-model ids to models, `split` ids to traffic shares.
@@ -80,6 +87,11 @@ def next_step(deployed: dict[str, str], split: dict[str, int], desired: str,
         remaining = {i: share for i, share in split.items() if i != others[0]}
         remaining[new_id] = remaining.get(new_id, 0) + split.get(others[0], 0)
         return Undeploy(others[0], remaining)
+    if others and split.get(new_id, 0) != canary_percent:
+        # The canary share was changed in the job file while the canary runs.
+        stable = max(others, key=lambda i: split.get(i, 0))
+        return SetTraffic({new_id: canary_percent, stable: 100 - canary_percent,
+                           **{i: 0 for i in others if i != stable}})
     return None
 
 
@@ -191,6 +203,9 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
                              props.get("tuned_model") or "", int(props.get("canary_percent") or 0))
             if step is None:
                 break
+            if isinstance(step, SetTraffic):
+                endpoint = vertex.set_traffic_split(endpoint.name, step.traffic_split)
+                continue
             if isinstance(step, Deploy):
                 operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
                                                 step.traffic_split)

@@ -99,6 +99,11 @@ def test_a_canary_gets_exactly_its_share_until_promoted(start_emulator, make_pro
     assert project.job_output("triage")["servingStatus"] == "CANARY"
 
     project.write_job("triage", **{**job, "hyperParameters": {"epochCount": 3},
+                                   "serving": {"displayName": "triage", "canaryPercent": 30}})
+    project.up()
+    assert endpoint_traffic(emulator, endpoint) == {old.tuned_model.model: 70, new.tuned_model.model: 30}
+
+    project.write_job("triage", **{**job, "hyperParameters": {"epochCount": 3},
                                    "serving": {"displayName": "triage"}})
     project.up()
     assert endpoint_traffic(emulator, endpoint) == {new.tuned_model.model: 100}

@@ -406,3 +406,52 @@ def test_the_whole_life_of_an_endpoint_when_operations_take_three_polls(start_lo
 
     with pytest.raises(exceptions.NotFound):
         local.endpoints.get_endpoint(name=endpoint.name)
+
+
+# --- update ---------------------------------------------------------------------
+
+
+def update_traffic(local: LocalEmulator, endpoint: str, split: dict[str, int]) -> Endpoint:
+    return local.endpoints.update_endpoint(
+        endpoint=Endpoint(name=endpoint, traffic_split=split),
+        update_mask=field_mask_pb2.FieldMask(paths=["traffic_split"]),
+    )
+
+
+def test_update_endpoint_moves_traffic_between_deployed_models_at_once(
+    local: LocalEmulator, serving: tuple[str, str, str]
+) -> None:
+    endpoint, old, second = serving
+    new = deploy(local, endpoint, second, {old: 90, "0": 10}).id
+
+    answered = update_traffic(local, endpoint, {old: 70, new: 30})
+
+    assert dict(answered.traffic_split) == {old: 70, new: 30}
+    assert split_of(local, endpoint) == {old: 70, new: 30}
+
+
+@pytest.mark.parametrize(
+    ("split", "message"),
+    [
+        ({"OLD": 60}, "must add up to 100"),
+        ({"OLD": 50, "999": 50}, "traffic_split names '999'"),
+        ({}, "may only be empty when no model is deployed"),
+    ],
+)
+def test_update_endpoint_refuses_a_bad_split_and_changes_nothing(
+    local: LocalEmulator, serving: tuple[str, str, str], split: dict[str, int], message: str
+) -> None:
+    endpoint, old, _ = serving
+
+    with pytest.raises(exceptions.InvalidArgument, match=message):
+        update_traffic(local, endpoint, {old if key == "OLD" else key: value for key, value in split.items()})
+
+    assert split_of(local, endpoint) == {old: 100}
+
+
+def test_update_endpoint_needs_a_mask_of_fields_it_can_change(local: LocalEmulator) -> None:
+    endpoint = new_endpoint(local).name
+
+    with pytest.raises(exceptions.InvalidArgument, match="update_mask must name fields"):
+        local.endpoints.update_endpoint(endpoint=Endpoint(name=endpoint, display_name="x"),
+                                        update_mask=field_mask_pb2.FieldMask(paths=["deployed_models"]))

@@ -14,7 +14,6 @@ from google.cloud.aiplatform_v1 import (
     RebaseTunedModelRequest,
     SupervisedTuningSpec,
     TuningJob,
-    UpdateEndpointRequest,
 )
 
 from emulator.validation import ADAPTER_SIZE_NOT_SUPPORTED
@@ -179,15 +178,13 @@ def test_malformed_names_are_invalid(
     "call",
     [
         lambda local: local.tuning.rebase_tuned_model(request=RebaseTunedModelRequest(parent=PARENT)),
-        lambda local: local.endpoints.update_endpoint(
-            request=UpdateEndpointRequest(endpoint=Endpoint(name=f"{PARENT}/endpoints/1"))),
         lambda local: local.endpoints.mutate_deployed_model(
             request=MutateDeployedModelRequest(endpoint=f"{PARENT}/endpoints/1")),
         lambda local: list(local.operations.list_operations(name=PARENT, filter_="")),
         lambda local: local.operations.cancel_operation(name=f"{PARENT}/endpoints/1/operations/2"),
         lambda local: local.operations.delete_operation(name=f"{PARENT}/endpoints/1/operations/2"),
     ],
-    ids=["rebase-tuned-model", "update-endpoint", "mutate-deployed-model", "list-operations", "cancel-operation",
+    ids=["rebase-tuned-model", "mutate-deployed-model", "list-operations", "cancel-operation",
          "delete-operation"],
 )
 def test_unserved_methods_are_unimplemented(local: LocalEmulator, call: Callable[[LocalEmulator], Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.serving_endpoint import Deploy, Undeploy, next_step
+from providers.serving_endpoint import Deploy, SetTraffic, Undeploy, next_step
 
 OLD, NEW = "models/old@1", "models/new@1"
 
@@ -25,6 +25,10 @@ OLD, NEW = "models/old@1", "models/new@1"
         # a canary takes its share and the old model keeps the rest
         ({"1": OLD}, {"1": 100}, NEW, 10, Deploy(NEW, {"0": 10, "1": 90})),
         ({"1": OLD, "2": NEW}, {"1": 90, "2": 10}, NEW, 10, None),
+        # the canary share changed in the job file: traffic moves, nothing is redeployed
+        ({"1": OLD, "2": NEW}, {"1": 90, "2": 10}, NEW, 30, SetTraffic({"2": 30, "1": 70})),
+        # a canary deployed with no traffic at all gets its share
+        ({"1": OLD, "2": NEW}, {"1": 100, "2": 0}, NEW, 10, SetTraffic({"2": 10, "1": 90})),
         # promotion (canary removed from the job file): the old model leaves with its traffic
         ({"1": OLD, "2": NEW}, {"1": 90, "2": 10}, NEW, 0, Undeploy("1", {"2": 100})),
         # served already
