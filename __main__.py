@@ -53,6 +53,15 @@ def vertex_spec(job: CheckedJob) -> tuple[dict, list[dict]]:
     return spec, uploads
 
 
+def upload(job: CheckedJob, uploads: list[dict]) -> None:
+    """Uploads the job's local data sets before any job is submitted (not on preview)."""
+    for item in uploads:
+        try:
+            upload_if_missing(item["path"], item["uri"], project)
+        except VertexError as exc:
+            stop([f"{job.file}: uploading {item['path']} to {item['uri']}: {exc}"])
+
+
 report = validate_jobs(jobs_dir, Path.cwd())
 problems = [str(problem) for problem in report.problems]
 if not report.files and not problems:
@@ -74,15 +83,6 @@ for job in report.jobs:
 if problems:
     stop(problems)
 
-def upload(job: CheckedJob, uploads: list[dict]) -> None:
-    """Uploads the job's local data sets before any job is submitted (not on preview)."""
-    for item in uploads:
-        try:
-            upload_if_missing(item["path"], item["uri"], project)
-        except VertexError as exc:
-            stop([f"{job.file}: uploading {item['path']} to {item['uri']}: {exc}"])
-
-
 summary = {}
 for job in report.jobs:
     spec, uploads = vertex_spec(job)
@@ -94,7 +94,6 @@ for job in report.jobs:
             f"{job.spec.name}-{region}",
             job_file=job.file,
             spec=spec,
-            dataset_uploads=uploads,
             project=project,
             region=region,
             pulumi_project=pulumi.get_project(),

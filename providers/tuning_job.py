@@ -143,7 +143,6 @@ class TuningJob(Resource):
         *,
         job_file: str,
         spec: dict[str, Any],
-        dataset_uploads: list[dict[str, str]],
         project: str,
         region: str,
         pulumi_project: str,
@@ -156,8 +155,6 @@ class TuningJob(Resource):
             "spec_json": json.dumps(spec, sort_keys=True),
             "job_name": spec["name"],
             "deletion_policy": spec.get("deletionPolicy", "retain"),
-            # Local data sets, uploaded by the program before any job is submitted.
-            "dataset_uploads": dataset_uploads,
             "project": project,
             "region": region,
             "pulumi_project": pulumi_project,
