@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 
-job_seconds=${DEMO_JOB_SECONDS:-30}
 mkdir -p .demo .pulumi-state
+# The emulator times running jobs by its current setting: keep the first run's.
+job_seconds=${DEMO_JOB_SECONDS:-$(cat .demo/job-seconds 2>/dev/null || echo 30)}
+echo "$job_seconds" >.demo/job-seconds
 rm -f .demo/emulator.fifo
 mkfifo .demo/emulator.fifo
 python -m emulator --port 0 --state .demo/emulator-state.json \
