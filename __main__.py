@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pulumi
+import pulumi_gcp.config as gcp_config
 
 from providers.errors import VertexError
 from providers.models import TUNING_REGIONS
@@ -20,14 +21,16 @@ from providers.validation import CheckedJob, validate_jobs
 from providers.vertex import EMULATOR_HOST_VARIABLE
 
 config = pulumi.Config()
-gcp = pulumi.Config("gcp")
-project = gcp.require("project")
-default_region = gcp.get("region")
+# pulumi-gcp's own settings, with its fallbacks (GOOGLE_CLOUD_PROJECT, GOOGLE_REGION, ...).
+project = gcp_config.project
+default_region = gcp_config.region
 dataset_bucket = config.get("datasetBucket")
 # Production stacks set this so no `pulumi up` or `destroy` can delete a serving endpoint.
 protect_serving = config.get_bool("protectServingEndpoints") or False
 jobs_dir = Path(config.get("jobsDir") or "jobs")
 
+if not project:
+    raise pulumi.RunError("no GCP project: run `pulumi config set gcp:project PROJECT_ID`")
 if config.get_bool("useEmulator") and not os.environ.get(EMULATOR_HOST_VARIABLE):
     raise pulumi.RunError(
         f"stack {pulumi.get_stack()!r} is set to use the Vertex AI emulator, but "

@@ -226,3 +226,23 @@ def test_a_broken_job_file_stops_preview_with_its_mistake_and_submits_nothing(
     assert "jobs/triage.yaml: hyperParameters.adapterSize: 16 is not supported for gemini-1.5-pro-002; allowed: 1, 4" in output
     assert "Traceback" not in output
     assert vertex_jobs(emulator) == []
+
+
+def test_broken_stack_settings_stop_preview_with_a_message(start_emulator, make_project):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())
+
+    project.run("config", "set", "gcp:region", "us-centrall1")
+    wrong_region = project.run("preview", check=False)
+    project.run("config", "rm", "gcp:project")
+    no_project = project.run("preview", check=False)
+
+    for result, message in (
+        (wrong_region, "stack setting gcp:region: 'us-centrall1' is not a Vertex AI tuning region"),
+        (no_project, "no GCP project: run `pulumi config set gcp:project PROJECT_ID`"),
+    ):
+        output = result.stdout + result.stderr
+        assert result.returncode != 0 and message in output, output
+        assert "Traceback" not in output
+    assert vertex_jobs(emulator) == []

@@ -17,6 +17,12 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "providers")
 COMMAND_TIMEOUT_SECONDS = 170
+# pulumi-gcp falls back to these; tests name their project and region themselves, and
+# never hold credentials.
+GOOGLE_VARIABLES = frozenset({
+    "GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT",
+    "GOOGLE_REGION", "GCLOUD_REGION", "CLOUDSDK_COMPUTE_REGION", "GOOGLE_APPLICATION_CREDENTIALS",
+})
 
 
 class PulumiCommandError(AssertionError):
@@ -44,7 +50,7 @@ class PulumiProject:
         backend = workdir / "backend"
         backend.mkdir()
         self.env = {
-            **os.environ,
+            **{key: value for key, value in os.environ.items() if key not in GOOGLE_VARIABLES},
             "PULUMI_BACKEND_URL": f"file://{backend}",
             "PULUMI_CONFIG_PASSPHRASE": "e2e-tests",
             "PULUMI_SKIP_UPDATE_CHECK": "true",
