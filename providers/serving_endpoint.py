@@ -75,9 +75,7 @@ def next_step(deployed: dict[str, str], split: dict[str, int], desired: str,
         if not others:
             return Deploy(desired, {"0": 100})
         if canary_percent:
-            stable = max(others, key=lambda i: split.get(i, 0))
-            return Deploy(desired, {"0": canary_percent, stable: 100 - canary_percent,
-                                    **{i: 0 for i in others if i != stable}})
+            return Deploy(desired, _canary_split("0", others, split, canary_percent))
         return Deploy(desired, {"0": 100, **{i: 0 for i in others}})
     new_id = new_ids[0]
     idle = [i for i in others if split.get(i, 0) == 0]
@@ -89,10 +87,16 @@ def next_step(deployed: dict[str, str], split: dict[str, int], desired: str,
         return Undeploy(others[0], remaining)
     if others and split.get(new_id, 0) != canary_percent:
         # The canary share was changed in the job file while the canary runs.
-        stable = max(others, key=lambda i: split.get(i, 0))
-        return SetTraffic({new_id: canary_percent, stable: 100 - canary_percent,
-                           **{i: 0 for i in others if i != stable}})
+        return SetTraffic(_canary_split(new_id, others, split, canary_percent))
     return None
+
+
+def _canary_split(new_key: str, others: list[str], split: dict[str, int],
+                  canary_percent: int) -> dict[str, int]:
+    """The canary share to `new_key`, the rest to the old model with the most traffic."""
+    stable = max(others, key=lambda i: split.get(i, 0))
+    return {new_key: canary_percent, stable: 100 - canary_percent,
+            **{i: 0 for i in others if i != stable}}
 
 
 class ServingEndpointProvider(ResourceProvider):
@@ -179,12 +183,13 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
     """Moves the endpoint toward what `props` asks for, within one call's time budget."""
     deadline = deadline_after()
     error = ""
+    recorded = {key: olds.get(key) for key in OBSERVED_KEYS}
     with _client(props) as vertex:
         pending = olds.get("pending_operation")
         if pending:
             try:
                 if not finished(vertex, pending, deadline):
-                    return {key: olds.get(key) for key in OBSERVED_KEYS}
+                    return recorded
             except (OperationFailed, errors.NotFoundError) as exc:
                 # Report it and carry on from what the endpoint is now, or we never could.
                 error = str(exc)
@@ -192,12 +197,10 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
         if endpoint is None:
             operation = vertex.create_endpoint(props["display_name"], _labels(props))
             if not finished(vertex, operation, deadline):
-                return {**{key: olds.get(key) for key in OBSERVED_KEYS},
-                        "status": UPDATING, "pending_operation": operation}
+                return {**recorded, "status": UPDATING, "pending_operation": operation}
             endpoint = _existing_endpoint(vertex, props, {})
             if endpoint is None:  # created, but not listed yet: the next run finds it
-                return {**{key: olds.get(key) for key in OBSERVED_KEYS},
-                        "status": UPDATING, "pending_operation": "", "error": error}
+                return {**recorded, "status": UPDATING, "pending_operation": "", "error": error}
         for _ in range(_MAX_STEPS_PER_CALL):
             step = next_step(endpoint.deployed_models, endpoint.traffic_split,
                              props.get("tuned_model") or "", int(props.get("canary_percent") or 0))

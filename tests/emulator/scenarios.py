@@ -19,6 +19,14 @@ QUICK_POLLING = polling.DEFAULT_POLLING.with_delay(initial=0.005, maximum=0.05).
 """api_core's polling with short waits: its default waits a second before polling again."""
 
 
+# Display names and labels of resources for the label-filter tests.
+LABELLED = {
+    "nlp-prod": {"team": "nlp", "env": "prod"},
+    "nlp-dev": {"team": "nlp", "env": "dev"},
+    "vision": {"team": "vision"},
+}
+
+
 def finish(operation: Operation) -> Any:
     """The result of `operation`, polled the way `Operation.result()` polls, raising its error."""
     return operation.result(polling=QUICK_POLLING)

@@ -16,7 +16,7 @@ from google.protobuf import field_mask_pb2
 
 from tests.emulator.builders import OTHER_PARENT, PARENT
 from tests.emulator.conftest import LocalEmulator, StartLocal
-from tests.emulator.scenarios import deploy, deployed_ids, finish, new_endpoint, start_deploy, tuned_job, undeploy
+from tests.emulator.scenarios import LABELLED, deploy, deployed_ids, finish, new_endpoint, start_deploy, tuned_job, undeploy
 
 
 def split_of(local: LocalEmulator, endpoint: str) -> dict[str, int]:
@@ -104,13 +104,6 @@ def test_invalid_endpoints_are_refused_and_not_created(
     assert list(local.endpoints.list_endpoints(parent=PARENT)) == []
 
 
-LABELLED_ENDPOINTS = {
-    "nlp-prod": {"team": "nlp", "env": "prod"},
-    "nlp-dev": {"team": "nlp", "env": "dev"},
-    "vision": {"team": "vision"},
-}
-
-
 @pytest.mark.parametrize(
     ("filter_", "expected"),
     [
@@ -122,7 +115,7 @@ LABELLED_ENDPOINTS = {
     ],
 )
 def test_list_endpoints_filters_by_labels(local: LocalEmulator, filter_: str, expected: list[str]) -> None:
-    for display_name, labels in LABELLED_ENDPOINTS.items():
+    for display_name, labels in LABELLED.items():
         new_endpoint(local, display_name=display_name, labels=labels)
     new_endpoint(local, parent=OTHER_PARENT, display_name="elsewhere", labels={"team": "nlp"})
 

@@ -10,7 +10,7 @@ from google.rpc import code_pb2
 
 from tests.emulator.builders import OTHER_PARENT, PARENT, tuning_job
 from tests.emulator.conftest import JOB_SECONDS, LocalEmulator
-from tests.emulator.scenarios import finish, new_endpoint, poll, start_deploy, tuned_job, undeploy
+from tests.emulator.scenarios import LABELLED, finish, new_endpoint, poll, start_deploy, tuned_job, undeploy
 
 
 def model_of(job: TuningJob) -> str:
@@ -20,13 +20,6 @@ def model_of(job: TuningJob) -> str:
 def undeploy_everywhere(local: LocalEmulator, model: str) -> None:
     for ref in local.models.get_model(name=model).deployed_models:
         undeploy(local, ref.endpoint, ref.deployed_model_id)
-
-
-LABELLED_MODELS = {
-    "nlp-prod": {"team": "nlp", "env": "prod"},
-    "nlp-dev": {"team": "nlp", "env": "dev"},
-    "vision": {"team": "vision"},
-}
 
 
 @pytest.mark.parametrize(
@@ -40,7 +33,7 @@ LABELLED_MODELS = {
     ],
 )
 def test_list_models_filters_by_labels(local: LocalEmulator, filter_: str, expected: list[str]) -> None:
-    for display_name, labels in LABELLED_MODELS.items():
+    for display_name, labels in LABELLED.items():
         local.tuning.create_tuning_job(
             parent=PARENT, tuning_job=tuning_job(tuned_model_display_name=display_name, labels=labels)
         )
