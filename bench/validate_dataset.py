@@ -134,7 +134,7 @@ def read_lines(path: Path) -> None:
 
 
 def read_lines_like_the_checker(path: Path) -> None:
-    # providers.dataset_scan.scan_range's reading: 1 MiB buffer, readline with a limit.
+    # providers.datasets.scan.scan_range's reading: 1 MiB buffer, readline with a limit.
     with open(path, "rb", buffering=MIB) as file:
         readline = file.readline
         while readline(2_048_001):
@@ -151,7 +151,7 @@ _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from providers.datasets import check_dataset
+from providers.datasets.check import check_dataset
 started = time.perf_counter()
 report = check_dataset(Path({path!r}), "gemini-1.5-flash-002", "training", workers={workers!r})
 seconds = time.perf_counter() - started

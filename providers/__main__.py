@@ -1,36 +1,7 @@
-"""Command line: `python -m providers validate [JOBS_DIR] [--json]` and `python -m providers schema`.
+"""`python -m providers`: the command line (see `providers.cli`)."""
 
-`validate` runs every check `pulumi preview` runs, with no call to Vertex AI, and exits 0
-when all job files are valid, 1 otherwise. `schema` prints the job file's JSON Schema.
-"""
-
-from __future__ import annotations
-
-import argparse
-import json
 import sys
-from pathlib import Path
 
-from providers.validation import validate_jobs
-from providers.spec import json_schema
+from providers.cli.main import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m providers")
-    commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="check job files and their local data sets")
-    validate.add_argument("jobs_dir", nargs="?", default="jobs", type=Path)
-    validate.add_argument("--json", action="store_true", help="machine-readable report for CI")
-    commands.add_parser("schema", help="print the job file's JSON Schema")
-    args = parser.parse_args(argv)
-
-    if args.command == "schema":
-        print(json.dumps(json_schema(), indent=2))
-        return 0
-    report = validate_jobs(args.jobs_dir, Path.cwd())
-    print(json.dumps(report.as_json(), indent=2) if args.json else report.as_text())
-    return 0 if report.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(main())

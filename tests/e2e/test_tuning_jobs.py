@@ -12,6 +12,7 @@ import signal
 import pytest
 
 from tests.support.polling import wait_for
+from tests.support.pulumi_project import REPO_ROOT
 
 
 PROJECT_ID = "e2e-project"
@@ -55,6 +56,34 @@ def test_preview_lists_the_creates_and_submits_nothing(start_emulator, make_proj
 
     creates = sorted(s["urn"].rsplit("::", 1)[1] for s in steps if s["op"] == "create")
     assert "triage-us-central1" in creates and "triage-europe-west4" in creates
+    assert vertex_jobs(emulator) == []
+
+
+def test_preview_of_the_sample_jobs_shows_a_job_component_per_file_with_its_resources(
+    start_emulator, make_project
+):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    for sample in sorted((REPO_ROOT / "jobs").glob("*.yaml")):
+        (project.jobs_dir / sample.name).write_text(sample.read_text())
+
+    creates = [s for s in project.preview_steps() if s["op"] == "create"]
+
+    job_type = "gemini-tuning:index:Job"
+    components = {s["urn"].rsplit("::", 1)[1] for s in creates if s["urn"].rsplit("::", 2)[-2] == job_type}
+    assert components == {"support-triage", "contract-summaries"}
+    children = sorted((s["urn"].rsplit("::", 2)[-2], s["urn"].rsplit("::", 1)[1]) for s in creates
+                      if s["urn"].rsplit("::", 2)[-2].startswith(f"{job_type}$"))
+    assert children == [
+        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:ServingEndpoint", "support-triage-us-central1-serving"),
+        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningJob", "contract-summaries-europe-west4"),
+        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningJob", "support-triage-us-central1"),
+    ]
+    parents = {s["urn"].rsplit("::", 1)[1]: s["newState"]["parent"].rsplit("::", 1)[1]
+               for s in creates if s["urn"].rsplit("::", 2)[-2].startswith(f"{job_type}$")}
+    assert parents == {"support-triage-us-central1-serving": "support-triage",
+                       "contract-summaries-europe-west4": "contract-summaries",
+                       "support-triage-us-central1": "support-triage"}
     assert vertex_jobs(emulator) == []
 
 
@@ -239,8 +268,8 @@ def test_broken_stack_settings_stop_preview_with_a_message(start_emulator, make_
     no_project = project.run("preview", check=False)
 
     for result, message in (
-        (wrong_region, "stack setting gcp:region: 'us-centrall1' is not a Vertex AI tuning region"),
-        (no_project, "no GCP project: run `pulumi config set gcp:project PROJECT_ID`"),
+        (wrong_region, "Pulumi.test.yaml: gcp:region: 'us-centrall1' is not a Vertex AI tuning region"),
+        (no_project, "Pulumi.test.yaml: gcp:project: no GCP project: run `pulumi config set gcp:project PROJECT_ID`"),
     ):
         output = result.stdout + result.stderr
         assert result.returncode != 0 and message in output, output

@@ -30,22 +30,14 @@ class PulumiCommandError(AssertionError):
 
 
 class PulumiProject:
-    def __init__(self, workdir: Path, emulator_host: str, stack: str = "test"):
+    def __init__(self, workdir: Path, emulator_host: str, stack: str = "test",
+                 program: Path = REPO_ROOT):
+        """`program`: the checkout whose Pulumi.yaml, __main__.py and providers/ to run."""
         self.dir = workdir / "project"
         self.jobs_dir = self.dir / "jobs"
         self.stack = stack
         self.dir.mkdir(parents=True)
-        for name in PROJECT_FILES:
-            source = REPO_ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, self.dir / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy(source, self.dir / name)
-        # The engine hands Pulumi.yaml's virtualenv to the provider host: use the repo's.
-        pulumi_yaml = self.dir / "Pulumi.yaml"
-        pulumi_yaml.write_text(
-            pulumi_yaml.read_text().replace("virtualenv: .venv", f"virtualenv: {REPO_ROOT / '.venv'}")
-        )
+        self.use_program(program)
         self.jobs_dir.mkdir()
         backend = workdir / "backend"
         backend.mkdir()
@@ -64,6 +56,22 @@ class PulumiProject:
         self.run("config", "set", "gcp:project", "e2e-project")
         self.run("config", "set", "gcp:region", "us-central1")
         self.run("config", "set", "gemini-tuning:useEmulator", "true")
+
+    def use_program(self, program: Path) -> None:
+        """Puts `program`'s project files in place of the current ones, as a checkout upgrade does."""
+        for name in PROJECT_FILES:
+            source, target = program / name, self.dir / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(source, target)
+        # The engine hands Pulumi.yaml's virtualenv to the provider host: use the repo's.
+        pulumi_yaml = self.dir / "Pulumi.yaml"
+        pulumi_yaml.write_text(
+            pulumi_yaml.read_text().replace("virtualenv: .venv", f"virtualenv: {REPO_ROOT / '.venv'}")
+        )
 
     def write_job(self, name: str, **fields) -> Path:
         path = self.jobs_dir / f"{name}.yaml"

@@ -1,0 +1,1 @@
+"""`python -m providers`: commands for people and CI."""

@@ -1,0 +1,9 @@
+"""Google Cloud access: everything that talks to Vertex AI or Cloud Storage.
+
+clients      the only place that builds clients (emulator or regional endpoint), shared per process
+vertex       the Vertex AI calls, returning plain views and the errors of `errors`
+operations   polling long-running operations within a call's deadline
+storage      uploading local data sets to Cloud Storage
+identity     the labels that say which stack and job own a Vertex resource; resource ids
+errors       the project's error tree, classified by whether a retry helps
+"""

@@ -1,0 +1,90 @@
+"""The only place that builds Google Cloud clients: Vertex AI (GAPIC over gRPC) and Cloud Storage.
+
+With VERTEX_AI_EMULATOR_HOST=host:port set, Vertex AI clients speak plaintext gRPC to the
+project's emulator; otherwise they use the regional endpoint REGION-aiplatform.googleapis.com
+with Application Default Credentials. Everything after the channel is the same code path.
+google-cloud-storage honours STORAGE_EMULATOR_HOST by itself.
+
+The client libraries are imported when a client is first built, so commands that never
+call Google (`validate`) start fast. Clients are built once per process and target, then shared: gRPC channels are thread-safe,
+and the dynamic-provider host serves a whole `pulumi up` in one process, so a run opens one
+channel per region instead of one per resource and call.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from google.cloud import aiplatform_v1, storage
+
+EMULATOR_HOST_VARIABLE = "VERTEX_AI_EMULATOR_HOST"
+
+
+@dataclass(frozen=True)
+class VertexServices:
+    """The GAPIC clients of one Vertex AI target (a region's endpoint, or the emulator)."""
+
+    tuning: "aiplatform_v1.GenAiTuningServiceClient"
+    endpoints: "aiplatform_v1.EndpointServiceClient"
+
+
+_lock = threading.Lock()
+_vertex: dict[str, VertexServices] = {}
+_storage: dict[str, "storage.Client"] = {}
+
+
+def emulator_host() -> str:
+    """The emulator's host:port, or "" when calls go to Google."""
+    return os.environ.get(EMULATOR_HOST_VARIABLE, "")
+
+
+def vertex_services(region: str) -> VertexServices:
+    """The shared clients for `region` (or for the emulator, which serves every region)."""
+    emulator = emulator_host()
+    target = emulator or f"{region}-aiplatform.googleapis.com"
+    with _lock:
+        services = _vertex.get(target)
+        if services is None:
+            services = _vertex[target] = _build_vertex(target, plaintext=bool(emulator))
+        return services
+
+
+def storage_client(project: str) -> storage.Client:
+    """The shared Cloud Storage client for `project`."""
+    from google.cloud import storage
+
+    with _lock:
+        client = _storage.get(project)
+        if client is None:
+            client = _storage[project] = storage.Client(project=project)
+        return client
+
+
+def _build_vertex(target: str, plaintext: bool) -> VertexServices:
+    import grpc
+    from google.cloud import aiplatform_v1
+    from google.cloud.aiplatform_v1.services.endpoint_service.transports import (
+        EndpointServiceGrpcTransport,
+    )
+    from google.cloud.aiplatform_v1.services.gen_ai_tuning_service.transports import (
+        GenAiTuningServiceGrpcTransport,
+    )
+
+    if plaintext:
+        channel = grpc.insecure_channel(target)
+        return VertexServices(
+            tuning=aiplatform_v1.GenAiTuningServiceClient(
+                transport=GenAiTuningServiceGrpcTransport(channel=channel)),
+            endpoints=aiplatform_v1.EndpointServiceClient(
+                transport=EndpointServiceGrpcTransport(channel=channel)),
+        )
+    options = {"api_endpoint": target}
+    return VertexServices(
+        tuning=aiplatform_v1.GenAiTuningServiceClient(client_options=options),
+        endpoints=aiplatform_v1.EndpointServiceClient(client_options=options),
+    )

@@ -1,0 +1,134 @@
+"""The job file's schema: the typed, strict `JobSpec` and its JSON Schema for editors.
+
+Shape and types are checked by the pydantic models below (unknown keys are errors, no
+type is coerced); pydantic's errors become `Problem`s naming the job-file field and what
+is allowed. Rules that depend on the base model live in `rules.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from providers.jobfile.catalogue import MODELS, TUNING_REGIONS
+from providers.jobfile.problems import Problem
+
+_ADAPTER_SIZES = sorted({size for model in MODELS.values() for size in model.adapter_sizes})
+
+NAME_PATTERN = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
+DATASET_PATTERN = r"^(gs://[^/]+/.+|[^:]+\.jsonl)$"
+
+
+class _Strict(BaseModel):
+    """Job-file keys are camelCase, unknown keys are errors, and no type is coerced."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, extra="forbid", strict=True, frozen=True
+    )
+
+
+class HyperParameters(_Strict):
+    """Optional tuning hyper-parameters; unset ones take the model's defaults."""
+
+    epoch_count: int | None = Field(default=None, gt=0)
+    adapter_size: int | None = Field(
+        default=None,
+        description="Per model: gemini-1.5-pro-002 1 or 4; gemini-1.5-flash-002 1, 4, 8 or 16.",
+        json_schema_extra={"enum": _ADAPTER_SIZES},
+    )
+    learning_rate_multiplier: float | None = Field(default=None, gt=0)
+
+
+class Serving(_Strict):
+    """A serving endpoint per region whose name never changes while tuned models come and go."""
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=128)
+    canary_percent: int | None = Field(
+        default=None, ge=1, le=99,
+        description="Share of traffic a newly tuned model gets first; remove it to promote.",
+    )
+    deletion_policy: Literal["delete", "retain"] = Field(
+        default="delete", description="What happens to the serving endpoint when the job is deleted.",
+    )
+
+
+class JobSpec(_Strict):
+    """One supervised tuning job, as declared in `jobs/<name>.yaml`."""
+
+    model_config = ConfigDict(title="Gemini supervised tuning job")
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=40)
+    description: str = Field(default="", max_length=1000)
+    base_model: str = Field(json_schema_extra={"enum": sorted(MODELS)})
+    regions: list[str] | None = Field(
+        default=None, min_length=1,
+        json_schema_extra={"items": {"enum": sorted(TUNING_REGIONS)}},
+    )
+    training_dataset: str = Field(
+        pattern=DATASET_PATTERN,
+        description="gs://BUCKET/OBJECT, or a .jsonl file in the repository (uploaded per stack).",
+    )
+    validation_dataset: str | None = Field(default=None, pattern=DATASET_PATTERN)
+    hyper_parameters: HyperParameters = HyperParameters()
+    tuned_model_display_name: str | None = Field(default=None, min_length=1, max_length=128)
+    labels: dict[str, str] = Field(default_factory=dict)
+    serving: Serving | None = None
+    deletion_policy: Literal["delete", "retain"] = Field(
+        default="retain",
+        description="What happens to the endpoint Vertex deploys the tuned model to, when the job is deleted or replaced.",
+    )
+
+
+def problem_from_pydantic(file: str, error: Any) -> Problem:
+    """A pydantic validation error as a Problem naming the job-file field and what is allowed."""
+    location = [str(part) for part in error["loc"]]
+    field = ".".join(location)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(location[:-1])
+        unknown = location[-1]
+        close = difflib.get_close_matches(unknown, allowed, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return Problem(
+            file, field, f"unknown key{hint} Allowed keys here: {', '.join(allowed)}"
+        )
+    if kind == "missing":
+        return Problem(file, field, "required key is missing")
+    if kind == "string_pattern_mismatch" and location[-1] in ("trainingDataset", "validationDataset"):
+        return Problem(
+            file, field,
+            f"{error['input']!r} is neither a gs://BUCKET/OBJECT URI nor a path to a .jsonl file",
+        )
+    if kind == "string_pattern_mismatch" and location == ["name"]:
+        return Problem(
+            file, field,
+            f"{error['input']!r} is not allowed: use lowercase letters, digits and dashes, "
+            "starting with a letter and not ending with a dash",
+        )
+    return Problem(file, field, f"{error['msg']} (got {error['input']!r})")
+
+
+def _allowed_keys(location: list[str]) -> list[str]:
+    model: type[BaseModel] = JobSpec
+    for part in location:
+        field = next(f for f in model.model_fields.values() if f.alias == part)
+        model = _model_in(field.annotation)
+    return [f.alias for f in model.model_fields.values() if f.alias]
+
+
+def _model_in(annotation: Any) -> type[BaseModel]:
+    """The model class of a field typed `Model` or `Model | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(arg for arg in typing.get_args(annotation)
+                if isinstance(arg, type) and issubclass(arg, BaseModel))
+
+
+def json_schema() -> dict:
+    """The job file's JSON Schema, for editors; generated from `JobSpec`."""
+    schema = JobSpec.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

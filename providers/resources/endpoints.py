@@ -1,0 +1,39 @@
+"""Emptying and deleting an endpoint: shared by the tuning-job and serving-endpoint providers.
+
+Undeploying a model moves its traffic to the models that stay (`traffic.split_without`);
+once empty, the endpoint is deleted. Each step is a long-running operation polled within
+the caller's deadline; what is left is done by the next `pulumi up`.
+"""
+
+from __future__ import annotations
+
+from providers.gcp.errors import InvalidRequestError, NotFoundError
+from providers.gcp.operations import finished
+from providers.gcp.vertex import VertexClient
+from providers.resources.traffic import split_without
+
+
+def empty_and_delete_endpoint(vertex: VertexClient, endpoint: str, deadline: float) -> bool:
+    """Undeploys every model from `endpoint`, then deletes it. False if time ran out first."""
+    try:
+        view = vertex.get_endpoint(endpoint)
+    except NotFoundError:
+        return True
+    split = dict(view.traffic_split)
+    for deployed_id in list(view.deployed_models):
+        split = split_without(split, deployed_id)
+        try:
+            operation = vertex.undeploy_model(endpoint, deployed_id, split)
+        except NotFoundError:
+            continue
+        except InvalidRequestError:
+            # Most likely an undeploy of an earlier run is still under way.
+            return False
+        if not finished(vertex, operation, deadline):
+            return False
+    try:
+        return finished(vertex, vertex.delete_endpoint(endpoint), deadline)
+    except NotFoundError:
+        return True
+    except InvalidRequestError:
+        return False

@@ -1,0 +1,104 @@
+"""Upgrading the tool never replaces a running job: a stack made by the first release upgrades in place.
+
+`releases/first-release.tar.gz` is the first release's program (`git archive --format=tar.gz
+c0aa5db Pulumi.yaml __main__.py providers`). Its state names the first release's resource
+types, places every resource at the top level and pickles the providers by their old
+module paths; the current checkout must take all of that over with nothing replaced,
+created, cancelled or deleted in Vertex AI.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+from tests.support.emulator_process import EmulatorProcess
+from tests.support.polling import wait_for
+from tests.support.pulumi_project import REPO_ROOT, PulumiProject
+
+FIRST_RELEASE = Path(__file__).parent / "releases" / "first-release.tar.gz"
+PROJECT_ID = "e2e-project"
+REGIONS = ("us-central1", "europe-west4")
+STACK_URN = "urn:pulumi:test::gemini-tuning::"
+CHANGING_OPS = {"create", "replace", "create-replacement", "delete", "delete-replaced", "discard"}
+
+
+def flash_job(**fields) -> dict:
+    return {
+        "baseModel": "gemini-1.5-flash-002",
+        "trainingDataset": "gs://acme/train.jsonl",
+        "hyperParameters": {"epochCount": 2},
+        **fields,
+    }
+
+
+def vertex_world(emulator: EmulatorProcess) -> dict:
+    """Every tuning job and endpoint the emulator holds, with what an upgrade must not change."""
+    jobs, endpoints = emulator.tuning_client(), emulator.endpoint_client()
+    world = {}
+    for region in REGIONS:
+        parent = f"projects/{PROJECT_ID}/locations/{region}"
+        for job in jobs.list_tuning_jobs(parent=parent):
+            world[job.name] = (job.state.name, job.tuned_model.model, job.tuned_model.endpoint)
+        for endpoint in endpoints.list_endpoints(parent=parent):
+            world[endpoint.name] = (
+                sorted((d.id, d.model) for d in endpoint.deployed_models),
+                dict(endpoint.traffic_split),
+            )
+    return world
+
+
+def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_path):
+    first_release = tmp_path / "first-release"
+    with tarfile.open(FIRST_RELEASE) as archive:
+        archive.extractall(first_release, filter="data")
+    state = tmp_path / "emulator.json"
+
+    # Made by the first release: two jobs that succeeded, one with serving endpoints...
+    with EmulatorProcess(state, job_seconds=3, quota=5) as emulator:
+        project = PulumiProject(tmp_path, emulator.host, program=first_release)
+        project.write_job("triage", **flash_job(
+            regions=list(REGIONS), serving={"displayName": "triage"}, deletionPolicy="delete"))
+        project.write_job("summaries", **flash_job())
+        project.up()
+        wait_for(lambda: all(state_name == "JOB_STATE_SUCCEEDED"
+                             for state_name, *_ in _jobs(vertex_world(emulator))), timeout=60)
+        project.up()  # deploys the tuned models to the serving endpoints
+    # ...and one still training when the checkout is upgraded.
+    with EmulatorProcess(state, job_seconds=3600, quota=5) as emulator:
+        project.env["VERTEX_AI_EMULATOR_HOST"] = emulator.host
+        project.write_job("contracts", **flash_job())
+        project.up()
+        before = vertex_world(emulator)
+        assert sorted(state_name for state_name, *_ in _jobs(before)) == [
+            "JOB_STATE_PENDING", "JOB_STATE_SUCCEEDED", "JOB_STATE_SUCCEEDED", "JOB_STATE_SUCCEEDED"]
+
+        project.use_program(REPO_ROOT)
+        steps = project.preview_steps()
+        project.up()
+        second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)
+        after = vertex_world(emulator)
+
+    # Nothing is replaced, created or deleted but the components that group each job's
+    # resources; every resource moved under its job with its own type.
+    changing = [(s["op"], s["urn"]) for s in steps if s["op"] in CHANGING_OPS]
+    assert sorted(changing) == [("create", f"{STACK_URN}gemini-tuning:index:Job::{job}")
+                                for job in ("contracts", "summaries", "triage")]
+    resources = json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
+    by_type = sorted((r["type"], r["urn"].rsplit("::", 1)[1], r.get("parent", "").rsplit("::", 1)[-1])
+                     for r in resources if "dynamic" in r["type"])
+    assert by_type == [
+        ("pulumi-python:dynamic/gemini-tuning:ServingEndpoint", f"triage-{region}-serving", "triage")
+        for region in sorted(REGIONS)
+    ] + sorted(
+        ("pulumi-python:dynamic/gemini-tuning:TuningJob", f"{job}-{region}", job)
+        for job, region in (("contracts", "us-central1"), ("summaries", "us-central1"),
+                            ("triage", "us-central1"), ("triage", "europe-west4"))
+    )
+    assert after == before
+    assert second.returncode == 0, second.stdout + second.stderr
+
+
+def _jobs(world: dict) -> list[tuple]:
+    return [value for name, value in world.items() if "/tuningJobs/" in name]
