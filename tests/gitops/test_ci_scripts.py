@@ -242,11 +242,11 @@ def test_output_is_printed_and_set_for_the_step(clone):
     pytest.param([f"| job-{number} | SUCCEEDED | état ✓ |" for number in range(400)], id="cut"),
 ])
 def test_fit_keeps_whole_lines_within_the_limit(clone, tmp_path, lines):
-    limit, note = 2000, "*Cut short.*"
+    limit, note = 2000, "*Cut short: the whole plan is on the run's summary page.*"
     text = "".join(line + "\n" for line in lines)
     comment = tmp_path / "comment.md"
     comment.write_text(text)
-    result = clone.bash(f"ci_fit {comment} {limit} '{note}'")
+    result = clone.bash(f"ci_fit {comment} {limit} {shlex.quote(note)}")
     assert result.returncode == 0, result.stderr
     fitted = comment.read_bytes()
     if len(text.encode()) <= limit:
@@ -254,6 +254,6 @@ def test_fit_keeps_whole_lines_within_the_limit(clone, tmp_path, lines):
         return
     assert len(fitted) <= limit
     kept = fitted.decode().splitlines()
-    assert kept[-1] == note
+    assert kept[-2:] == ["", note]
     assert kept[:-2] == lines[:len(kept) - 2]
     assert len(kept) > 10
