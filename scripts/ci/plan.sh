@@ -39,6 +39,10 @@ failed=()
     echo "Could not work out which stacks this change affects; see $run_log."
     failed+=("(affected stacks)")
     changed=""
+    # Most often a job file that does not load: say what is wrong with it.
+    if ! problems=$(python -m providers validate 2>&1 </dev/null); then
+      printf '\n```\n%s\n```\n' "$problems"
+    fi
   elif [ -z "$changed" ]; then
     echo "This change affects no stack: merging it changes nothing on Vertex AI."
   fi

@@ -205,6 +205,7 @@ def test_the_plan_comment_is_rewritten_when_no_plan_can_be_made(clone, tmp_path)
     text = comment.read_text()
     assert text.startswith(f"## gemini-tuning plan: merging {head[:7]} into main\n")
     assert "Could not work out which stacks this change affects" in text
+    assert "```\n" in text and "No module named providers" in text  # what `validate` said
     assert "earlier push" not in text
     assert clone.step_summary.read_text() == text
 

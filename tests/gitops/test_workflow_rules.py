@@ -23,8 +23,8 @@ from tests.gitops.workflows import (
 
 # The only commands a workflow step may run: the project's own, which GitLab CI or any other
 # runner calls the same way. Each word tuple is a prefix of the command; the make targets
-# must match whole. The CI scripts in turn call `python -m providers stacks|plan|status` and
-# `pulumi up` (see test_ci_scripts_call_only_the_project_commands).
+# must match whole. The CI scripts in turn call `python -m providers stacks|plan|status|validate`
+# and `pulumi up` (see test_ci_scripts_call_only_the_project_commands).
 ALLOWED_RUN_COMMANDS = {
     ("make", "bootstrap"): "virtualenv and tools",
     ("make", "validate"): "job files and local data sets, no cloud calls",
@@ -33,7 +33,7 @@ ALLOWED_RUN_COMMANDS = {
     ("scripts/ci/approved.sh",): "the commit approved for a gated stack",
     ("scripts/ci/apply.sh",): "pulumi up and the status summary",
 }
-PROVIDERS_SUBCOMMANDS_USED_BY_CI_SCRIPTS = {"stacks", "plan", "status"}
+PROVIDERS_SUBCOMMANDS_USED_BY_CI_SCRIPTS = {"stacks", "plan", "status", "validate"}
 APPLY_SCRIPT = "scripts/ci/apply.sh"
 APPROVED_SCRIPT = "scripts/ci/approved.sh"
 AUTH_ACTION = "google-github-actions/auth"
