@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up everything the demo and the tests need on a fresh machine: the project's
-# virtualenv (.venv) and a Pulumi CLI with its Python language host (.tools/bin).
+# virtualenv (.venv), a Pulumi CLI with its Python language host, and actionlint for the
+# workflow tests (.tools/bin).
 #
 # A `pulumi` already on PATH is used as it is. Otherwise the pinned CLI and the language
 # host are built from the Go module proxy with the machine's Go into a per-user cache
 # keyed by the pinned versions, and linked into .tools/bin, so a fresh clone on the same
-# machine reuses the build and a second bootstrap takes seconds.
+# machine reuses the build and a second bootstrap takes seconds. actionlint is built and
+# cached the same way; without Go it is left out and the workflow tests say so.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,7 +57,7 @@ build_pulumi() { # cache dir
 }
 
 ensure_pulumi() {
-  if [ ! -d .tools/bin ] && command -v pulumi >/dev/null; then
+  if [ ! -L .tools/bin/pulumi ] && command -v pulumi >/dev/null; then
     log "using $(command -v pulumi) ($(pulumi version))"
     return
   fi
@@ -75,6 +77,37 @@ ensure_pulumi() {
   done
 }
 
+build_actionlint() { # cache dir
+  local cache=$1 version staging
+  version=$(module_version tools/actionlint/go.mod github.com/rhysd/actionlint)
+  staging=$(mktemp -d "${cache}.building.XXXXXX")
+  trap 'rm -rf "$staging"' RETURN
+  log "building actionlint $version from the Go module proxy (first run only)"
+  (cd tools/actionlint && go build -trimpath \
+    -ldflags "-X github.com/rhysd/actionlint.version=$version" \
+    -o "$staging/" github.com/rhysd/actionlint/cmd/actionlint)
+  rm -rf "$cache"
+  mv "$staging" "$cache"
+  trap - RETURN
+}
+
+ensure_actionlint() {
+  local key cache
+  key=$(cat tools/actionlint/go.mod tools/actionlint/go.sum | sha256sum | cut -c1-16)
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/gemini-tuning/actionlint-$key"
+  if [ ! -x "$cache/actionlint" ]; then
+    if ! command -v go >/dev/null; then
+      log "no Go toolchain: actionlint not built (the workflow tests skip, and fail under CI=true)"
+      return
+    fi
+    mkdir -p "$(dirname "$cache")"
+    build_actionlint "$cache"
+  fi
+  mkdir -p .tools/bin
+  ln -sfn "$cache/actionlint" .tools/bin/actionlint
+}
+
 ensure_virtualenv
 ensure_pulumi
+ensure_actionlint
 log "ready"

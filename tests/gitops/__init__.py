@@ -1,0 +1,1 @@
+"""GitOps: the shipped GitHub Actions workflows and the CI scripts they call."""
