@@ -22,6 +22,7 @@ from emulator.store import StateFileError, Store
 from emulator.world import DEFAULT_OPERATION_POLLS, Settings, World
 
 _SHUTDOWN_GRACE_SECONDS = 2.0
+_SIGNAL_CHECK_SECONDS = 0.2
 
 _EPILOG = """\
 fault injection (--fault, repeatable):
@@ -74,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     server.grpc_server.start()
     print(f"listening on {server.address}", flush=True)
-    stop.wait()
+    # Wait in short steps: a signal that reaches one of gRPC's threads only marks itself
+    # pending, and the main thread runs the handler when it next runs Python code.
+    while not stop.wait(timeout=_SIGNAL_CHECK_SECONDS):
+        pass
     server.grpc_server.stop(grace=_SHUTDOWN_GRACE_SECONDS).wait()
     return 0
 
