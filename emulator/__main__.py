@@ -1,7 +1,8 @@
 """python -m emulator: run the Vertex AI emulator until SIGTERM or SIGINT.
 
 Prints `listening on 127.0.0.1:PORT` as the first line on stdout once it is
-serving; everything else (warnings, errors) goes to stderr.
+serving and, with --rest-port, `rest on http://127.0.0.1:PORT` as the second;
+everything else (warnings, errors) goes to stderr.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from emulator.store import StateFileError, Store
 from emulator.world import DEFAULT_OPERATION_POLLS, Settings, World
 
 _SHUTDOWN_GRACE_SECONDS = 2.0
+_SIGNAL_CHECK_SECONDS = 0.2
 
 _EPILOG = """\
 fault injection (--fault, repeatable):
@@ -64,6 +66,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as error:
         print(f"emulator: cannot listen on {HOST}:{args.port}: {error}", file=sys.stderr)
         return 1
+    rest = None
+    if args.rest_port is not None:
+        # Imported only when asked for: it loads the v1beta1 types, which take a second.
+        from emulator.rest import build_rest_server
+
+        try:
+            rest = build_rest_server(server.address, port=args.rest_port)
+        except OSError as error:
+            print(f"emulator: cannot listen on {HOST}:{args.rest_port}: {error}", file=sys.stderr)
+            server.grpc_server.stop(grace=None)
+            return 1
     try:
         store.create_file()
     except OSError as error:
@@ -73,8 +86,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     server.grpc_server.start()
+    if rest is not None:
+        rest.start()
     print(f"listening on {server.address}", flush=True)
-    stop.wait()
+    if rest is not None:
+        print(f"rest on {rest.url}", flush=True)
+    # Wait in short steps: a signal that reaches one of gRPC's threads only marks itself
+    # pending, and the main thread runs the handler when it next runs Python code.
+    while not stop.wait(timeout=_SIGNAL_CHECK_SECONDS):
+        pass
+    if rest is not None:
+        rest.stop()
     server.grpc_server.stop(grace=_SHUTDOWN_GRACE_SECONDS).wait()
     return 0
 
@@ -88,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=_port, default=0, help="TCP port on 127.0.0.1; 0 (default) picks a free one")
+    parser.add_argument(
+        "--rest-port",
+        type=_port,
+        metavar="PORT",
+        help="also serve Vertex AI's REST API (/v1/ and /v1beta1/) on 127.0.0.1:PORT; 0 picks a free one",
+    )
     parser.add_argument(
         "--state", required=True, metavar="FILE", help="JSON file holding all state; created if missing"
     )

@@ -5,6 +5,7 @@
         ...
 
 The process listens on a free port of 127.0.0.1; `host` is its address.
+With `rest_port` (0: a free port) it also serves REST, at `rest_url`.
 `stop()` ends it with SIGTERM (a clean shutdown), `kill()` with SIGKILL (a
 crash). Channels handed out by the client factories are closed when it ends.
 """
@@ -33,6 +34,7 @@ __all__ = ["REPO_ROOT", "EmulatorProcess", "EmulatorStartError"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(r"listening on (127\.0\.0\.1:(\d+))")
+_REST = re.compile(r"rest on (http://127\.0\.0\.1:\d+)")
 
 
 class EmulatorStartError(RuntimeError):
@@ -52,6 +54,7 @@ class EmulatorProcess:
         operation_polls: int | None = None,
         environment: dict[str, str] | None = None,
         port: int = 0,
+        rest_port: int | None = None,
         start_timeout: float = 30.0,
     ) -> None:
         self.state_file = Path(state_file)
@@ -61,6 +64,7 @@ class EmulatorProcess:
         self.operation_polls = operation_polls
         self.environment = environment
         self._requested_port = port
+        self._requested_rest_port = rest_port
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
@@ -68,6 +72,8 @@ class EmulatorProcess:
         self._channels: list[grpc.Channel] = []
         self.host = ""
         self.port = 0
+        self.rest_url = ""
+        self._unread = b""
 
     @property
     def command(self) -> list[str]:
@@ -81,10 +87,11 @@ class EmulatorProcess:
             f"--quota={self.quota}",
             *(f"--fault={fault}" for fault in self.faults),
             *([] if self.operation_polls is None else [f"--operation-polls={self.operation_polls}"]),
+            *([] if self._requested_rest_port is None else [f"--rest-port={self._requested_rest_port}"]),
         ]
 
     def start(self) -> EmulatorProcess:
-        """Start the process and wait for its `listening on` line."""
+        """Start the process and wait for its `listening on` line (and `rest on` line, if asked to serve REST)."""
         if self._process is not None:
             raise RuntimeError("this EmulatorProcess was already started")
         # A file, not a pipe: nobody reads stderr while the emulator runs, and a full pipe would block it.
@@ -98,12 +105,10 @@ class EmulatorProcess:
             stderr=self._stderr,
             text=True,
         )
-        line = self._first_line()
-        match = _LISTENING.fullmatch(line.rstrip("\n"))
-        if match is None:
-            self.kill()
-            raise EmulatorStartError(f"unexpected first line {line!r}; stderr:\n{self.stderr}")
+        match = self._expect_line(_LISTENING, "first")
         self.host, self.port = match[1], int(match[2])
+        if self._requested_rest_port is not None:
+            self.rest_url = self._expect_line(_REST, "second")[1]
         return self
 
     @property
@@ -190,24 +195,38 @@ class EmulatorProcess:
             raise RuntimeError("the EmulatorProcess was not started")
         return self._process
 
-    def _first_line(self) -> str:
+    def _expect_line(self, pattern: re.Pattern[str], which: str) -> re.Match[str]:
+        line = self._next_line()
+        match = pattern.fullmatch(line)
+        if match is None:
+            self.kill()
+            raise EmulatorStartError(f"unexpected {which} line {line!r}; stderr:\n{self.stderr}")
+        return match
+
+    def _next_line(self) -> str:
+        # Read the pipe's descriptor, not the buffered stream: a buffered read may take
+        # both announced lines at once, and a select() would then wait for a third.
         process = self._running()
         assert process.stdout is not None
         deadline = time.monotonic() + self._start_timeout
         with selectors.DefaultSelector() as selector:
             selector.register(process.stdout, selectors.EVENT_READ)
-            while not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                if time.monotonic() >= deadline:
+            while b"\n" not in self._unread:
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
                     self.kill()
                     raise EmulatorStartError(
-                        f"no 'listening on' line within {self._start_timeout} s; stderr:\n{self.stderr}"
+                        f"no line announcing the emulator within {self._start_timeout} s; stderr:\n{self.stderr}"
                     )
-        line = process.stdout.readline()
-        if not line:
-            code = process.wait()
-            self._close()
-            raise EmulatorStartError(f"the emulator exited with code {code} before listening; stderr:\n{self.stderr}")
-        return line
+                chunk = os.read(process.stdout.fileno(), 4096)
+                if not chunk:
+                    code = process.wait()
+                    self._close()
+                    raise EmulatorStartError(
+                        f"the emulator exited with code {code} before listening; stderr:\n{self.stderr}"
+                    )
+                self._unread += chunk
+        line, _, self._unread = self._unread.partition(b"\n")
+        return line.decode("utf-8")
 
     def _close(self) -> None:
         """Release everything held for the ended process; keeps its stderr text."""
