@@ -96,8 +96,6 @@ class Fault:
 
     def matches(self, full_method: str) -> bool:
         """Whether this fault is for `full_method` (`/package.Service/Method`)."""
-        if self.method == _ANY:
-            return True
         service, _, method = full_method.lstrip("/").rpartition("/")
         wanted_service, slash, wanted_method = self.method.rpartition("/")
         if wanted_method not in (_ANY, method):
