@@ -2,6 +2,8 @@
 
 Parsing lives here so every service rejects a malformed name the same way
 (INVALID_ARGUMENT) and reports an unknown but well-formed one as NOT_FOUND.
+Names are parsed as they are given; the services first make them canonical
+(the project by number, see `emulator.projects`).
 """
 
 from __future__ import annotations
