@@ -59,10 +59,6 @@ class ProjectNumbers:
             owners[number] = project_id
         self._configured = MappingProxyType(configured)
 
-    @property
-    def configured(self) -> Mapping[str, str]:
-        return self._configured
-
     def number(self, project: str) -> str:
         """The number of `project`, given by id or by number."""
         if is_project_number(project):
@@ -87,6 +83,7 @@ class ProjectNumbers:
             for parent in parents:
                 holder = getattr(holder, parent)
             name = getattr(holder, last)
-            if self.canonical_name(name) != name:
-                setattr(holder, last, self.canonical_name(name))
+            canonical = self.canonical_name(name)
+            if canonical != name:  # setting a field of an unset message would make it set
+                setattr(holder, last, canonical)
         return copy
