@@ -5,16 +5,19 @@ to over a plaintext channel. It serves supervised tuning jobs
 (GenAiTuningService), the models a finished job registers (ModelService), the
 endpoints that serve them, with deployments and traffic splits
 (EndpointService), and the long-running operations that change endpoints and
-models (Operations), with Vertex AI's validation, global concurrent-job quota
-and job states, and keeps everything in one JSON state file.
+models (Operations), with Vertex AI's validation, per-project concurrent-job
+quota (with Google's error details), job states and asynchronous cancelling,
+names resources with project numbers as Vertex AI does, and keeps everything
+in one JSON state file.
 
 Layers, bottom up:
-    clock, store, names, errors, rules      plumbing: time, persisted state, names
+    clock, store, names, projects, errors   plumbing: time, persisted state, names, project numbers
+    rules, quota                            what Vertex accepts; quota errors with their details
     validation, filters, paging, traffic    request checks, list mechanics, traffic splits
-    operations, listing                     long-running operations, List methods
+    operations, listing, datasets           long-running operations, List methods, data set checks
     tuning_lifecycle, deployments, world    how jobs, endpoints and models change
     *_service, rpc                          the API methods and their gRPC glue
-    faults, server, __main__                fault injection, the server, the CLI
+    faults, rpc_log, server, __main__       fault injection, the call log, the server, the CLI
 
 Run it with `python -m emulator --help`; embed it with `emulator.server.build_server`.
 """

@@ -17,31 +17,64 @@ from datetime import timedelta
 from typing import Sequence
 
 from emulator.clock import SystemClock
-from emulator.faults import Fault, UnknownMethodError
+from emulator.faults import DEFAULT_FAULT_SEED, Fault, UnknownMethodError
+from emulator.projects import ProjectNumbers, is_project_number
+from emulator.rpc_log import RpcLog
 from emulator.server import HOST, build_server
 from emulator.store import StateFileError, Store
+from emulator.tuning_lifecycle import DEFAULT_CANCEL_DELAY, CancelOutcome
 from emulator.world import DEFAULT_OPERATION_POLLS, Settings, World
 
 _SHUTDOWN_GRACE_SECONDS = 2.0
 _SIGNAL_CHECK_SECONDS = 0.2
 
 _EPILOG = """\
+projects:
+  Resource names carry project numbers, as on Vertex AI: a job created under
+  projects/my-project/locations/us-central1 is named projects/NUMBER/locations/...
+  Requests may name a project by id or by number. NUMBER is the one given by
+  --project-number, otherwise a stable 12-digit number derived from the id.
+
+quota:
+  --quota and --project-quota limit the tuning jobs a project may have active
+  (QUEUED, PENDING, RUNNING, CANCELLING, ...) at once, across all its regions and
+  base models. Over the limit, CreateTuningJob answers RESOURCE_EXHAUSTED with a
+  google.rpc.ErrorInfo (reason RESOURCE_QUOTA_EXCEEDED, metadata quota_metric
+  aiplatform.googleapis.com/concurrent_tuning_jobs, quota_limit_value Q) and a
+  QuotaFailure; a RESOURCE_EXHAUSTED fault carries reason RATE_LIMIT_EXCEEDED.
+
 fault injection (--fault, repeatable):
   CODE:METHOD[:COUNT[:WHEN]]
     CODE    gRPC status name, any case: unavailable, deadline_exceeded, internal, ...
-    METHOD  method name (CreateTuningJob) or full name
-            (google.cloud.aiplatform.v1.GenAiTuningService/CreateTuningJob)
-    COUNT   how many of the next calls fail (default 1), or * for every call
+    METHOD  method name (CreateTuningJob), Service/Method (GenAiTuningService/CreateTuningJob,
+            the service with or without its package), Service/* for every method of a
+            service, or * for every served method, GetOperation and List calls included
+    COUNT   how many of the next matching calls fail (default 1), * for every one, or a
+            percentage (30%): each matching call fails with that probability, drawn from
+            a generator seeded by --fault-seed, so the same calls fail on every run
     WHEN    before (default): fail without handling the request
             after: handle the request, then answer the error anyway
             hang: handle the request, then hold the answer until the client
                   gives up (a client killed meanwhile never learns it went through)
+  Faults are tried in the order given; the first that fires answers the call.
+  * and Service/* include polling (GetOperation) and listing calls; to spare them,
+  give one --fault per method instead.
   examples:
     --fault unavailable:CreateTuningJob:2        the next 2 creates answer UNAVAILABLE
     --fault deadline_exceeded:CreateTuningJob:1:after
                                                  the next create happens, but the
                                                  client sees DEADLINE_EXCEEDED
     --fault internal:GetTuningJob:*              every get answers INTERNAL
+    --fault unavailable:*:30%                    3 in 10 calls of any method fail
+    --fault resource_exhausted:GenAiTuningService/*:10%
+                                                 tuning calls hit a rate limit now and then
+
+rpc log (--rpc-log FILE):
+  one JSON line per call, appended and flushed as each call ends:
+    {"method": "CreateTuningJob", "service": "google.cloud.aiplatform.v1.GenAiTuningService",
+     "status": "OK", "time": "2025-01-01T12:00:00.000000Z"}
+  status is what the client saw (injected faults included; DEADLINE_EXCEEDED or
+  CANCELLED if it gave up first); time is when the call ended, RFC 3339 in UTC.
 """
 
 
@@ -51,6 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="emulator: %(levelname)s %(message)s")
 
     try:
+        projects = ProjectNumbers(dict(args.project_number))
+    except ValueError as error:
+        parser.error(f"--project-number: {error}")
+    project_quotas = {projects.number(project): quota for project, quota in args.project_quota}
+    try:
         store = Store(args.state)
     except StateFileError as error:
         parser.error(f"--state: {error}")
@@ -58,9 +96,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         job_duration=timedelta(seconds=args.job_seconds),
         tuning_job_quota=args.quota,
         operation_polls=args.operation_polls,
+        cancel_delay=timedelta(seconds=args.cancel_seconds),
+        cancel_outcome=CancelOutcome(args.cancel_outcome),
+        projects=projects,
+        project_quotas=project_quotas,
+        refuse_tuned_model_deploy=args.refuse_tuned_model_deploy,
     )
+    rpc_log = None
+    if args.rpc_log:
+        try:
+            rpc_log = RpcLog(args.rpc_log)
+        except OSError as error:
+            parser.error(f"--rpc-log: cannot open {args.rpc_log}: {error}")
     try:
-        server = build_server(World(store, SystemClock(), settings), port=args.port, faults=args.fault)
+        server = build_server(
+            World(store, SystemClock(), settings),
+            port=args.port,
+            faults=args.fault,
+            fault_seed=args.fault_seed,
+            rpc_log=rpc_log,
+        )
     except UnknownMethodError as error:
         parser.error(f"--fault: {error}")
     except RuntimeError as error:
@@ -98,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest is not None:
         rest.stop()
     server.grpc_server.stop(grace=_SHUTDOWN_GRACE_SECONDS).wait()
+    if rpc_log is not None:
+        rpc_log.close()
     return 0
 
 
@@ -127,11 +184,44 @@ def _parser() -> argparse.ArgumentParser:
         help="how long a tuning job trains before it succeeds (default 60); it is PENDING for the first tenth",
     )
     parser.add_argument(
+        "--cancel-seconds",
+        type=_non_negative_seconds,
+        default=DEFAULT_CANCEL_DELAY.total_seconds(),
+        metavar="S",
+        help="how long a cancelled job stays CANCELLING, holding its quota slot, before it has ended "
+        f"(default {DEFAULT_CANCEL_DELAY.total_seconds():g}; 0: at once)",
+    )
+    parser.add_argument(
+        "--cancel-outcome",
+        choices=[outcome.value for outcome in CancelOutcome],
+        default=CancelOutcome.CANCELLED.value,
+        help="how a cancelled job ends: CANCELLED (default), or SUCCEEDED with its tuned model and "
+        "endpoint, as Vertex AI says may happen after a cancel request",
+    )
+    parser.add_argument(
         "--quota",
         type=_non_negative_int,
         default=1,
         metavar="Q",
-        help="concurrent tuning jobs allowed across all projects and locations (default 1)",
+        help="concurrent tuning jobs a project may have, across all its locations (default 1)",
+    )
+    parser.add_argument(
+        "--project-quota",
+        type=_project_quota,
+        action="append",
+        default=[],
+        metavar="PROJECT=Q",
+        help="concurrent tuning jobs of one project, by id or number, instead of --quota "
+        "(0: the project may not tune); repeatable",
+    )
+    parser.add_argument(
+        "--project-number",
+        type=_project_number,
+        action="append",
+        default=[],
+        metavar="ID=NUMBER",
+        help="the project number of project ID, used in resource names; repeatable "
+        "(default: a stable 12-digit number derived from the id)",
     )
     parser.add_argument(
         "--operation-polls",
@@ -143,13 +233,27 @@ def _parser() -> argparse.ArgumentParser:
         "0: done when started)",
     )
     parser.add_argument(
+        "--refuse-tuned-model-deploy",
+        action="store_true",
+        help="DeployModel answers INVALID_ARGUMENT for a model that a tuning job produced: it is "
+        "served only from the endpoint its job deployed it to",
+    )
+    parser.add_argument(
         "--fault",
         type=_fault,
         action="append",
         default=[],
         metavar="CODE:METHOD[:COUNT[:WHEN]]",
-        help="make calls fail; see below",
+        help="make calls fail; repeatable; see below",
     )
+    parser.add_argument(
+        "--fault-seed",
+        type=int,
+        default=DEFAULT_FAULT_SEED,
+        metavar="N",
+        help=f"seed of the random generator of percentage faults (default {DEFAULT_FAULT_SEED})",
+    )
+    parser.add_argument("--rpc-log", metavar="FILE", help="append one JSON line per call to FILE; see below")
     return parser
 
 
@@ -159,13 +263,25 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _positive_seconds(text: str) -> float:
+def _seconds(text: str) -> float:
     try:
         seconds = float(text)
     except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
+        return math.nan
+    return seconds if math.isfinite(seconds) else math.nan
+
+
+def _positive_seconds(text: str) -> float:
+    seconds = _seconds(text)
+    if not seconds > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return seconds
+
+
+def _non_negative_seconds(text: str) -> float:
+    seconds = _seconds(text)
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {text!r}")
     return seconds
 
 
@@ -173,6 +289,29 @@ def _non_negative_int(text: str) -> int:
     if not text.isdecimal():
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
     return int(text)
+
+
+def _pair(text: str, shape: str) -> tuple[str, str]:
+    key, equals, value = text.partition("=")
+    if not (key and equals and value):
+        raise argparse.ArgumentTypeError(f"must look like {shape}, got {text!r}")
+    return key, value
+
+
+def _project_number(text: str) -> tuple[str, str]:
+    project_id, number = _pair(text, "ID=NUMBER")
+    if is_project_number(project_id):
+        raise argparse.ArgumentTypeError(f"{project_id!r} is a number, not a project id: ids start with a letter")
+    if not is_project_number(number):
+        raise argparse.ArgumentTypeError(f"{number!r} is not a project number: digits, not starting with 0")
+    return project_id, number
+
+
+def _project_quota(text: str) -> tuple[str, int]:
+    project, quota = _pair(text, "PROJECT=Q")
+    if not quota.isdecimal():
+        raise argparse.ArgumentTypeError(f"the quota must be a whole number >= 0, got {text!r}")
+    return project, int(quota)
 
 
 def _fault(text: str) -> Fault:

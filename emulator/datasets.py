@@ -6,6 +6,11 @@ reach a Cloud Storage emulator: google-cloud-storage honours STORAGE_EMULATOR_HO
 that variable set data sets are read; without it (no Cloud Storage offline) they are not.
 The check is the emulator's own and covers what Vertex rejects outright; the project's
 validator checks much more before anything is submitted.
+
+Vertex reads the data set once the job starts: the job is created PENDING and goes to
+FAILED when it would have started RUNNING (see `emulator.tuning_lifecycle`). The emulator
+reads it when the job is created, outside the store's lock, and keeps the verdict until
+then; an object changed in between is not read again.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from emulator.deployments import (
 )
 from emulator.errors import AlreadyExists, InvalidArgument
 from emulator.listing import list_page
+from emulator.store import State
 from emulator.validation import check_deploy_model, check_endpoint_id, check_new_endpoint
 from emulator.world import World
 
@@ -55,9 +56,11 @@ class EndpointService:
 
     def __init__(self, world: World) -> None:
         self._world = world
+        self._projects = world.settings.projects
 
     def create_endpoint(self, request: CreateEndpointRequest) -> Operation:
         """Start creating an endpoint, named by `endpoint_id` if given, else by a new numeric id."""
+        request = self._projects.canonical(request, "parent")
         location = names.parse_parent(request.parent)
         check_new_endpoint(request.endpoint)
         if request.endpoint_id:
@@ -71,18 +74,21 @@ class EndpointService:
             return txn.start_operation(CREATE_ENDPOINT, name, started)
 
     def get_endpoint(self, request: GetEndpointRequest) -> Endpoint:
+        request = self._projects.canonical(request, "name")
         names.parse_child(request.name, ENDPOINTS)
         with self._world.transaction() as txn:
             return existing_endpoint(txn.state, request.name)
 
     def list_endpoints(self, request: ListEndpointsRequest) -> ListEndpointsResponse:
         """The parent's endpoints matching the filter, oldest first."""
+        request = self._projects.canonical(request, "parent")
         with self._world.transaction() as txn:
             page = list_page(txn.state.endpoints.values(), request, ENDPOINTS)
         return ListEndpointsResponse(endpoints=page.items, next_page_token=page.next_page_token)
 
     def update_endpoint(self, request: UpdateEndpointRequest) -> Endpoint:
         """Change the fields the update mask names: traffic_split, display_name, description."""
+        request = self._projects.canonical(request, "endpoint.name")
         names.parse_child(request.endpoint.name, ENDPOINTS)
         paths = list(request.update_mask.paths)
         unknown = sorted(set(paths) - set(_UPDATABLE))
@@ -104,15 +110,22 @@ class EndpointService:
             return endpoint
 
     def deploy_model(self, request: DeployModelRequest) -> Operation:
-        """Start deploying a model; the deployed model gets a new numeric id unless the request names one."""
+        """Start deploying a model; the deployed model gets a new numeric id unless the request names one.
+
+        With `Settings.refuse_tuned_model_deploy`, a model a tuning job produced is refused at once.
+        """
+        request = self._projects.canonical(request, "endpoint", "deployed_model.model")
         names.parse_child(request.endpoint, ENDPOINTS)
         check_deploy_model(request)
         with self._world.transaction() as txn:
+            if txn.settings.refuse_tuned_model_deploy:
+                _refuse_tuned_model(txn.state, request.deployed_model.model)
             started = DeployModelRequest(request)
             started.deployed_model.id = request.deployed_model.id or txn.state.new_id()
             return txn.start_operation(DEPLOY_MODEL, request.endpoint, started)
 
     def undeploy_model(self, request: UndeployModelRequest) -> Operation:
+        request = self._projects.canonical(request, "endpoint")
         names.parse_child(request.endpoint, ENDPOINTS)
         if not request.deployed_model_id:
             raise InvalidArgument("deployed_model_id is required.")
@@ -121,6 +134,7 @@ class EndpointService:
 
     def delete_endpoint(self, request: DeleteEndpointRequest) -> Operation:
         """Start deleting an endpoint; it must have no deployed models."""
+        request = self._projects.canonical(request, "name")
         names.parse_child(request.name, ENDPOINTS)
         with self._world.transaction() as txn:
             return txn.start_operation(DELETE_ENDPOINT, request.name, request)
@@ -138,3 +152,13 @@ def method_handlers(world: World) -> dict[str, grpc.RpcMethodHandler]:
         "DeleteEndpoint": rpc.unary_unary(service.delete_endpoint, DeleteEndpointRequest, Operation),
     }
 
+
+def _refuse_tuned_model(state: State, model: str) -> None:
+    wanted = names.parse_model_name(model).name
+    for job in state.tuning_jobs.values():
+        if job.tuned_model.model and names.parse_model_name(job.tuned_model.model).name == wanted:
+            raise InvalidArgument(
+                f"Model {wanted} is a tuned model of TuningJob {job.name}. Tuned Gemini models are served only "
+                f"from the endpoint their tuning job deployed them to ({job.tuned_model.endpoint}); they cannot be "
+                "deployed with DeployModel."
+            )

@@ -35,21 +35,25 @@ class ModelService:
 
     def __init__(self, world: World) -> None:
         self._world = world
+        self._projects = world.settings.projects
 
     def get_model(self, request: GetModelRequest) -> Model:
         """A model by name; `.../models/M@VERSION` also accepts a version id or alias."""
+        request = self._projects.canonical(request, "name")
         names.parse_model_name(request.name)
         with self._world.transaction() as txn:
             return existing_model(txn.state, request.name)
 
     def list_models(self, request: ListModelsRequest) -> ListModelsResponse:
         """The parent's models matching the filter, oldest first."""
+        request = self._projects.canonical(request, "parent")
         with self._world.transaction() as txn:
             page = list_page(txn.state.models.values(), request, _COLLECTION)
         return ListModelsResponse(models=page.items, next_page_token=page.next_page_token)
 
     def delete_model(self, request: DeleteModelRequest) -> operations_pb2.Operation:
         """Start deleting a model with all its versions; it must not be deployed."""
+        request = self._projects.canonical(request, "name")
         if names.parse_model_name(request.name).version is not None:
             raise InvalidArgument(
                 f"DeleteModel takes a model name without a version, got {request.name!r}; "

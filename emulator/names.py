@@ -2,6 +2,8 @@
 
 Parsing lives here so every service rejects a malformed name the same way
 (INVALID_ARGUMENT) and reports an unknown but well-formed one as NOT_FOUND.
+Names are parsed as they are given; the services first make them canonical
+(the project by number, see `emulator.projects`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from emulator.errors import InvalidArgument
 __all__ = [
     "Location",
     "ModelName",
+    "location_in",
     "parse_child",
     "parse_model_name",
     "parse_operation_name",
@@ -51,6 +54,12 @@ class ModelName:
 
     name: str
     version: str | None
+
+
+def location_in(name: str) -> Location | None:
+    """The location a name is under (`projects/P/locations/L/...`), or None if it is not under one."""
+    match = _PARENT.match(name)
+    return None if match is None else Location(match["project"], match["location"])
 
 
 def parse_parent(parent: str) -> Location:

@@ -25,13 +25,14 @@ class OperationsService:
 
     def __init__(self, world: World) -> None:
         self._world = world
+        self._projects = world.settings.projects
 
     def get_operation(self, request: operations_pb2.GetOperationRequest) -> operations_pb2.Operation:
-        names.parse_operation_name(request.name)
+        name = names.parse_operation_name(self._projects.canonical_name(request.name))
         with self._world.transaction() as txn:
             return operations.poll(
                 txn.state,
-                request.name,
+                name,
                 now=txn.now,
                 polls_needed=txn.settings.operation_polls,
                 kinds=OPERATION_KINDS,

@@ -3,7 +3,8 @@
 A behaviour method takes a request message and returns a response message or
 raises an `ApiError`. `unary_unary` wraps it into a gRPC method handler that
 deserializes with the message types' own functions (no generated stubs),
-serializes the answer and turns errors into statuses.
+serializes the answer and turns errors into statuses, with their error
+details as `grpc-status-details-bin` (the `google.rpc.Status` google.api_core reads).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Callable
 
 import grpc
 import proto
+from grpc_status import rpc_status
 
 from emulator.errors import ApiError
 
@@ -28,7 +30,7 @@ def unary_unary(behaviour: Callable[[Any], Any], request_type: type, response_ty
         try:
             return behaviour(request)
         except ApiError as error:
-            context.abort(error.code, error.message)
+            context.abort_with_status(rpc_status.to_status(error.status()))
         except Exception:
             # A bug in the emulator: keep the traceback in its log, tell the client plainly.
             _log.exception("%s failed", getattr(behaviour, "__qualname__", behaviour))

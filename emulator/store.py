@@ -2,7 +2,9 @@
 
 All state lives in a `Store`: collections of API messages keyed by resource
 name, the work of long-running operations that have not finished yet
-(`PendingOperation`), and the counter that hands out resource ids. Every change happens in a
+(`PendingOperation`), what the emulator has decided about active tuning jobs
+that the API does not show (`JobPlan`), and the counter that hands out
+resource ids. Every change happens in a
 `Store.transaction()`: it holds the store's lock, works on a copy, and on
 success writes the whole file atomically (temp file, fsync, rename) before the
 change becomes visible. A transaction that raises leaves nothing behind, in
@@ -11,6 +13,12 @@ was in flight.
 
 Messages are stored in their proto3 JSON form (field and enum names), so the
 file can be read and diffed by people as well as by the emulator.
+
+Format 2 names every resource with its project number, as Vertex AI does;
+format 1 named them with the project id the request gave. A format 1 file is
+refused with a message saying so rather than converted: its names sit inside
+other records and inside the packed requests of pending operations, and the
+file is scratch state for demos and tests.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar
@@ -31,9 +40,9 @@ from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, json_format
 from google.protobuf.message import Message as ProtobufMessage
 
-__all__ = ["FIRST_ID", "Codec", "Collection", "PendingOperation", "State", "StateFileError", "Store"]
+__all__ = ["FIRST_ID", "Codec", "Collection", "JobPlan", "PendingOperation", "State", "StateFileError", "Store"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Real Vertex ids are 19-digit numbers; starting there keeps every id the same length.
 FIRST_ID = 1_000_000_000_000_000_001
 
@@ -101,6 +110,37 @@ class PendingOperation:
         return cls(name=name, kind=kind, request=json_format.ParseDict(request, any_pb2.Any()), polls=polls)
 
 
+@dataclass(frozen=True)
+class JobPlan:
+    """What the emulator has decided about an active tuning job's future that the API does not show."""
+
+    name: str
+    """The tuning job's name."""
+
+    data_problem: str = ""
+    """Why its data set is bad: the job fails with this when it would start running ("" if it is fine)."""
+
+    cancel_requested_time: datetime | None = None
+    """When CancelTuningJob was accepted; the cancel completes a configured time later."""
+
+    def to_record(self) -> Record:
+        record: Record = {"name": self.name, "data_problem": self.data_problem}
+        if self.cancel_requested_time is not None:
+            record["cancel_requested_time"] = self.cancel_requested_time.isoformat()
+        return record
+
+    @classmethod
+    def from_record(cls, record: Record) -> JobPlan:
+        name, data_problem = record["name"], record["data_problem"]
+        requested = record.get("cancel_requested_time")
+        if not (isinstance(name, str) and isinstance(data_problem, str) and isinstance(requested, (str, type(None)))):
+            raise ValueError("name, data_problem or cancel_requested_time malformed")
+        requested_time = None if requested is None else datetime.fromisoformat(requested)
+        if requested_time is not None and requested_time.tzinfo is None:
+            raise ValueError("cancel_requested_time has no time zone")
+        return cls(name=name, data_problem=data_problem, cancel_requested_time=requested_time)
+
+
 # Every kind of record the emulator keeps. A new kind is one line here and
 # one attribute on `State`.
 CODECS: Mapping[str, Codec[Any]] = MappingProxyType(
@@ -110,6 +150,7 @@ CODECS: Mapping[str, Codec[Any]] = MappingProxyType(
         "endpoints": Codec.for_proto_plus(Endpoint),
         "operations": Codec.for_protobuf(operations_pb2.Operation),
         "pending_operations": Codec(to_record=PendingOperation.to_record, from_record=PendingOperation.from_record),
+        "job_plans": Codec(to_record=JobPlan.to_record, from_record=JobPlan.from_record),
     }
 )
 
@@ -157,6 +198,7 @@ class State:
     endpoints: Collection[Endpoint]
     operations: Collection[operations_pb2.Operation]
     pending_operations: Collection[PendingOperation]
+    job_plans: Collection[JobPlan]
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.changed = False
@@ -227,6 +269,12 @@ def _read_document(path: Path) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise StateFileError(f"cannot read state file {path}: {error}") from error
+    if isinstance(document, dict) and document.get("format_version") == 1:
+        raise StateFileError(
+            f"{path} was written by an older emulator (format_version 1, resources named by project id; "
+            f"this emulator names them by project number, as Vertex AI does). Delete it to start afresh "
+            "(and any Pulumi state that refers to its resources)."
+        )
     if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
         raise StateFileError(f"{path} is not an emulator state file (format_version {FORMAT_VERSION} expected)")
     next_id = document.get("next_id")

@@ -19,10 +19,12 @@ from google.cloud.aiplatform_v1 import (
 from google.protobuf import empty_pb2
 
 from emulator import names, rpc
-from emulator.errors import FailedPrecondition, NotFound, ResourceExhausted
-from emulator.listing import list_page
 from emulator.datasets import dataset_problem
-from emulator.tuning_lifecycle import cancel, fail, is_active
+from emulator.errors import FailedPrecondition, NotFound
+from emulator.listing import list_page
+from emulator.quota import CONCURRENT_TUNING_JOBS, quota_exceeded
+from emulator.store import JobPlan
+from emulator.tuning_lifecycle import is_active, request_cancel
 from emulator.validation import check_new_tuning_job
 from emulator.world import Transaction, World
 
@@ -38,12 +40,15 @@ class GenAiTuningService:
 
     def __init__(self, world: World) -> None:
         self._world = world
+        self._projects = world.settings.projects
 
     def create_tuning_job(self, request: CreateTuningJobRequest) -> TuningJob:
         """Validate and queue a new job; creates nothing if it fails.
 
-        A job whose data set cannot be read or is malformed is created FAILED.
+        A job whose data set cannot be read or is malformed is created PENDING
+        as usual and is FAILED when it would have started running.
         """
+        request = self._projects.canonical(request, "parent")
         location = names.parse_parent(request.parent)
         check_new_tuning_job(location.location, request.tuning_job)
         spec = request.tuning_job.supervised_tuning_spec
@@ -51,35 +56,42 @@ class GenAiTuningService:
         data_problem = dataset_problem(spec.training_dataset_uri) or dataset_problem(
             spec.validation_dataset_uri)
         with self._world.transaction() as txn:
-            _check_quota(txn)
+            _check_quota(txn, location.project)
             job = _new_job(request.tuning_job, location.child(_COLLECTION, txn.state.new_id()), txn)
-            if data_problem:
-                fail(job, txn.now, data_problem)
             txn.state.tuning_jobs.put(job)
+            if data_problem:
+                txn.state.job_plans.put(JobPlan(name=job.name, data_problem=data_problem))
         return job
 
     def get_tuning_job(self, request: GetTuningJobRequest) -> TuningJob:
+        request = self._projects.canonical(request, "name")
         names.parse_child(request.name, _COLLECTION)
         with self._world.transaction() as txn:
             return _existing_job(txn, request.name)
 
     def list_tuning_jobs(self, request: ListTuningJobsRequest) -> ListTuningJobsResponse:
         """The parent's jobs matching the filter, oldest first."""
+        request = self._projects.canonical(request, "parent")
         with self._world.transaction() as txn:
             page = list_page(txn.state.tuning_jobs.values(), request, _COLLECTION)
         return ListTuningJobsResponse(tuning_jobs=page.items, next_page_token=page.next_page_token)
 
     def cancel_tuning_job(self, request: CancelTuningJobRequest) -> empty_pb2.Empty:
-        """End an active job as CANCELLED; a finished job cannot be cancelled."""
+        """Start cancelling an active job (it is CANCELLING, then ends); a finished job cannot be cancelled.
+
+        Cancelling a job that is CANCELLING already is accepted and changes nothing.
+        """
+        request = self._projects.canonical(request, "name")
         names.parse_child(request.name, _COLLECTION)
         with self._world.transaction() as txn:
             job = _existing_job(txn, request.name)
+            if job.state == JobState.JOB_STATE_CANCELLING:
+                return empty_pb2.Empty()
             if not is_active(job):
                 raise FailedPrecondition(
                     f"TuningJob {request.name} is in state {JobState(job.state).name} and can no longer be cancelled."
                 )
-            cancel(job, txn.now)
-            txn.state.tuning_jobs.put(job)
+            request_cancel(txn.state, job, txn.now, txn.settings.timeline)
         return empty_pb2.Empty()
 
 
@@ -93,17 +105,25 @@ def method_handlers(world: World) -> dict[str, grpc.RpcMethodHandler]:
     }
 
 
-def _check_quota(txn: Transaction) -> None:
-    # The quota is global: jobs of every project and location count.
-    active = [job.name for job in txn.state.tuning_jobs.values() if is_active(job)]
-    quota = txn.settings.tuning_job_quota
-    if len(active) >= quota:
+def _check_quota(txn: Transaction, project_number: str) -> None:
+    # Per project, across all its locations and base models.
+    active = [
+        job.name
+        for job in txn.state.tuning_jobs.values()
+        if is_active(job) and names.parse_child(job.name, _COLLECTION).project == project_number
+    ]
+    quota = txn.settings.tuning_job_quota_of(project_number)
+    if len(active) < quota:
+        return
+    if quota == 0:
+        explanation = "The project has no tuning quota; ask for a quota increase."
+    else:
         named = active[:_ACTIVE_JOBS_NAMED_IN_ERRORS] + (["..."] if len(active) > _ACTIVE_JOBS_NAMED_IN_ERRORS else [])
-        detail = f" ({', '.join(named)})" if active else ""
-        raise ResourceExhausted(
-            f"Quota exceeded: the concurrent tuning job quota is {quota} and {len(active)} tuning "
-            f"job(s) are active{detail}. Retry when one has finished or been cancelled."
+        explanation = (
+            f"{len(active)} of {quota} concurrent tuning job(s) are active ({', '.join(named)}). "
+            "Retry when one has finished or been cancelled."
         )
+    raise quota_exceeded(CONCURRENT_TUNING_JOBS, project_number, quota, explanation=explanation)
 
 
 def _new_job(requested: TuningJob, name: str, txn: Transaction) -> TuningJob:

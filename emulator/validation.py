@@ -1,7 +1,9 @@
 """Request checks that answer INVALID_ARGUMENT, as Vertex AI does.
 
 Each check raises `InvalidArgument` for the first problem it finds, with a
-message that names the field and the values that would be accepted.
+message that names the field and the values that would be accepted. Where
+Vertex AI's own wording is known (data set URIs, adapter sizes), the message is
+Vertex's.
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ MAX_LABEL_LENGTH = 63
 MAX_DISPLAY_NAME_LENGTH = 128
 ADAPTER_SIZE_NOT_SUPPORTED = "The adapter size is not supported for this base model."
 
-_GCS_URI = re.compile(r"gs://[^/]+/.+")
+_JSONL_OBJECT = re.compile(r"gs://[^/]+/.+\.jsonl")
+_KMS_KEY = re.compile(
+    r"projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/keyRings/(?P<ring>[^/]+)/cryptoKeys/(?P<key>[^/]+)"
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _ENDPOINT_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?|[1-9][0-9]{0,8}")
 _DEPLOYED_MODEL_ID = re.compile(r"[0-9]{1,10}")
 
@@ -58,9 +64,7 @@ def check_new_tuning_job(location: str, job: TuningJob) -> None:
     if raw.WhichOneof("tuning_spec") != "supervised_tuning_spec":
         raise InvalidArgument("tuning_job.supervised_tuning_spec is required.")
     spec = raw.supervised_tuning_spec
-    _check_gcs_uri("supervised_tuning_spec.training_dataset_uri", spec.training_dataset_uri)
-    if spec.validation_dataset_uri:
-        _check_gcs_uri("supervised_tuning_spec.validation_dataset_uri", spec.validation_dataset_uri)
+    _check_dataset_uris(spec.training_dataset_uri, spec.validation_dataset_uri)
     hyper = spec.hyper_parameters
     if hyper.epoch_count < 0:
         raise InvalidArgument(
@@ -82,6 +86,13 @@ def check_new_tuning_job(location: str, job: TuningJob) -> None:
             f"characters, got {len(raw.tuned_model_display_name)}."
         )
     check_labels(raw.labels)
+    if raw.HasField("encryption_spec"):
+        _check_kms_key(location, raw.encryption_spec.kms_key_name)
+    if raw.service_account and _EMAIL.fullmatch(raw.service_account) is None:
+        raise InvalidArgument(
+            f"tuning_job.service_account must be the e-mail address of a service account "
+            f"(NAME@PROJECT.iam.gserviceaccount.com), got {raw.service_account!r}."
+        )
 
 
 def check_new_endpoint(endpoint: Endpoint) -> None:
@@ -138,9 +149,34 @@ def check_labels(labels: Mapping[str, str]) -> None:
             )
 
 
-def _check_gcs_uri(field: str, uri: str) -> None:
-    if _GCS_URI.fullmatch(uri) is None:
-        raise InvalidArgument(f"{field} must be a Cloud Storage URI like gs://BUCKET/OBJECT, got {uri!r}.")
+def _check_dataset_uris(training: str, validation: str) -> None:
+    # Vertex AI lists every bad field, numbered, in one message, with tabs between the parts.
+    bad = [
+        field
+        for field, uri in (("training_dataset_uri", training), ("validation_dataset_uri", validation))
+        if (uri or field == "training_dataset_uri") and _JSONL_OBJECT.fullmatch(uri) is None
+    ]
+    if bad:
+        found = "".join(
+            f"{number}.Field: tuning_job.supervised_tuning_spec.{field}; "
+            f"Message: {field} should be a GCS object of type JSONL.\t"
+            for number, field in enumerate(bad, 1)
+        )
+        raise InvalidArgument(f"List of found errors:\t{found}")
+
+
+def _check_kms_key(location: str, key_name: str) -> None:
+    match = _KMS_KEY.fullmatch(key_name)
+    if match is None:
+        raise InvalidArgument(
+            "tuning_job.encryption_spec.kms_key_name must look like "
+            f"projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY, got {key_name!r}."
+        )
+    if match["location"] != location:
+        raise InvalidArgument(
+            f"tuning_job.encryption_spec.kms_key_name {key_name!r} is in location {match['location']!r}; "
+            f"a customer-managed encryption key must be in the job's region, {location!r}."
+        )
 
 
 def _is_lowercase_letter(char: str) -> bool:

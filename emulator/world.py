@@ -11,17 +11,19 @@ Long-running operations do not move with the clock: they finish when polled
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator
+from types import MappingProxyType
+from typing import Iterator, Mapping
 
 import proto
 from google.longrunning import operations_pb2
 
 from emulator import operations
 from emulator.clock import Clock
+from emulator.projects import ProjectNumbers, is_project_number
 from emulator.store import State, Store
-from emulator.tuning_lifecycle import advance_tuning_jobs
+from emulator.tuning_lifecycle import DEFAULT_CANCEL_DELAY, CancelOutcome, Timeline, advance_tuning_jobs
 
 __all__ = ["DEFAULT_OPERATION_POLLS", "Settings", "Transaction", "World"]
 
@@ -36,18 +38,42 @@ class Settings:
     """Time from creating a tuning job until it has SUCCEEDED."""
 
     tuning_job_quota: int
-    """Concurrent tuning jobs allowed across all projects and locations."""
+    """Concurrent tuning jobs allowed per project (across its locations), unless `project_quotas` says otherwise."""
 
     operation_polls: int = DEFAULT_OPERATION_POLLS
     """GetOperation calls after which a long-running operation is done (0: done when started)."""
 
+    cancel_delay: timedelta = DEFAULT_CANCEL_DELAY
+    """Time from a cancel request until the job has ended (0: at once)."""
+
+    cancel_outcome: CancelOutcome = CancelOutcome.CANCELLED
+    """How a cancelled job ends: CANCELLED, or SUCCEEDED as if the request had come too late."""
+
+    projects: ProjectNumbers = field(default_factory=ProjectNumbers)
+    """The number of each project id."""
+
+    project_quotas: Mapping[str, int] = field(default_factory=dict)
+    """Concurrent tuning jobs allowed in a project, by project number, where not `tuning_job_quota`."""
+
+    refuse_tuned_model_deploy: bool = False
+    """Whether DeployModel refuses models that tuning jobs produced."""
+
+    timeline: Timeline = field(init=False)
+    """The job duration and the cancel settings together, as the job lifecycle takes them."""
+
     def __post_init__(self) -> None:
-        if self.job_duration <= timedelta(0):
-            raise ValueError("job_duration must be positive")
-        if self.tuning_job_quota < 0:
-            raise ValueError("tuning_job_quota must not be negative")
+        if self.tuning_job_quota < 0 or any(quota < 0 for quota in self.project_quotas.values()):
+            raise ValueError("tuning job quotas must not be negative")
+        if not all(is_project_number(project) for project in self.project_quotas):
+            raise ValueError("project_quotas must be keyed by project number")
         if self.operation_polls < 0:
             raise ValueError("operation_polls must not be negative")
+        object.__setattr__(self, "project_quotas", MappingProxyType(dict(self.project_quotas)))
+        object.__setattr__(self, "timeline", Timeline(self.job_duration, self.cancel_delay, self.cancel_outcome))
+
+    def tuning_job_quota_of(self, project_number: str) -> int:
+        """Concurrent tuning jobs allowed in the project with this number."""
+        return self.project_quotas.get(project_number, self.tuning_job_quota)
 
 
 @dataclass(frozen=True)
@@ -72,13 +98,13 @@ class World:
 
     def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
         self._store = store
-        self._clock = clock
+        self.clock = clock
         self.settings = settings
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         with self._store.transaction() as state:
             # Read under the lock, so the order of requests is the order of their times.
-            now = self._clock.now()
-            advance_tuning_jobs(state, now, self.settings.job_duration)
+            now = self.clock.now()
+            advance_tuning_jobs(state, now, self.settings.timeline)
             yield Transaction(state=state, now=now, settings=self.settings)

@@ -6,8 +6,16 @@ from typing import Any
 
 from google.cloud.aiplatform_v1 import SupervisedHyperParameters, SupervisedTuningSpec, TuningJob
 
-PARENT = "projects/demo-project/locations/us-central1"
-OTHER_PARENT = "projects/other-project/locations/europe-west4"
+PROJECT, OTHER_PROJECT = "demo-project", "other-project"
+PROJECT_NUMBERS = {PROJECT: "123456789012", OTHER_PROJECT: "210987654321"}
+"""The numbers the tests' emulators give the projects, as --project-number would."""
+
+PARENT = f"projects/{PROJECT}/locations/us-central1"
+OTHER_PARENT = f"projects/{OTHER_PROJECT}/locations/europe-west4"
+OTHER_REGION_PARENT = f"projects/{PROJECT}/locations/europe-west4"
+NUMBERED_PARENT = f"projects/{PROJECT_NUMBERS[PROJECT]}/locations/us-central1"
+NUMBERED_OTHER_PARENT = f"projects/{PROJECT_NUMBERS[OTHER_PROJECT]}/locations/europe-west4"
+"""The parents as the emulator names them, with project numbers, as Vertex AI does."""
 AdapterSize = SupervisedHyperParameters.AdapterSize
 
 

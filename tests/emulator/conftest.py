@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import grpc
 import pytest
@@ -18,10 +18,13 @@ from google.api_core.operations_v1 import OperationsClient
 from google.cloud.aiplatform_v1 import EndpointServiceClient, GenAiTuningServiceClient, ModelServiceClient
 
 from emulator.clock import ManualClock
-from emulator.faults import Fault
+from emulator.faults import DEFAULT_FAULT_SEED, Fault
+from emulator.projects import ProjectNumbers
+from emulator.rpc_log import RpcLog
 from emulator.server import build_server
 from emulator.store import Store
 from emulator.world import DEFAULT_OPERATION_POLLS, Settings, World
+from tests.emulator.builders import PROJECT_NUMBERS
 from tests.support import vertex_clients
 
 JOB_SECONDS = 100.0
@@ -48,7 +51,10 @@ StartLocal = Callable[..., LocalEmulator]
 
 @pytest.fixture
 def start_local(tmp_path: Path) -> Iterator[StartLocal]:
-    """Start in-process emulators; all are stopped after the test."""
+    """Start in-process emulators; all are stopped after the test.
+
+    Keyword arguments beyond those named are `Settings` fields; projects get `PROJECT_NUMBERS`.
+    """
     running: list[tuple[grpc.Server, grpc.Channel]] = []
 
     def start(
@@ -58,12 +64,18 @@ def start_local(tmp_path: Path) -> Iterator[StartLocal]:
         operation_polls: int = DEFAULT_OPERATION_POLLS,
         state_file: Path | None = None,
         faults: Iterable[Fault] = (),
+        fault_seed: int = DEFAULT_FAULT_SEED,
+        rpc_log: RpcLog | None = None,
         clock: ManualClock | None = None,
+        **settings: Any,
     ) -> LocalEmulator:
         state_file = state_file or tmp_path / "local-state.json"
         clock = clock or ManualClock()
-        world = World(Store(state_file), clock, Settings(timedelta(seconds=job_seconds), quota, operation_polls))
-        server = build_server(world, faults=faults, max_workers=4)
+        settings.setdefault("projects", ProjectNumbers(PROJECT_NUMBERS))
+        world = World(
+            Store(state_file), clock, Settings(timedelta(seconds=job_seconds), quota, operation_polls, **settings)
+        )
+        server = build_server(world, faults=faults, fault_seed=fault_seed, rpc_log=rpc_log, max_workers=4)
         server.grpc_server.start()
         channel = grpc.insecure_channel(server.address)
         running.append((server.grpc_server, channel))

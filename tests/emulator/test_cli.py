@@ -5,8 +5,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -14,7 +17,7 @@ import pytest
 
 from emulator.__main__ import main
 from tests.emulator.builders import PARENT, tuning_job
-from tests.support.emulator_process import EmulatorProcess, EmulatorStartError
+from tests.support.emulator_process import REPO_ROOT, EmulatorProcess, EmulatorStartError
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +77,22 @@ def test_a_signal_stops_it_cleanly(tmp_path: Path, signum: signal.Signals) -> No
         (["--fault", "unavailable:CreateTuningJob:0"], "COUNT must be a positive whole number"),
         (["--fault", "unavailable:CreateTuningJob:1:later"], "WHEN must be before, after or hang"),
         (["--fault", "unavailable:DeleteTuningJob"], "no such method is served"),
+        (["--fault", "unavailable:NoSuchService/*"], "no such method is served"),
+        (["--fault", "unavailable:*:0%"], "a percentage COUNT must be more than 0%"),
+        (["--fault", "unavailable:Get*"], "METHOD must be Method, Service/Method, Service/* or *"),
+        (["--fault-seed", "x"], "--fault-seed: invalid int value"),
+        (["--cancel-seconds", "-1"], "--cancel-seconds: must be a number of seconds >= 0"),
+        (["--cancel-seconds", "inf"], "--cancel-seconds: must be a number of seconds >= 0"),
+        (["--cancel-outcome", "maybe"], "--cancel-outcome: invalid choice: 'maybe'"),
+        (["--project-number", "demo"], "--project-number: must look like ID=NUMBER"),
+        (["--project-number", "123=456"], "'123' is a number, not a project id"),
+        (["--project-number", "demo=0123"], "'0123' is not a project number"),
+        (["--project-number", "demo=12a"], "'12a' is not a project number"),
+        (["--project-number", "a=42", "--project-number", "b=42"], "a and b cannot both have number 42"),
+        (["--project-quota", "demo"], "--project-quota: must look like PROJECT=Q"),
+        (["--project-quota", "=3"], "--project-quota: must look like PROJECT=Q"),
+        (["--project-quota", "demo=-1"], "--project-quota: the quota must be a whole number"),
+        (["--rpc-log", "/nonexistent-directory/rpc.jsonl"], "--rpc-log: cannot open"),
     ],
 )
 def test_bad_arguments_are_usage_errors(
@@ -87,6 +106,20 @@ def test_bad_arguments_are_usage_errors(
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
     assert not state_file.exists(), "a refused command must not create the state file"
+
+
+def test_help_lists_every_flag() -> None:
+    flags = ["--port", "--state", "--job-seconds", "--cancel-seconds", "--cancel-outcome", "--quota",
+             "--project-quota", "--project-number", "--operation-polls", "--refuse-tuned-model-deploy", "--fault",
+             "--fault-seed", "--rpc-log"]
+
+    shown = subprocess.run([sys.executable, "-m", "emulator", "--help"], cwd=REPO_ROOT, capture_output=True,
+                           text=True, check=True).stdout
+
+    [options] = [block for block in shown.split("\n\n") if block.startswith("options:")]
+    assert sorted(re.findall(r"^  (--[a-z-]+)", options, re.MULTILINE)) == sorted(flags)
+    sections = ["projects:", "quota:", "fault injection (--fault, repeatable):", "rpc log (--rpc-log FILE):"]
+    assert [section for section in sections if f"\n{section}\n" not in shown] == []
 
 
 def test_a_missing_state_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

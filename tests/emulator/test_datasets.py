@@ -1,15 +1,25 @@
-"""What the emulator, like Vertex, rejects in a data set it reads from Cloud Storage."""
+"""What the emulator, like Vertex, rejects in a data set it reads from Cloud Storage, and when."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from typing import Iterator
 
 import pytest
+from google.cloud.aiplatform_v1 import JobState, SupervisedTuningSpec, TuningJob
+from google.rpc import code_pb2
 
 from emulator.datasets import dataset_problem, examples_problem
+from emulator.tuning_lifecycle import DEFAULT_CANCEL_DELAY, CancelOutcome
+from tests.emulator.builders import PARENT, tuning_job
+from tests.emulator.conftest import JOB_SECONDS, LocalEmulator, StartLocal
+from tests.support.storage_emulator import StorageEmulatorProcess
 
 GOOD = json.dumps({"contents": [{"role": "user", "parts": [{"text": "q"}]},
                                 {"role": "model", "parts": [{"text": "a"}]}]}).encode()
+BUCKET = "datasets"
+STARTS_AT = timedelta(seconds=JOB_SECONDS / 10)
 
 
 @pytest.mark.parametrize(
@@ -34,3 +44,95 @@ def test_examples_problem(lines, expected):
 def test_without_a_storage_emulator_data_sets_are_not_read(monkeypatch):
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     assert dataset_problem("gs://bucket/missing.jsonl") is None
+
+
+@pytest.fixture(scope="module")
+def storage() -> Iterator[StorageEmulatorProcess]:
+    emulator = StorageEmulatorProcess(bucket=BUCKET).start()
+    bucket = emulator.client().bucket(BUCKET)
+    bucket.blob("good.jsonl").upload_from_string(GOOD + b"\n")
+    bucket.blob("bad.jsonl").upload_from_string(GOOD + b'\n{"contents": []}\n')
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def reading(storage: StorageEmulatorProcess, monkeypatch: pytest.MonkeyPatch, start_local: StartLocal) -> LocalEmulator:
+    """An emulator that reads data sets from the Cloud Storage emulator."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", storage.url)
+    return start_local(quota=5)
+
+
+def job_on(local: LocalEmulator, training: str, validation: str = "") -> TuningJob:
+    spec = SupervisedTuningSpec(training_dataset_uri=f"gs://{BUCKET}/{training}",
+                                validation_dataset_uri=validation and f"gs://{BUCKET}/{validation}")
+    return local.tuning.create_tuning_job(parent=PARENT, tuning_job=tuning_job(supervised_tuning_spec=spec))
+
+
+@pytest.mark.parametrize(
+    ("training", "validation", "message"),
+    [
+        ("bad.jsonl", "", f"Dataset validation failed for gs://{BUCKET}/bad.jsonl: "
+                          "line 2: an example needs a non-empty 'contents' list."),
+        ("missing.jsonl", "", f"Failed to read the dataset gs://{BUCKET}/missing.jsonl: the object does not exist."),
+        ("good.jsonl", "bad.jsonl", f"Dataset validation failed for gs://{BUCKET}/bad.jsonl: "
+                                    "line 2: an example needs a non-empty 'contents' list."),
+    ],
+    ids=["malformed", "missing", "bad-validation-set"],
+)
+def test_a_job_with_a_bad_data_set_fails_when_it_would_start(
+    reading: LocalEmulator, training: str, validation: str, message: str
+) -> None:
+    created = job_on(reading, training, validation)
+    assert created.state == JobState.JOB_STATE_PENDING and "error" not in created
+    reading.advance(STARTS_AT.total_seconds() - 0.001)
+    assert reading.tuning.get_tuning_job(name=created.name) == created
+
+    reading.advance(0.001)
+    failed = reading.tuning.get_tuning_job(name=created.name)
+
+    assert failed.state == JobState.JOB_STATE_FAILED
+    assert (failed.error.code, failed.error.message) == (code_pb2.INVALID_ARGUMENT, message)
+    assert failed.end_time == failed.update_time == created.create_time + STARTS_AT
+    assert "start_time" not in failed and "tuned_model" not in failed
+
+
+def test_a_job_with_a_good_data_set_starts_running(reading: LocalEmulator) -> None:
+    created = job_on(reading, "good.jsonl", "good.jsonl")
+
+    reading.advance(STARTS_AT.total_seconds())
+
+    assert reading.tuning.get_tuning_job(name=created.name).state == JobState.JOB_STATE_RUNNING
+
+
+def test_the_verdict_on_a_data_set_survives_a_restart(
+    reading: LocalEmulator, monkeypatch: pytest.MonkeyPatch, start_local: StartLocal
+) -> None:
+    created = job_on(reading, "bad.jsonl")
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST")
+
+    restarted = start_local(state_file=reading.state_file, clock=reading.clock)
+    restarted.advance(JOB_SECONDS)
+
+    assert restarted.tuning.get_tuning_job(name=created.name).state == JobState.JOB_STATE_FAILED
+
+
+@pytest.mark.parametrize(
+    ("outcome", "state"),
+    [(CancelOutcome.CANCELLED, JobState.JOB_STATE_CANCELLED), (CancelOutcome.SUCCEEDED, JobState.JOB_STATE_FAILED)],
+)
+def test_a_pending_job_with_a_bad_data_set_that_is_cancelled(
+    storage: StorageEmulatorProcess, monkeypatch: pytest.MonkeyPatch, start_local: StartLocal,
+    outcome: CancelOutcome, state: JobState,
+) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", storage.url)
+    local = start_local(cancel_outcome=outcome)
+    created = job_on(local, "bad.jsonl")
+    local.tuning.cancel_tuning_job(name=created.name)
+
+    local.advance(JOB_SECONDS)
+    ended = local.tuning.get_tuning_job(name=created.name)
+
+    # Cancelled before it ever read its data; or, the cancel coming to nothing, failed on it as it started.
+    assert ended.state == state
+    assert ended.end_time == created.create_time + DEFAULT_CANCEL_DELAY

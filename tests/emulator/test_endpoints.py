@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,13 +11,16 @@ from google.cloud.aiplatform_v1 import (
     DeployedModel,
     DeployModelRequest,
     Endpoint,
+    JobState,
     ListEndpointsRequest,
 )
 from google.protobuf import field_mask_pb2
 
-from tests.emulator.builders import OTHER_PARENT, PARENT
+from tests.emulator.builders import NUMBERED_OTHER_PARENT, NUMBERED_PARENT, OTHER_PARENT, PARENT, tuning_job
 from tests.emulator.conftest import LocalEmulator, StartLocal
 from tests.emulator.scenarios import LABELLED, deploy, deployed_ids, finish, new_endpoint, start_deploy, tuned_job, undeploy
+from tests.support.emulator_process import EmulatorProcess
+from tests.support.polling import wait_for
 
 
 def split_of(local: LocalEmulator, endpoint: str) -> dict[str, int]:
@@ -33,7 +37,7 @@ def test_create_endpoint_is_an_operation_whose_result_is_the_endpoint(local: Loc
     endpoint = finish(operation)
 
     assert operation.operation.name.startswith(f"{endpoint.name}/operations/")
-    assert endpoint.name.startswith(f"{PARENT}/endpoints/")
+    assert endpoint.name.startswith(f"{NUMBERED_PARENT}/endpoints/")
     assert endpoint.name.rsplit("/", 1)[1].isdecimal()
     assert (endpoint.display_name, endpoint.description) == ("serving", "canary")
     assert dict(endpoint.labels) == {"team": "nlp"}
@@ -64,7 +68,7 @@ def test_create_endpoint_with_a_chosen_id(local: LocalEmulator, endpoint_id: str
         parent=PARENT, endpoint=Endpoint(display_name="named"), endpoint_id=endpoint_id
     ))
 
-    assert endpoint.name == f"{PARENT}/endpoints/{endpoint_id}"
+    assert endpoint.name == f"{NUMBERED_PARENT}/endpoints/{endpoint_id}"
 
 
 def test_a_chosen_endpoint_id_can_be_used_once(local: LocalEmulator) -> None:
@@ -77,7 +81,7 @@ def test_a_chosen_endpoint_id_can_be_used_once(local: LocalEmulator) -> None:
         local.endpoints.create_endpoint(parent=PARENT, endpoint=Endpoint(display_name="b"), endpoint_id="mine")
     assert finish(local.endpoints.create_endpoint(
         parent=OTHER_PARENT, endpoint=Endpoint(display_name="c"), endpoint_id="mine"
-    )).name == f"{OTHER_PARENT}/endpoints/mine"
+    )).name == f"{NUMBERED_OTHER_PARENT}/endpoints/mine"
 
 
 @pytest.mark.parametrize(
@@ -181,6 +185,38 @@ def test_deploy_a_tuned_model_to_a_new_endpoint(local: LocalEmulator) -> None:
         (job.tuned_model.endpoint, deployed_ids(local, job.tuned_model.endpoint)[0]),
         (endpoint.name, deployed.id),
     ]
+
+
+@pytest.mark.parametrize("own_endpoint", [False, True], ids=["new-endpoint", "own-endpoint"])
+def test_a_refused_tuned_model_deploy_answers_invalid_argument_at_once(
+    start_local: StartLocal, own_endpoint: bool
+) -> None:
+    local = start_local(refuse_tuned_model_deploy=True)
+    job = tuned_job(local)
+    endpoint = job.tuned_model.endpoint if own_endpoint else new_endpoint(local).name
+    before = local.endpoints.get_endpoint(name=endpoint)
+
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        start_deploy(local, endpoint, job.tuned_model.model)
+
+    assert raised.value.message == (
+        f"Model {job.tuned_model.model.removesuffix('@1')} is a tuned model of TuningJob {job.name}. Tuned Gemini "
+        f"models are served only from the endpoint their tuning job deployed them to ({job.tuned_model.endpoint}); "
+        "they cannot be deployed with DeployModel."
+    )
+    assert local.endpoints.get_endpoint(name=endpoint) == before
+
+
+def test_the_command_line_refuses_tuned_model_deploys(tmp_path: Path) -> None:
+    with EmulatorProcess(tmp_path / "state.json", job_seconds=0.5, refuse_tuned_model_deploy=True) as emulator:
+        tuning, endpoints = emulator.tuning_client(), emulator.endpoint_client()
+        created = tuning.create_tuning_job(parent=PARENT, tuning_job=tuning_job())
+        job = wait_for(lambda: tuning.get_tuning_job(name=created.name),
+                       lambda job: job.state == JobState.JOB_STATE_SUCCEEDED)
+
+        with pytest.raises(exceptions.InvalidArgument, match="served only from the endpoint"):
+            endpoints.deploy_model(endpoint=job.tuned_model.endpoint,
+                                   deployed_model=DeployedModel(model=job.tuned_model.model))
 
 
 @pytest.mark.parametrize("suffix", ["@1", "", "@default"])

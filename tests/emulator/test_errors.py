@@ -8,6 +8,7 @@ import pytest
 from google.api_core import exceptions
 from google.cloud.aiplatform_v1 import (
     DeployedModel,
+    EncryptionSpec,
     Endpoint,
     MutateDeployedModelRequest,
     PreTunedModel,
@@ -17,10 +18,14 @@ from google.cloud.aiplatform_v1 import (
 )
 
 from emulator.validation import ADAPTER_SIZE_NOT_SUPPORTED
-from tests.emulator.builders import PARENT, AdapterSize, hyper_parameters, tuning_job
+from tests.emulator.builders import NUMBERED_PARENT, PARENT, AdapterSize, hyper_parameters, tuning_job
 from tests.emulator.conftest import LocalEmulator
 
 too_many_labels = {f"key-{index}": "value" for index in range(65)}
+TRAINING_URI_ERROR = (
+    "1.Field: tuning_job.supervised_tuning_spec.training_dataset_uri; "
+    "Message: training_dataset_uri should be a GCS object of type JSONL."
+)
 
 
 @pytest.mark.parametrize(
@@ -43,13 +48,18 @@ too_many_labels = {f"key-{index}": "value" for index in range(65)}
          ADAPTER_SIZE_NOT_SUPPORTED),
         (PARENT, tuning_job(supervised_tuning_spec=None), "supervised_tuning_spec is required"),
         (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec(training_dataset_uri="https://x/t.jsonl")),
-         "training_dataset_uri must be a Cloud Storage URI"),
+         TRAINING_URI_ERROR),
         (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec(training_dataset_uri="gs://bucket-only")),
-         "training_dataset_uri must be a Cloud Storage URI"),
-        (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec()), "training_dataset_uri"),
+         TRAINING_URI_ERROR),
+        (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec(training_dataset_uri="gs://b/t.csv")),
+         TRAINING_URI_ERROR),
+        (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec(training_dataset_uri="gs://b/.jsonl/x")),
+         TRAINING_URI_ERROR),
+        (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec()), TRAINING_URI_ERROR),
         (PARENT, tuning_job(supervised_tuning_spec=SupervisedTuningSpec(
             training_dataset_uri="gs://b/t.jsonl", validation_dataset_uri="/tmp/v.jsonl")),
-         "validation_dataset_uri must be a Cloud Storage URI"),
+         "1.Field: tuning_job.supervised_tuning_spec.validation_dataset_uri; "
+         "Message: validation_dataset_uri should be a GCS object of type JSONL."),
         (PARENT, tuning_job(supervised_tuning_spec=hyper_parameters(epoch_count=-1)), "epoch_count"),
         (PARENT, tuning_job(supervised_tuning_spec=hyper_parameters(learning_rate_multiplier=-0.5)),
          "learning_rate_multiplier"),
@@ -63,6 +73,23 @@ too_many_labels = {f"key-{index}": "value" for index in range(65)}
         (PARENT, tuning_job(labels={"team": "NLP"}), "Label value 'NLP'"),
         (PARENT, tuning_job(labels=too_many_labels), "At most 64 labels"),
         (PARENT, tuning_job(tuned_model_display_name="x" * 129), "at most 128 characters"),
+        (PARENT, tuning_job(encryption_spec=EncryptionSpec(kms_key_name="my-key")),
+         "tuning_job.encryption_spec.kms_key_name must look like projects/PROJECT/locations/LOCATION/keyRings/"),
+        (PARENT, tuning_job(encryption_spec=EncryptionSpec()), "tuning_job.encryption_spec.kms_key_name must look"),
+        (PARENT, tuning_job(encryption_spec=EncryptionSpec(
+            kms_key_name="projects/kms/locations/us-central1/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1")),
+         "tuning_job.encryption_spec.kms_key_name must look like"),
+        (PARENT, tuning_job(encryption_spec=EncryptionSpec(
+            kms_key_name="projects/kms/locations/europe-west4/keyRings/r/cryptoKeys/k")),
+         "is in location 'europe-west4'; a customer-managed encryption key must be in the job's region, "
+         "'us-central1'"),
+        (PARENT, tuning_job(encryption_spec=EncryptionSpec(
+            kms_key_name="projects/kms/locations/global/keyRings/r/cryptoKeys/k")), "is in location 'global'"),
+        (PARENT, tuning_job(service_account="tuner"), "tuning_job.service_account must be the e-mail address"),
+        (PARENT, tuning_job(service_account="tuner@"), "tuning_job.service_account must be the e-mail address"),
+        (PARENT, tuning_job(service_account="tu ner@demo.iam.gserviceaccount.com"), "tuning_job.service_account"),
+        (PARENT, tuning_job(service_account="projects/p/serviceAccounts/t@p.iam.gserviceaccount.com"),
+         "tuning_job.service_account"),
         ("projects/demo-project/locations/mars-central1", tuning_job(), "Location 'mars-central1' does not support"),
         ("projects/demo-project", tuning_job(), "parent must look like projects/PROJECT/locations/LOCATION"),
         ("locations/us-central1", tuning_job(), "parent must look like"),
@@ -77,6 +104,34 @@ def test_invalid_jobs_are_rejected_and_not_created(
 
     assert message in raised.value.message
     assert list(local.tuning.list_tuning_jobs(parent=PARENT)) == []
+
+
+@pytest.mark.parametrize(
+    ("training", "validation", "message"),
+    [
+        ("gs://b/t.json", "",
+         "List of found errors:\t1.Field: tuning_job.supervised_tuning_spec.training_dataset_uri; "
+         "Message: training_dataset_uri should be a GCS object of type JSONL.\t"),
+        ("gs://b/t.jsonl", "gs://b/v.txt",
+         "List of found errors:\t1.Field: tuning_job.supervised_tuning_spec.validation_dataset_uri; "
+         "Message: validation_dataset_uri should be a GCS object of type JSONL.\t"),
+        ("t.jsonl", "v.jsonl",
+         "List of found errors:\t1.Field: tuning_job.supervised_tuning_spec.training_dataset_uri; "
+         "Message: training_dataset_uri should be a GCS object of type JSONL.\t"
+         "2.Field: tuning_job.supervised_tuning_spec.validation_dataset_uri; "
+         "Message: validation_dataset_uri should be a GCS object of type JSONL.\t"),
+    ],
+    ids=["training", "validation", "both"],
+)
+def test_data_set_uri_errors_are_vertexs_exact_text(
+    local: LocalEmulator, training: str, validation: str, message: str
+) -> None:
+    spec = SupervisedTuningSpec(training_dataset_uri=training, validation_dataset_uri=validation)
+
+    with pytest.raises(exceptions.InvalidArgument) as raised:
+        local.tuning.create_tuning_job(parent=PARENT, tuning_job=tuning_job(supervised_tuning_spec=spec))
+
+    assert raised.value.message == message
 
 
 def test_the_adapter_size_error_is_vertexs_exact_text(local: LocalEmulator) -> None:
@@ -147,7 +202,8 @@ def test_unknown_resources_are_not_found(
     with pytest.raises(exceptions.NotFound) as raised:
         call(local, name)
 
-    assert name.split("@")[0] in raised.value.message
+    # Named as Vertex AI names it, with the project's number.
+    assert name.split("@")[0].replace(PARENT, NUMBERED_PARENT) in raised.value.message
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 from google.api_core import exceptions
-from google.cloud.aiplatform_v1 import JobState, TuningJob
+from google.cloud.aiplatform_v1 import EncryptionSpec, JobState, TuningJob
 
-from tests.emulator.builders import PARENT, tuning_job
+from tests.emulator.builders import NUMBERED_PARENT, PARENT, tuning_job
 from tests.emulator.conftest import JOB_SECONDS, LocalEmulator
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.polling import wait_for
@@ -57,7 +57,7 @@ def test_a_running_job_reports_data_stats_and_experiment(local: LocalEmulator) -
     assert stats.tuning_dataset_example_count > 0
     assert stats.total_billable_token_count > stats.tuning_dataset_example_count
     assert stats.tuning_step_count > 0
-    assert running.experiment.startswith(f"{PARENT}/metadataStores/default/contexts/")
+    assert running.experiment.startswith(f"{NUMBERED_PARENT}/metadataStores/default/contexts/")
     assert "tuned_model" not in running
 
 
@@ -65,8 +65,8 @@ def test_a_succeeded_job_names_its_model_and_endpoint(local: LocalEmulator) -> N
     job = finished_job(local, labels={"team": "nlp", "env": "prod"}, tuned_model_display_name="classifier-v2")
 
     assert job.state == SUCCEEDED
-    assert job.tuned_model.model.startswith(f"{PARENT}/models/") and job.tuned_model.model.endswith("@1")
-    assert job.tuned_model.endpoint.startswith(f"{PARENT}/endpoints/")
+    assert job.tuned_model.model.startswith(f"{NUMBERED_PARENT}/models/") and job.tuned_model.model.endswith("@1")
+    assert job.tuned_model.endpoint.startswith(f"{NUMBERED_PARENT}/endpoints/")
 
 
 @pytest.mark.parametrize("suffix", ["@1", "", "@default"])
@@ -94,6 +94,25 @@ def test_the_endpoint_serves_the_tuned_model(local: LocalEmulator) -> None:
     assert deployed.model == job.tuned_model.model.removesuffix("@1")
     assert deployed.model_version_id == "1"
     assert dict(endpoint.traffic_split) == {deployed.id: 100}
+
+
+def test_the_job_its_model_and_its_endpoint_keep_the_customer_managed_key(local: LocalEmulator) -> None:
+    key = "projects/kms-project/locations/us-central1/keyRings/tuning/cryptoKeys/jobs"
+    account = "tuner@demo-project.iam.gserviceaccount.com"
+
+    job = finished_job(local, encryption_spec=EncryptionSpec(kms_key_name=key), service_account=account)
+
+    assert (job.encryption_spec.kms_key_name, job.service_account) == (key, account)
+    assert local.models.get_model(name=job.tuned_model.model).encryption_spec.kms_key_name == key
+    assert local.endpoints.get_endpoint(name=job.tuned_model.endpoint).encryption_spec.kms_key_name == key
+
+
+def test_without_a_key_nothing_claims_one(local: LocalEmulator) -> None:
+    job = finished_job(local)
+
+    assert "encryption_spec" not in job and job.service_account == ""
+    assert "encryption_spec" not in local.models.get_model(name=job.tuned_model.model)
+    assert "encryption_spec" not in local.endpoints.get_endpoint(name=job.tuned_model.endpoint)
 
 
 def test_models_of_different_jobs_are_distinct(local: LocalEmulator) -> None:

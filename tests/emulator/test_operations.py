@@ -19,7 +19,7 @@ from google.rpc import code_pb2
 
 from emulator.__main__ import main
 from emulator.faults import Fault
-from tests.emulator.builders import PARENT
+from tests.emulator.builders import NUMBERED_PARENT, PARENT
 from tests.emulator.conftest import LocalEmulator, StartLocal
 from tests.emulator.scenarios import deployed_ids, finish, new_endpoint, poll, start_deploy, tuned_job, undeploy
 from tests.support.emulator_process import EmulatorProcess
@@ -89,7 +89,7 @@ def test_an_operation_takes_effect_on_its_second_poll_and_not_before(
     assert second.done and second.HasField("response")
     assert observe() != before
     resource, _, operation_id = second.name.rpartition("/operations/")
-    assert resource.startswith(f"{PARENT}/{collection}/") and operation_id.isdecimal()
+    assert resource.startswith(f"{NUMBERED_PARENT}/{collection}/") and operation_id.isdecimal()
     assert second.metadata.Is(metadata_type.pb().DESCRIPTOR)
 
 

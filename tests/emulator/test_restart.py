@@ -20,7 +20,7 @@ def resource_id(name: str) -> int:
 
 def test_jobs_models_and_endpoints_survive_kill_9(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
-    with EmulatorProcess(state_file, job_seconds=0.5, quota=5) as first:
+    with EmulatorProcess(state_file, job_seconds=0.5, quota=5, cancel_seconds=0) as first:
         tuning = first.tuning_client()
         succeeded = tuning.create_tuning_job(parent=PARENT, tuning_job=tuning_job())
         wait_for(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,14 +15,14 @@ from google.protobuf import any_pb2
 from emulator import operations
 from emulator.clock import ManualClock
 from emulator.deployments import DELETE_ENDPOINT
-from emulator.store import FIRST_ID, PendingOperation, StateFileError, Store
-from tests.emulator.builders import PARENT, tuning_job
+from emulator.store import FIRST_ID, JobPlan, PendingOperation, StateFileError, Store
+from tests.emulator.builders import NUMBERED_PARENT, tuning_job
 from tests.emulator.conftest import StartLocal
 
 
 def job_named(resource_id: str) -> TuningJob:
     job = tuning_job()
-    job.name = f"{PARENT}/tuningJobs/{resource_id}"
+    job.name = f"{NUMBERED_PARENT}/tuningJobs/{resource_id}"
     return job
 
 
@@ -88,7 +89,7 @@ def test_reading_without_changes_does_not_rewrite_the_file(tmp_path: Path) -> No
     os.utime(store.path, ns=(written - 10**9, written - 10**9))
 
     with store.transaction() as state:
-        state.tuning_jobs.get(f"{PARENT}/tuningJobs/1")
+        state.tuning_jobs.get(f"{NUMBERED_PARENT}/tuningJobs/1")
 
     assert store.path.stat().st_mtime_ns == written - 10**9
 
@@ -97,19 +98,26 @@ def test_reading_without_changes_does_not_rewrite_the_file(tmp_path: Path) -> No
     ("content", "message"),
     [
         ("not json", "cannot read state file"),
-        ("[]", "format_version 1 expected"),
-        ('{"format_version": 2, "next_id": 1, "collections": {}}', "format_version 1 expected"),
-        ('{"format_version": 1, "collections": {}}', "next_id"),
-        ('{"format_version": 1, "next_id": 1, "collections": {"widgets": {}}}', "unknown or malformed collection"),
-        ('{"format_version": 1, "next_id": 1, "collections": {"tuning_jobs": {"x": {"state": "NO_SUCH_STATE"}}}}',
+        ("[]", "format_version 2 expected"),
+        ('{"format_version": 3, "next_id": 1, "collections": {}}', "format_version 2 expected"),
+        ('{"format_version": 1, "next_id": 1, "collections": {}}', "older emulator.*by project number.*Delete it"),
+        ('{"format_version": 2, "collections": {}}', "next_id"),
+        ('{"format_version": 2, "next_id": 1, "collections": {"widgets": {}}}', "unknown or malformed collection"),
+        ('{"format_version": 2, "next_id": 1, "collections": {"tuning_jobs": {"x": {"state": "NO_SUCH_STATE"}}}}',
          "record 'x' is damaged"),
-        ('{"format_version": 1, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o"}}}}',
+        ('{"format_version": 2, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o"}}}}',
          "record 'o' is damaged"),
-        ('{"format_version": 1, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o", '
+        ('{"format_version": 2, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o", '
          '"kind": "DeleteEndpoint", "polls": -1, "request": {}}}}}', "record 'o' is damaged"),
-        ('{"format_version": 1, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o", '
+        ('{"format_version": 2, "next_id": 1, "collections": {"pending_operations": {"o": {"name": "o", '
          '"kind": "DeleteEndpoint", "polls": 0, "request": {"@type": "type.googleapis.com/no.Such"}}}}}',
          "record 'o' is damaged"),
+        ('{"format_version": 2, "next_id": 1, "collections": {"job_plans": {"j": {"name": "j"}}}}',
+         "record 'j' is damaged"),
+        ('{"format_version": 2, "next_id": 1, "collections": {"job_plans": {"j": {"name": "j", "data_problem": "", '
+         '"cancel_requested_time": "yesterday"}}}}', "record 'j' is damaged"),
+        ('{"format_version": 2, "next_id": 1, "collections": {"job_plans": {"j": {"name": "j", "data_problem": "", '
+         '"cancel_requested_time": "2025-01-01T00:00:00"}}}}', "record 'j' is damaged"),
     ],
 )
 def test_a_damaged_state_file_is_refused_at_startup(tmp_path: Path, content: str, message: str) -> None:
@@ -120,18 +128,29 @@ def test_a_damaged_state_file_is_refused_at_startup(tmp_path: Path, content: str
         Store(path)
 
 
+def test_a_job_plan_survives_a_reload(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    plan = JobPlan(name=job_named("1").name, data_problem="line 1: not valid JSON.",
+                   cancel_requested_time=datetime(2025, 1, 1, 12, 0, 0, 123456, tzinfo=UTC))
+    with Store(path).transaction() as state:
+        state.job_plans.put(plan)
+
+    with Store(path).transaction() as reloaded:
+        assert reloaded.job_plans.get(plan.name) == plan
+
+
 def test_a_pending_operation_and_a_removal_survive_a_reload(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     request = any_pb2.Any()
-    request.Pack(DeleteEndpointRequest.pb(DeleteEndpointRequest(name=f"{PARENT}/endpoints/7")))
+    request.Pack(DeleteEndpointRequest.pb(DeleteEndpointRequest(name=f"{NUMBERED_PARENT}/endpoints/7")))
     pending = PendingOperation(
-        name=f"{PARENT}/endpoints/7/operations/8", kind="DeleteEndpoint", request=request, polls=1
+        name=f"{NUMBERED_PARENT}/endpoints/7/operations/8", kind="DeleteEndpoint", request=request, polls=1
     )
     with Store(path).transaction() as state:
         state.pending_operations.put(pending)
         state.tuning_jobs.put(job_named("1"))
     with Store(path).transaction() as state:
-        state.tuning_jobs.remove(f"{PARENT}/tuningJobs/1")
+        state.tuning_jobs.remove(f"{NUMBERED_PARENT}/tuningJobs/1")
 
     with Store(path).transaction() as reloaded:
         assert reloaded.pending_operations.get(pending.name) == pending
@@ -143,7 +162,7 @@ def test_a_pending_operation_in_the_state_file_is_completed_by_the_server_that_l
 ) -> None:
     path = tmp_path / "state.json"
     clock = ManualClock()
-    endpoint = Endpoint(name=f"{PARENT}/endpoints/7", display_name="served")
+    endpoint = Endpoint(name=f"{NUMBERED_PARENT}/endpoints/7", display_name="served")
     with Store(path).transaction() as state:
         state.endpoints.put(endpoint)
         operation = operations.start(

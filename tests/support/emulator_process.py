@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Iterable
+from typing import IO, Iterable, Mapping
 
 import grpc
 from google.api_core.operations_v1 import OperationsClient
@@ -56,12 +56,27 @@ class EmulatorProcess:
         port: int = 0,
         rest_port: int | None = None,
         start_timeout: float = 30.0,
+        cancel_seconds: float | None = None,
+        cancel_outcome: str | None = None,
+        project_numbers: Mapping[str, str] | None = None,
+        project_quotas: Mapping[str, int] | None = None,
+        fault_seed: int | None = None,
+        rpc_log: str | os.PathLike[str] | None = None,
+        refuse_tuned_model_deploy: bool = False,
     ) -> None:
+        """Options left at None (or False) are not passed: the emulator's own defaults apply."""
         self.state_file = Path(state_file)
         self.job_seconds = job_seconds
         self.quota = quota
         self.faults = tuple(faults)
         self.operation_polls = operation_polls
+        self.cancel_seconds = cancel_seconds
+        self.cancel_outcome = cancel_outcome
+        self.project_numbers = dict(project_numbers or {})
+        self.project_quotas = dict(project_quotas or {})
+        self.fault_seed = fault_seed
+        self.rpc_log = rpc_log
+        self.refuse_tuned_model_deploy = refuse_tuned_model_deploy
         self.environment = environment
         self._requested_port = port
         self._requested_rest_port = rest_port
@@ -88,6 +103,13 @@ class EmulatorProcess:
             *(f"--fault={fault}" for fault in self.faults),
             *([] if self.operation_polls is None else [f"--operation-polls={self.operation_polls}"]),
             *([] if self._requested_rest_port is None else [f"--rest-port={self._requested_rest_port}"]),
+            *([] if self.cancel_seconds is None else [f"--cancel-seconds={self.cancel_seconds}"]),
+            *([] if self.cancel_outcome is None else [f"--cancel-outcome={self.cancel_outcome}"]),
+            *(f"--project-number={project}={number}" for project, number in self.project_numbers.items()),
+            *(f"--project-quota={project}={quota}" for project, quota in self.project_quotas.items()),
+            *([] if self.fault_seed is None else [f"--fault-seed={self.fault_seed}"]),
+            *([] if self.rpc_log is None else [f"--rpc-log={self.rpc_log}"]),
+            *(["--refuse-tuned-model-deploy"] if self.refuse_tuned_model_deploy else []),
         ]
 
     def start(self) -> EmulatorProcess:
