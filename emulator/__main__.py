@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         projects=projects,
         project_quotas=project_quotas,
         refuse_tuned_model_deploy=args.refuse_tuned_model_deploy,
+        refuse_retired_models=args.refuse_retired_models,
     )
     rpc_log = None
     if args.rpc_log:
@@ -237,6 +238,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="DeployModel answers INVALID_ARGUMENT for a model that a tuning job produced: it is "
         "served only from the endpoint its job deployed it to",
+    )
+    parser.add_argument(
+        "--refuse-retired-models",
+        action="store_true",
+        help="CreateTuningJob answers FAILED_PRECONDITION for a retired base model (Gemini 1.x), as "
+        "Vertex does for a project that had not used it before; by default they are accepted",
     )
     parser.add_argument(
         "--fault",

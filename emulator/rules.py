@@ -60,11 +60,26 @@ class BaseModelRules:
     adapter_sizes: frozenset[AdapterSize]
     """Adapter sizes a job may ask for; leaving the size unspecified is always allowed."""
 
+    retired: bool = False
+    """Google retired it: only projects that used it before may still tune it."""
+
+
+_ONE_TO_EIGHT = frozenset({AdapterSize.ADAPTER_SIZE_ONE, AdapterSize.ADAPTER_SIZE_TWO,
+                           AdapterSize.ADAPTER_SIZE_FOUR, AdapterSize.ADAPTER_SIZE_EIGHT})
+_ONE_TO_SIXTEEN = _ONE_TO_EIGHT | {AdapterSize.ADAPTER_SIZE_SIXTEEN}
 
 BASE_MODELS: Mapping[str, BaseModelRules] = MappingProxyType(
     {
+        # The models Google documents for tuning today (2025-2026).
+        "gemini-2.5-pro": BaseModelRules(adapter_sizes=_ONE_TO_EIGHT),
+        "gemini-2.5-flash": BaseModelRules(adapter_sizes=_ONE_TO_SIXTEEN),
+        "gemini-2.5-flash-lite": BaseModelRules(adapter_sizes=_ONE_TO_SIXTEEN),
+        "gemini-2.0-flash-001": BaseModelRules(adapter_sizes=_ONE_TO_EIGHT),
+        "gemini-2.0-flash-lite-001": BaseModelRules(adapter_sizes=_ONE_TO_EIGHT),
+        # Retired: Gemini 1.5 is not offered to projects that had not used it before 2025-04-29.
         "gemini-1.5-pro-002": BaseModelRules(
             adapter_sizes=frozenset({AdapterSize.ADAPTER_SIZE_ONE, AdapterSize.ADAPTER_SIZE_FOUR}),
+            retired=True,
         ),
         "gemini-1.5-flash-002": BaseModelRules(
             adapter_sizes=frozenset(
@@ -75,9 +90,10 @@ BASE_MODELS: Mapping[str, BaseModelRules] = MappingProxyType(
                     AdapterSize.ADAPTER_SIZE_SIXTEEN,
                 }
             ),
+            retired=True,
         ),
-        # Preview model for text data only; Google states no adapter sizes for it.
-        "gemini-1.0-pro-002": BaseModelRules(adapter_sizes=frozenset()),
+        # Was a preview model for text data only; Google stated no adapter sizes for it.
+        "gemini-1.0-pro-002": BaseModelRules(adapter_sizes=frozenset(), retired=True),
     }
 )
 

@@ -50,7 +50,8 @@ class GenAiTuningService:
         """
         request = self._projects.canonical(request, "parent")
         location = names.parse_parent(request.parent)
-        check_new_tuning_job(location.location, request.tuning_job)
+        check_new_tuning_job(location.location, request.tuning_job,
+                             refuse_retired_models=self._world.settings.refuse_retired_models)
         spec = request.tuning_job.supervised_tuning_spec
         # Read outside the store's lock: it is I/O against Cloud Storage.
         data_problem = dataset_problem(spec.training_dataset_uri) or dataset_problem(

@@ -15,7 +15,7 @@ from typing import Mapping
 from google.cloud.aiplatform_v1 import DeployModelRequest, Endpoint, TuningJob
 
 from emulator import names, traffic
-from emulator.errors import InvalidArgument
+from emulator.errors import FailedPrecondition, InvalidArgument
 from emulator.rules import BASE_MODELS, TUNING_REGIONS, base_model_id
 
 __all__ = [
@@ -42,8 +42,12 @@ _ENDPOINT_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?|[1-9][0-9]{0,8}")
 _DEPLOYED_MODEL_ID = re.compile(r"[0-9]{1,10}")
 
 
-def check_new_tuning_job(location: str, job: TuningJob) -> None:
-    """Check a CreateTuningJob request's job for region `location`."""
+def check_new_tuning_job(location: str, job: TuningJob, *, refuse_retired_models: bool = False) -> None:
+    """Check a CreateTuningJob request's job for region `location`.
+
+    `refuse_retired_models`: answer as Vertex does to a project that had not used a
+    retired model before (by default the emulator is a project that had).
+    """
     if location not in TUNING_REGIONS:
         raise InvalidArgument(
             f"Location {location!r} does not support tuning. "
@@ -60,6 +64,12 @@ def check_new_tuning_job(location: str, job: TuningJob) -> None:
         raise InvalidArgument(
             f"Base model {raw.base_model!r} is not supported for tuning. "
             f"Supported base models: {', '.join(sorted(BASE_MODELS))}."
+        )
+    if rules.retired and refuse_retired_models:
+        current = sorted(name for name, model in BASE_MODELS.items() if not model.retired)
+        raise FailedPrecondition(
+            f"Base model {raw.base_model!r} has been retired and is not available to this project. "
+            f"Tune one of: {', '.join(current)}."
         )
     if raw.WhichOneof("tuning_spec") != "supervised_tuning_spec":
         raise InvalidArgument("tuning_job.supervised_tuning_spec is required.")

@@ -58,6 +58,9 @@ class Settings:
     refuse_tuned_model_deploy: bool = False
     """Whether DeployModel refuses models that tuning jobs produced."""
 
+    refuse_retired_models: bool = False
+    """Whether CreateTuningJob refuses retired base models, as for a project that never used them."""
+
     timeline: Timeline = field(init=False)
     """The job duration and the cancel settings together, as the job lifecycle takes them."""
 

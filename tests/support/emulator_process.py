@@ -63,6 +63,7 @@ class EmulatorProcess:
         fault_seed: int | None = None,
         rpc_log: str | os.PathLike[str] | None = None,
         refuse_tuned_model_deploy: bool = False,
+        refuse_retired_models: bool = False,
     ) -> None:
         """Options left at None (or False) are not passed: the emulator's own defaults apply."""
         self.state_file = Path(state_file)
@@ -77,6 +78,7 @@ class EmulatorProcess:
         self.fault_seed = fault_seed
         self.rpc_log = rpc_log
         self.refuse_tuned_model_deploy = refuse_tuned_model_deploy
+        self.refuse_retired_models = refuse_retired_models
         self.environment = environment
         self._requested_port = port
         self._requested_rest_port = rest_port
@@ -110,6 +112,7 @@ class EmulatorProcess:
             *([] if self.fault_seed is None else [f"--fault-seed={self.fault_seed}"]),
             *([] if self.rpc_log is None else [f"--rpc-log={self.rpc_log}"]),
             *(["--refuse-tuned-model-deploy"] if self.refuse_tuned_model_deploy else []),
+            *(["--refuse-retired-models"] if self.refuse_retired_models else []),
         ]
 
     def start(self) -> EmulatorProcess:
