@@ -1,20 +1,23 @@
-"""The Pulumi program: one `Job` component per job file, with its resources in each region.
+"""The Pulumi program: one `Job` component per job file of this stack, per region its resources.
 
-Everything is checked first (the same checks as `python -m providers validate`, plus the
-stack's settings): a mistake stops the run with every problem listed and nothing submitted.
+Everything is checked first (the same checks as `python -m providers validate --stack`,
+plus the stack's settings): a mistake stops the run with every problem listed and nothing
+submitted. What Vertex AI refuses during the run is reported at its end, one line each.
 """
 
 from pathlib import Path
 
 import pulumi
 
-from providers.resources.job import Job
+from providers.resources.job import Job, StackOwner, report_outcomes
 from providers.stack.preflight import check_stack
 from providers.stack.settings import from_pulumi_config
 from providers.stack.uploads import submitted_spec, upload
 
 settings = from_pulumi_config()
 report = check_stack(settings, Path.cwd())
+for warning in report.warnings:
+    pulumi.log.warn(str(warning))
 
 
 def stop(problems) -> None:
@@ -26,21 +29,24 @@ def stop(problems) -> None:
 if report.problems:
     stop(report.problems)
 
-summary = {}
+owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack,
+                   settings.stack_id, settings.allow_project_change)
+summary, outcomes = {}, []
 for job in report.jobs:
     spec, uploads = submitted_spec(job, settings.dataset_bucket)
     if not pulumi.runtime.is_dry_run() and (problems := upload(job, uploads, settings.gcp_project)):
         stop(problems)
-    summary[job.spec.name] = Job(
+    component = Job(
         job.spec.name,
         job_file=job.file,
         spec=job.spec,
         submitted_spec=spec,
         regions=job.spec.regions or [settings.default_region],
-        project=settings.gcp_project,
-        pulumi_project=settings.pulumi_project,
-        stack=settings.stack,
+        owner=owner,
         protect_serving=settings.protect_serving_endpoints,
-    ).summary
+    )
+    summary[job.spec.name] = component.summary
+    outcomes += component.outcomes
 
 pulumi.export("jobs", summary)
+report_outcomes(outcomes)

@@ -39,7 +39,7 @@ from emulator.deployments import (
 from emulator.errors import AlreadyExists, InvalidArgument
 from emulator.listing import list_page
 from emulator.store import State
-from emulator.validation import check_deploy_model, check_endpoint_id, check_new_endpoint
+from emulator.validation import check_deploy_model, check_endpoint_id, check_labels, check_new_endpoint
 from emulator.world import World
 
 __all__ = ["SERVICE_NAME", "EndpointService", "method_handlers"]
@@ -48,7 +48,7 @@ SERVICE_NAME = "google.cloud.aiplatform.v1.EndpointService"
 
 Operation = operations_pb2.Operation
 # Fields UpdateEndpoint changes; the others belong to the service or are not modelled.
-_UPDATABLE = ("traffic_split", "display_name", "description")
+_UPDATABLE = ("traffic_split", "display_name", "description", "labels")
 
 
 class EndpointService:
@@ -87,7 +87,7 @@ class EndpointService:
         return ListEndpointsResponse(endpoints=page.items, next_page_token=page.next_page_token)
 
     def update_endpoint(self, request: UpdateEndpointRequest) -> Endpoint:
-        """Change the fields the update mask names: traffic_split, display_name, description."""
+        """Change the fields the update mask names: traffic_split, display_name, description, labels."""
         request = self._projects.canonical(request, "endpoint.name")
         names.parse_child(request.endpoint.name, ENDPOINTS)
         paths = list(request.update_mask.paths)
@@ -105,6 +105,9 @@ class EndpointService:
             for field in ("display_name", "description"):
                 if field in paths:
                     setattr(endpoint, field, getattr(request.endpoint, field))
+            if "labels" in paths:
+                check_labels(request.endpoint.labels)
+                endpoint.labels = dict(request.endpoint.labels)
             endpoint.update_time = txn.now
             txn.state.endpoints.put(endpoint)
             return endpoint

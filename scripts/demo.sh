@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
+source scripts/local-backend.sh
 
 mkdir -p .demo .pulumi-state
 # The emulator times running jobs by its current setting: keep the first run's.

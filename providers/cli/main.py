@@ -1,32 +1,27 @@
-"""Command line: `python -m providers validate [JOBS_DIR] [--json]` and `python -m providers schema`.
+"""`python -m providers COMMAND`: the commands people and CI run.
 
-`validate` runs every check `pulumi preview` runs, with no call to Vertex AI, and exits 0
-when all job files are valid, 1 otherwise. `schema` prints the job file's JSON Schema.
+    validate   check job files and local data sets, no cloud calls (exit 1 on problems)
+    schema     print the job file's JSON Schema
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
+from providers.cli import validate
 from providers.jobfile.schema import json_schema
-from providers.stack.preflight import validate_jobs
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m providers")
     commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="check job files and their local data sets")
-    validate.add_argument("jobs_dir", nargs="?", default="jobs", type=Path)
-    validate.add_argument("--json", action="store_true", help="machine-readable report for CI")
-    commands.add_parser("schema", help="print the job file's JSON Schema")
+    validate.add_parser(commands)
+    commands.add_parser("schema", help="print the job file's JSON Schema").set_defaults(run=_schema)
     args = parser.parse_args(argv)
+    return args.run(args)
 
-    if args.command == "schema":
-        print(json.dumps(json_schema(), indent=2))
-        return 0
-    report = validate_jobs(args.jobs_dir, Path.cwd())
-    print(json.dumps(report.as_json(), indent=2) if args.json else report.as_text())
-    return 0 if report.ok else 1
 
+def _schema(_args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
+    return 0

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
 
+from providers.gcp.errors import WrongServiceError
+
 if TYPE_CHECKING:
     from google.cloud import aiplatform_v1, storage
 
@@ -34,6 +36,7 @@ class VertexServices:
 
 
 _lock = threading.Lock()
+_expected: tuple[bool, str] | None = None
 _vertex: dict[str, VertexServices] = {}
 _storage: dict[str, "storage.Client"] = {}
 
@@ -43,8 +46,38 @@ def emulator_host() -> str:
     return os.environ.get(EMULATOR_HOST_VARIABLE, "")
 
 
+def emulator_mismatch(use_emulator: bool, stack: str) -> str:
+    """Why talking to Vertex AI would reach the wrong service for this stack ("" if it would not)."""
+    host = emulator_host()
+    stack = f"stack {stack!r}" if stack else "this stack"
+    if use_emulator and not host:
+        return (f"{stack} uses the Vertex AI emulator, but {EMULATOR_HOST_VARIABLE} is not "
+                "set; start it with `make demo` or `python -m emulator` and export its host:port")
+    if host and not use_emulator:
+        return (f"{EMULATOR_HOST_VARIABLE} is set ({host}), but {stack} is not an emulator "
+                f"stack (gemini-tuning:useEmulator is not true): unset {EMULATOR_HOST_VARIABLE} "
+                "to reach Vertex AI; nothing was called")
+    return ""
+
+
+def expect_emulator(use_emulator: bool, stack: str) -> None:
+    """Says which service this process's stack talks to; `vertex_services` refuses the other.
+
+    The dynamic providers call this from `configure` (which receives the stack's config), so
+    even a refresh, which runs before the program's own checks, never reaches the emulator
+    for a real stack or Google for an emulator stack.
+    """
+    global _expected
+    _expected = (use_emulator, stack)
+
+
 def vertex_services(region: str) -> VertexServices:
-    """The shared clients for `region` (or for the emulator, which serves every region)."""
+    """The shared clients for `region` (or for the emulator, which serves every region).
+
+    Raises WrongServiceError when the stack expects the other service (see `expect_emulator`).
+    """
+    if _expected is not None and (problem := emulator_mismatch(*_expected)):
+        raise WrongServiceError(problem)
     emulator = emulator_host()
     target = emulator or f"{region}-aiplatform.googleapis.com"
     with _lock:

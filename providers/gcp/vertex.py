@@ -3,38 +3,44 @@
 The only module that calls google.cloud.aiplatform_v1 (on clients from `clients.py`).
 Callers get plain values (`TuningJobView`, `EndpointView`, `OperationView`) and the
 error tree of `providers.gcp.errors`, never a GAPIC type or a google.api_core error.
+
+Every call runs inside the provider call's `Budget`: each attempt's timeout is what the
+budget has left (at most 20 s), and transient answers (UNAVAILABLE, DEADLINE_EXCEEDED,
+INTERNAL, ABORTED, rate limits) are retried with google.api_core's jittered exponential
+backoff while the budget lasts. Calls that change something and cannot be repeated safely
+(creating a tuning job, starting an operation) are attempted once; their callers decide
+what a retry means (see `providers.resources.tuning_job`).
+
+Reads during a refresh share one listing per region and stack (see `StackListing`).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, TypeVar
 
 from google.api_core import exceptions as core_exceptions
-from google.api_core import retry as core_retry
 from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
 from google.protobuf import field_mask_pb2
+from google.rpc import code_pb2
 
 from providers.gcp import errors
+from providers.gcp.budget import Budget, backoff
 from providers.gcp.clients import vertex_services
-
-CALL_TIMEOUT_SECONDS = 20.0
-# Bounded so a provider call never comes near Pulumi's ~180 s plugin-call limit.
-RETRY = core_retry.Retry(
-    predicate=core_retry.if_exception_type(
-        core_exceptions.ServiceUnavailable, core_exceptions.DeadlineExceeded
-    ),
-    initial=0.5,
-    multiplier=2.0,
-    maximum=8.0,
-    timeout=30.0,
-)
+from providers.gcp.names import same_resource
 
 TERMINAL_STATES = frozenset(
     {"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED",
      "JOB_STATE_EXPIRED", "JOB_STATE_PARTIALLY_SUCCEEDED"}
 )
+"""Vertex job states after which a job changes no more and holds no quota slot."""
+
+LIST_PAGE_SIZE = 100
+LISTING_MAX_AGE_SECONDS = 30.0
+_FIRST_BACKOFF, _LONGEST_BACKOFF = 0.5, 8.0
 
 _ADAPTER_SIZES = {
     1: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_ONE,
@@ -78,6 +84,8 @@ class TuningJobRequest:
     tuned_model_display_name: str
     description: str
     labels: dict[str, str]
+    kms_key_name: str = ""
+    service_account: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,18 +105,24 @@ class OperationView:
     name: str
     done: bool
     error: str
+    """"STATUS: message" when the operation failed."""
 
 
 class VertexClient:
-    """Vertex AI calls for one project and region, on the process's shared clients."""
+    """Vertex AI calls for one project and region, within one provider call's budget."""
 
-    def __init__(self, project: str, region: str):
+    def __init__(self, project: str, region: str, budget: Budget):
         self.parent = f"projects/{project}/locations/{region}"
+        self.budget = budget
         services = vertex_services(region)
         self._tuning = services.tuning
         self._endpoints = services.endpoints
 
+    # Tuning jobs.
+
     def create_tuning_job(self, request: TuningJobRequest) -> TuningJobView:
+        """Submits a job, once: a submission that timed out may have gone through, and a
+        second one would be a second paid job (callers look it up by its labels)."""
         hyper = aiplatform_v1.SupervisedHyperParameters(
             epoch_count=request.epoch_count,
             learning_rate_multiplier=request.learning_rate_multiplier,
@@ -125,67 +139,64 @@ class VertexClient:
                 validation_dataset_uri=request.validation_dataset_uri,
                 hyper_parameters=hyper,
             ),
+            service_account=request.service_account,
         )
-        # Not retried: a submission that timed out may have gone through, and a second
-        # one would be a second paid job. The caller looks it up by its labels instead.
-        created = _call(
-            self._tuning.create_tuning_job, parent=self.parent, tuning_job=job,
-            timeout=CALL_TIMEOUT_SECONDS,
-        )
-        return _view(created)
+        if request.kms_key_name:
+            job.encryption_spec = aiplatform_v1.EncryptionSpec(kms_key_name=request.kms_key_name)
+        _listings.forget(self.parent)
+        return _view(self._call(self._tuning.create_tuning_job, repeatable=False,
+                                parent=self.parent, tuning_job=job))
 
     def get_tuning_job(self, name: str) -> TuningJobView:
-        return _view(_call(self._tuning.get_tuning_job, name=name, retry=RETRY,
-                           timeout=CALL_TIMEOUT_SECONDS))
+        return _view(self._call(self._tuning.get_tuning_job, name=name))
 
     def find_tuning_jobs(self, labels: dict[str, str]) -> list[TuningJobView]:
-        """Jobs in this region carrying all of `labels`, oldest first."""
-        jobs = _find_by_labels(labels, lambda query: (_view(job) for job in _call(
-            self._tuning.list_tuning_jobs,
-            request=aiplatform_v1.ListTuningJobsRequest(parent=self.parent, filter=query),
-            retry=RETRY, timeout=CALL_TIMEOUT_SECONDS,
-        )))
+        """Jobs in this region carrying all of `labels`, oldest first (always asked afresh)."""
+        jobs = self._find_by_labels(labels, self._list_tuning_jobs)
         return sorted(jobs, key=lambda j: j.create_time)
 
     def cancel_tuning_job(self, name: str) -> None:
-        _call(self._tuning.cancel_tuning_job, name=name, retry=RETRY,
-              timeout=CALL_TIMEOUT_SECONDS)
-
+        _listings.forget(self.parent)
+        self._call(self._tuning.cancel_tuning_job, name=name)
 
     # Endpoints. Long-running calls return the operation's name; callers poll it with
-    # `get_operation` within their own time budget and pick up again on a later run.
+    # `get_operation` within their budget and pick up again on a later run.
 
     def create_endpoint(self, display_name: str, labels: dict[str, str]) -> str:
         endpoint = aiplatform_v1.Endpoint(display_name=display_name, labels=labels)
-        return _call(self._endpoints.create_endpoint, parent=self.parent, endpoint=endpoint,
-                     timeout=CALL_TIMEOUT_SECONDS).operation.name
+        return self._start(self._endpoints.create_endpoint, parent=self.parent, endpoint=endpoint)
 
     def get_endpoint(self, name: str) -> EndpointView:
-        return _endpoint_view(_call(self._endpoints.get_endpoint, name=name, retry=RETRY,
-                                    timeout=CALL_TIMEOUT_SECONDS))
+        return _endpoint_view(self._call(self._endpoints.get_endpoint, name=name))
 
     def find_endpoints(self, labels: dict[str, str]) -> list[EndpointView]:
-        """Endpoints in this region carrying all of `labels`."""
-        return _find_by_labels(labels, lambda query: (_endpoint_view(endpoint) for endpoint in _call(
-            self._endpoints.list_endpoints,
-            request=aiplatform_v1.ListEndpointsRequest(parent=self.parent, filter=query),
-            retry=RETRY, timeout=CALL_TIMEOUT_SECONDS,
-        )))
+        """Endpoints in this region carrying all of `labels` (always asked afresh)."""
+        return self._find_by_labels(labels, self._list_endpoints)
 
     def deploy_model(self, endpoint: str, model: str, display_name: str,
                      traffic_split: dict[str, int]) -> str:
         """Deploys `model`; in `traffic_split` the key "0" stands for the model being deployed."""
         deployed = aiplatform_v1.DeployedModel(model=model, display_name=display_name)
-        return _call(self._endpoints.deploy_model, endpoint=endpoint, deployed_model=deployed,
-                     traffic_split=traffic_split, timeout=CALL_TIMEOUT_SECONDS).operation.name
+        return self._start(self._endpoints.deploy_model, endpoint=endpoint, deployed_model=deployed,
+                           traffic_split=traffic_split)
 
     def set_traffic_split(self, endpoint: str, traffic_split: dict[str, int]) -> EndpointView:
         """Moves traffic between the endpoint's deployed models at once (not an operation)."""
-        updated = _call(
+        _listings.forget(self.parent)
+        updated = self._call(
             self._endpoints.update_endpoint,
             endpoint=aiplatform_v1.Endpoint(name=endpoint, traffic_split=traffic_split),
             update_mask=field_mask_pb2.FieldMask(paths=["traffic_split"]),
-            timeout=CALL_TIMEOUT_SECONDS,
+        )
+        return _endpoint_view(updated)
+
+    def set_endpoint_labels(self, endpoint: str, labels: dict[str, str]) -> EndpointView:
+        """Replaces an endpoint's labels (Vertex updates them in place)."""
+        _listings.forget(self.parent)
+        updated = self._call(
+            self._endpoints.update_endpoint,
+            endpoint=aiplatform_v1.Endpoint(name=endpoint, labels=labels),
+            update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
         )
         return _endpoint_view(updated)
 
@@ -193,21 +204,149 @@ class VertexClient:
                        traffic_split: dict[str, int]) -> str:
         request = aiplatform_v1.UndeployModelRequest(
             endpoint=endpoint, deployed_model_id=deployed_model_id, traffic_split=traffic_split)
-        return _call(self._endpoints.undeploy_model, request=request,
-                     timeout=CALL_TIMEOUT_SECONDS).operation.name
+        return self._start(self._endpoints.undeploy_model, request=request)
 
     def delete_endpoint(self, name: str) -> str:
-        return _call(self._endpoints.delete_endpoint, name=name,
-                     timeout=CALL_TIMEOUT_SECONDS).operation.name
+        return self._start(self._endpoints.delete_endpoint, name=name)
 
     def get_operation(self, name: str) -> OperationView:
-        operation = _call(self._endpoints.get_operation,
-                          request=operations_pb2.GetOperationRequest(name=name),
-                          retry=RETRY, timeout=CALL_TIMEOUT_SECONDS)
+        operation = self._call(self._endpoints.get_operation,
+                               request=operations_pb2.GetOperationRequest(name=name))
         error = ""
         if operation.HasField("error") and operation.error.code:
-            error = f"code {operation.error.code}: {operation.error.message or 'no message'}"
+            error = f"{code_pb2.Code.Name(operation.error.code)}: {operation.error.message or 'no message'}"
         return OperationView(operation.name, operation.done, error)
+
+    # What one stack has in this region, listed once and shared by a run's reads.
+
+    def stack_listing(self, labels: dict[str, str]) -> StackListing:
+        """The tuning jobs and endpoints in this region carrying `labels` (the stack's own).
+
+        Taken at most LISTING_MAX_AGE_SECONDS ago by this process, and never after this
+        process changed anything in this region; fetched afresh otherwise.
+        """
+        return _listings.get(self.parent, labels, lambda: StackListing(
+            jobs=self._find_by_labels(labels, self._list_tuning_jobs),
+            endpoints=self._find_by_labels(labels, self._list_endpoints),
+        ))
+
+    # Plumbing.
+
+    def _list_tuning_jobs(self, query: str) -> list[TuningJobView]:
+        return [_view(job) for page in self._pages(
+            self._tuning.list_tuning_jobs, aiplatform_v1.ListTuningJobsRequest, query)
+            for job in page.tuning_jobs]
+
+    def _list_endpoints(self, query: str) -> list[EndpointView]:
+        return [_endpoint_view(endpoint) for page in self._pages(
+            self._endpoints.list_endpoints, aiplatform_v1.ListEndpointsRequest, query)
+            for endpoint in page.endpoints]
+
+    def _pages(self, method, request_type, query: str) -> Iterable:
+        """Every page of a listing, each page its own call (so each is retried on its own)."""
+        token = ""
+        while True:
+            pager = self._call(method, request=request_type(
+                parent=self.parent, filter=query, page_size=LIST_PAGE_SIZE, page_token=token))
+            yield pager
+            token = pager.next_page_token
+            if not token:
+                return
+
+    def _find_by_labels(self, labels: dict[str, str],
+                        list_matching: Callable[[str], list[Labelled]]) -> list[Labelled]:
+        """What `list_matching(filter)` lists that carries all of `labels`.
+
+        Vertex documents list filters only as "the standard list filter": should it refuse
+        label terms, list everything and match here. Matching again even when the filter
+        was accepted keeps adoption safe if a filter were ever applied loosely.
+        """
+        try:
+            found = list_matching(_label_filter(labels))
+        except errors.InvalidRequestError:
+            found = list_matching("")
+        return [item for item in found if labels.items() <= item.labels.items()]
+
+    def _start(self, method, **kwargs) -> str:
+        """Starts a long-running operation, once, if the budget leaves time to follow it."""
+        if not self.budget.allows_operation():
+            raise errors.OutOfTimeError("too little of the call's time budget is left to start "
+                                        "an operation", "DEADLINE_EXCEEDED")
+        _listings.forget(self.parent)
+        return self._call(method, repeatable=False, **kwargs).operation.name
+
+    def _call(self, method, *, repeatable: bool = True, **kwargs):
+        pauses = backoff(_FIRST_BACKOFF, _LONGEST_BACKOFF)
+        while True:
+            timeout = self.budget.attempt_timeout()
+            if not timeout:
+                raise errors.OutOfTimeError("the call's time budget ran out before Vertex AI answered",
+                                            "DEADLINE_EXCEEDED")
+            try:
+                return method(**kwargs, retry=None, timeout=timeout)
+            except core_exceptions.GoogleAPICallError as exc:
+                error = errors.from_google(exc)
+                if not (repeatable and isinstance(error, errors.TransientError)):
+                    raise error from exc
+                if not self.budget.pause(next(pauses)):
+                    raise errors.OutOfTimeError(
+                        f"{error}; retried until the call's time budget ran out", error.status) from exc
+
+
+Labelled = TypeVar("Labelled", TuningJobView, EndpointView)
+
+
+@dataclass(frozen=True)
+class StackListing:
+    """One stack's tuning jobs and endpoints in one region."""
+
+    jobs: list[TuningJobView]
+    endpoints: list[EndpointView]
+
+    def job(self, name: str) -> TuningJobView | None:
+        return next((job for job in self.jobs if same_resource(job.name, name)), None)
+
+    def endpoint(self, name: str) -> EndpointView | None:
+        return next((e for e in self.endpoints if same_resource(e.name, name)), None)
+
+
+class _Listings:
+    """The process's stack listings, per region and labels, and when each was taken.
+
+    The dynamic-provider host serves a whole `pulumi` command in one process, so a
+    refresh of hundreds of resources reads each region once. A listing lives only in this
+    process (a new command starts a new one, so nothing carries over between runs), only
+    serves reads made within LISTING_MAX_AGE_SECONDS of it, and is dropped as soon as this
+    process changes anything in its region.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken: dict[tuple, tuple[float, StackListing]] = {}
+        self._fetching: dict[tuple, threading.Lock] = {}
+
+    def get(self, parent: str, labels: dict[str, str], fetch: Callable[[], StackListing]) -> StackListing:
+        key = (parent, tuple(sorted(labels.items())))
+        with self._lock:
+            fetching = self._fetching.setdefault(key, threading.Lock())
+        # One fetch per key at a time: the reads that arrive meanwhile wait and share it.
+        with fetching:
+            with self._lock:
+                taken = self._taken.get(key)
+            if taken and time.monotonic() - taken[0] < LISTING_MAX_AGE_SECONDS:
+                return taken[1]
+            listing = fetch()
+            with self._lock:
+                self._taken[key] = (time.monotonic(), listing)
+            return listing
+
+    def forget(self, parent: str) -> None:
+        with self._lock:
+            for key in [k for k in self._taken if k[0] == parent]:
+                del self._taken[key]
+
+
+_listings = _Listings()
 
 
 def _endpoint_view(endpoint: aiplatform_v1.Endpoint) -> EndpointView:
@@ -220,32 +359,6 @@ def _endpoint_view(endpoint: aiplatform_v1.Endpoint) -> EndpointView:
     )
 
 
-Labelled = TypeVar("Labelled", TuningJobView, EndpointView)
-
-
-def _find_by_labels(labels: dict[str, str],
-                    list_matching: Callable[[str], Iterable[Labelled]]) -> list[Labelled]:
-    """What `list_matching(filter)` lists that carries all of `labels`, across every page.
-
-    Vertex documents list filters only as "the standard list filter": should it refuse
-    label terms, list everything and match here. Matching again even when the filter was
-    accepted keeps adoption safe if a filter were ever applied loosely.
-    """
-    try:
-        found = _drain(list_matching(_label_filter(labels)))
-    except errors.InvalidRequestError:
-        found = _drain(list_matching(""))
-    return [item for item in found if labels.items() <= item.labels.items()]
-
-
-def _drain(items: Iterable[Labelled]) -> list[Labelled]:
-    """Every item of a pager; later pages are fetched while iterating, so map their errors too."""
-    try:
-        return list(items)
-    except core_exceptions.GoogleAPICallError as exc:
-        raise errors.from_google(exc) from exc
-
-
 def _label_filter(labels: dict[str, str]) -> str:
     """A list filter matching resources that carry all of `labels`."""
     return " AND ".join(f'labels.{key}="{value}"' for key, value in sorted(labels.items()))
@@ -254,15 +367,6 @@ def _label_filter(labels: dict[str, str]) -> str:
 def _versioned(model: str, version_id: str) -> str:
     """`.../models/M` and version "1" -> `.../models/M@1`, the form tuning jobs report."""
     return f"{model}@{version_id}" if version_id and "@" not in model else model
-
-
-def _call(method, **kwargs):
-    try:
-        return method(**kwargs)
-    except core_exceptions.GoogleAPICallError as exc:
-        raise errors.from_google(exc) from exc
-    except core_exceptions.RetryError as exc:
-        raise errors.TransientError(f"Vertex AI did not answer in time: {exc.cause}") from exc
 
 
 def _timestamp(value) -> str:
@@ -275,7 +379,7 @@ def _view(job: aiplatform_v1.TuningJob) -> TuningJobView:
         state=job.state.name,
         tuned_model=job.tuned_model.model,
         tuned_model_endpoint=job.tuned_model.endpoint,
-        error=job.error.message if job.error.code else "",
+        error=(f"{code_pb2.Code.Name(job.error.code)}: {job.error.message}" if job.error.code else ""),
         create_time=_timestamp(job.create_time),
         start_time=_timestamp(job.start_time),
         end_time=_timestamp(job.end_time),

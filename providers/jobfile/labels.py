@@ -18,10 +18,11 @@ LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 RESERVED_PREFIX = "gt-"
 MANAGED_BY = "gt-managed-by"
 STACK = "gt-stack"
+STACK_ID = "gt-stack-id"
 JOB = "gt-job"
 SPEC = "gt-spec"
 ROLE = "gt-role"
-TOOL_LABELS_PER_RESOURCE = 4
+TOOL_LABELS_PER_RESOURCE = 5
 """The most labels the tool puts on one resource (a tuning job or an endpoint)."""
 USER_LABEL_ROOM = MAX_LABELS - TOOL_LABELS_PER_RESOURCE
 

@@ -1,11 +1,17 @@
-"""Loading job files: `yaml.safe_load`, the schema, the per-model rules, unique names.
+"""Loading job files: `yaml.safe_load`, the schema, the per-model rules, each stack's view.
 
-Every problem of every file is collected and raised at once as `JobFileError`.
+A job file may say which stacks it belongs to (`stacks:`) and what differs per stack
+(`overrides:`). `load_jobs(folder, stack=S)` gives the jobs stack S runs, as S sees them;
+`load_jobs(folder)` checks every job file for every stack it belongs to (`validate`).
+A problem every stack's view shares is reported once; one that only some views have
+names the stack. Every error of every file is collected and raised at once as
+`JobFileError`; warnings come back with the jobs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,85 +19,88 @@ import pydantic
 import yaml
 
 from providers.jobfile import rules
-from providers.jobfile.problems import JobFileError, Problem
+from providers.jobfile.problems import JobFileError, Problem, shared_once
+from providers.jobfile.schema import JobFile as JobFileSchema
 from providers.jobfile.schema import JobSpec, problem_from_pydantic
 
 JOB_FILE_PATTERNS = ("*.yaml", "*.yml")
-
-
-def parse_job(data: Any, file: str) -> JobSpec:
-    """Validates one job file's parsed YAML; raises JobFileError naming every problem."""
-    if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise JobFileError(
-            [Problem(file, "", f"the file is {kind}; a job file is a mapping of job fields")]
-        )
-    try:
-        spec = JobSpec.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise JobFileError([problem_from_pydantic(file, error) for error in exc.errors()]) from None
-    problems = [Problem(file, field, message) for field, message in rules.check(spec)]
-    if problems:
-        raise JobFileError(problems)
-    return spec
-
-
-def load_job_file(path: Path, display_name: str | None = None) -> JobSpec:
-    """Reads and validates one job file (`yaml.safe_load` only)."""
-    file = display_name or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JobFileError([Problem(file, "", f"cannot read the file: {exc}")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise JobFileError([Problem(file, "", _yaml_message(exc))]) from None
-    return parse_job(data, file)
-
-
-def _yaml_message(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-    return f"{where}not valid YAML: {problem}"
+_STACK_KEYS = ("stacks", "overrides")
 
 
 @dataclass(frozen=True)
 class JobFile:
-    """One loaded, valid job file."""
+    """One valid job file, as one stack sees it."""
 
     path: str
     """The file as users name it: relative to the project root where possible."""
     spec: JobSpec
+    """The job with the stack's overrides applied."""
+    stack: str = ""
+    """The stack whose view `spec` is; "" when the file was checked for no particular stack."""
 
 
-def load_jobs(jobs_dir: Path, root: Path | None = None) -> list[JobFile]:
-    """All jobs of `jobs_dir`, sorted by file name; raises JobFileError listing every problem."""
+@dataclass(frozen=True)
+class LoadedJobs:
+    jobs: list[JobFile]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def parse_job(data: Any, file: str) -> JobSpec:
+    """Validates one job (without `stacks:`/`overrides:`); raises JobFileError naming every error."""
+    spec, problems = _job_view(data, file)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise JobFileError(errors)
+    return spec
+
+
+def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
+              known_stacks: Iterable[str] = ()) -> LoadedJobs:
+    """The jobs of `jobs_dir` for `stack` (every stack when ""), sorted by file name.
+
+    `known_stacks` are the stacks that exist (a `Pulumi.NAME.yaml` each): an override for
+    another stack is a warning, and a file that names no stacks is checked for each of them.
+    Raises JobFileError listing every error.
+    """
     root = (root or Path.cwd()).resolve()
     if not jobs_dir.is_dir():
         raise JobFileError([Problem(str(jobs_dir), "", "the jobs folder does not exist")])
+    known = sorted(set(known_stacks))
     loaded: list[JobFile] = []
     problems: list[Problem] = []
     first_file_of: dict[str, str] = {}
     for path in job_file_paths(jobs_dir):
         shown = shown_path(path, root)
         try:
-            spec = load_job_file(path, shown)
+            data = _read(path, shown)
+            views, file_problems = _stack_views(data, shown, stack, known)
         except JobFileError as exc:
             problems.extend(exc.problems)
             continue
-        if spec.name in first_file_of:
+        problems.extend(file_problems)
+        if not views or any(p.is_error for p in file_problems):
+            continue
+        name = next(iter(views.values())).name
+        if name in first_file_of:
             problems.append(Problem(
                 shown, "name",
-                f"{spec.name!r} is already the name of {first_file_of[spec.name]}; job names are unique",
+                f"{name!r} is already the name of {first_file_of[name]}; job names are unique",
             ))
             continue
-        first_file_of[spec.name] = shown
-        loaded.append(JobFile(shown, spec))
-    if problems:
-        raise JobFileError(problems)
-    return loaded
+        first_file_of[name] = shown
+        loaded.extend(JobFile(shown, spec, view_stack) for view_stack, spec in views.items())
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise JobFileError(errors)
+    return LoadedJobs(loaded, problems)
+
+
+def load_job_file(path: Path, display_name: str | None = None) -> JobSpec:
+    """Reads and validates one job file as every stack shares it (no overrides applied)."""
+    file = display_name or str(path)
+    data = _read(path, file)
+    _declared(data, file)
+    return parse_job(effective_job(data, ""), file)
 
 
 def job_file_paths(jobs_dir: Path) -> list[Path]:
@@ -104,3 +113,120 @@ def shown_path(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root))
     except ValueError:
         return str(path)
+
+
+def effective_job(data: dict, stack: str) -> dict:
+    """The job `stack` sees: the file's job with `overrides.<stack>` merged in.
+
+    Mappings (hyperParameters, serving, labels, encryptionSpec) merge key by key; lists and
+    values replace the job's.
+    """
+    job = {key: value for key, value in data.items() if key not in _STACK_KEYS}
+    override = (data.get("overrides") or {}).get(stack) or {}
+    return _merged(job, override)
+
+
+def _read(path: Path, file: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JobFileError([Problem(file, "", f"cannot read the file: {exc}")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise JobFileError([Problem(file, "", _yaml_message(exc))]) from None
+
+
+def _stack_views(data: Any, file: str, stack: str, known: list[str]) -> tuple[dict[str, JobSpec], list[Problem]]:
+    """Each stack's view of the file's job (`stack` alone, or every stack it belongs to)."""
+    declared = _declared(data, file)
+    problems = _stack_list_problems(declared, file, known)
+    if stack:
+        if declared.stacks is not None and stack not in declared.stacks:
+            return {}, problems
+        targets = [stack]
+    elif declared.stacks:
+        targets = declared.stacks
+    else:
+        # Every stack: the ones there are, the ones with overrides, and, while no stack
+        # exists yet, any stack at all ("").
+        targets = sorted(set(known) | set(declared.overrides or {})) + ([] if known else [""])
+    views, view_problems = {}, {}
+    for target in targets:
+        views[target], view_problems[target] = _job_view(effective_job(data, target), file, data, target,
+                                                         name_stack=not stack)
+    problems.extend(shared_once(view_problems))
+    return views, problems
+
+
+def _declared(data: Any, file: str) -> JobFileSchema:
+    """The file's shape checked: the job, `stacks:` and every `overrides.<stack>`."""
+    _require_mapping(data, file)
+    try:
+        return JobFileSchema.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise JobFileError([problem_from_pydantic(file, error) for error in exc.errors()]) from None
+
+
+def _require_mapping(data: Any, file: str) -> None:
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise JobFileError([Problem(file, "", f"the file is {kind}; a job file is a mapping of job fields")])
+
+
+def _job_view(job: Any, file: str, data: dict | None = None, stack: str = "",
+              name_stack: bool = False) -> tuple[JobSpec | None, list[Problem]]:
+    """One stack's job, validated; field paths point into `overrides.<stack>` where it sets them,
+    and with `name_stack` each problem names the stack (when several stacks are checked)."""
+    _require_mapping(job, file)
+    try:
+        spec = JobSpec.model_validate(job)
+    except pydantic.ValidationError as exc:
+        return None, [_in_view(problem_from_pydantic(file, error), data, stack, name_stack)
+                      for error in exc.errors()]
+    return spec, [_in_view(Problem(file, path, message, severity), data, stack, name_stack)
+                  for path, message, severity in rules.check(spec)]
+
+
+def _in_view(problem: Problem, data: dict | None, stack: str, name_stack: bool) -> Problem:
+    top = problem.field.split(".", 1)[0]
+    override = ((data or {}).get("overrides") or {}).get(stack) or {}
+    if stack and top in override:
+        problem = Problem(problem.file, f"overrides.{stack}.{problem.field}", problem.message, problem.severity)
+    return problem.in_stack(stack) if stack and name_stack else problem
+
+
+def _stack_list_problems(declared: JobFileSchema, file: str, known: list[str]) -> list[Problem]:
+    problems = []
+    if declared.stacks is not None and len(set(declared.stacks)) != len(declared.stacks):
+        problems.append(Problem(file, "stacks", "a stack is listed twice"))
+    for stack in sorted(declared.overrides or {}):
+        if declared.stacks is not None and stack not in declared.stacks:
+            problems.append(Problem(file, f"overrides.{stack}",
+                                    f"the job does not belong to stack {stack!r} (see stacks:), "
+                                    "so this override never applies", "warning"))
+        elif known and stack not in known:
+            problems.append(Problem(file, f"overrides.{stack}",
+                                    f"there is no stack {stack!r} (no Pulumi.{stack}.yaml)", "warning"))
+    for stack in declared.stacks or ():
+        if known and stack not in known:
+            problems.append(Problem(file, "stacks",
+                                    f"there is no stack {stack!r} (no Pulumi.{stack}.yaml) yet", "warning"))
+    return problems
+
+
+def _merged(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return f"{where}not valid YAML: {problem}"

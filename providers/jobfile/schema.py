@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import difflib
 import typing
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from providers.jobfile.catalogue import MODELS, TUNING_REGIONS
 from providers.jobfile.problems import Problem
@@ -20,7 +22,11 @@ from providers.jobfile.problems import Problem
 _ADAPTER_SIZES = sorted({size for model in MODELS.values() for size in model.adapter_sizes})
 
 NAME_PATTERN = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
-DATASET_PATTERN = r"^(gs://[^/]+/.+|[^:]+\.jsonl)$"
+# Vertex refuses a data set that is not a JSONL object ("... should be a GCS object of type JSONL").
+DATASET_PATTERN = r"^(gs://[^/]+/.+|[^:]+)\.jsonl$"
+KMS_KEY_PATTERN = r"^projects/[^/]+/locations/([a-z0-9-]+|\{region\})/keyRings/[^/]+/cryptoKeys/[^/]+$"
+SERVICE_ACCOUNT_PATTERN = r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-z]{2,}$"
+STACK_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
 
 
 class _Strict(BaseModel):
@@ -37,7 +43,7 @@ class HyperParameters(_Strict):
     epoch_count: int | None = Field(default=None, gt=0)
     adapter_size: int | None = Field(
         default=None,
-        description="Per model: gemini-1.5-pro-002 1 or 4; gemini-1.5-flash-002 1, 4, 8 or 16.",
+        description="Allowed sizes depend on the base model (see the README); unset lets Vertex choose.",
         json_schema_extra={"enum": _ADAPTER_SIZES},
     )
     learning_rate_multiplier: float | None = Field(default=None, gt=0)
@@ -52,7 +58,19 @@ class Serving(_Strict):
         description="Share of traffic a newly tuned model gets first; remove it to promote.",
     )
     deletion_policy: Literal["delete", "retain"] = Field(
-        default="delete", description="What happens to the serving endpoint when the job is deleted.",
+        default="retain",
+        description="What happens to the serving endpoint when the job or this block is removed: "
+                    "kept unless this says delete.",
+    )
+
+
+class EncryptionSpec(_Strict):
+    """A customer-managed key (CMEK) for the job and everything it creates."""
+
+    kms_key_name: str = Field(
+        pattern=KMS_KEY_PATTERN,
+        description="projects/P/locations/L/keyRings/R/cryptoKeys/K, in the job's region; write "
+                    "{region} as L for a job in several regions.",
     )
 
 
@@ -79,7 +97,50 @@ class JobSpec(_Strict):
     serving: Serving | None = None
     deletion_policy: Literal["delete", "retain"] = Field(
         default="retain",
-        description="What happens to the endpoint Vertex deploys the tuned model to, when the job is deleted or replaced.",
+        description="What happens to the endpoint Vertex deploys the tuned model to once the job is "
+                    "deleted, or replaced by a version that succeeded.",
+    )
+    encryption_spec: EncryptionSpec | None = None
+    service_account: str | None = Field(
+        default=None, pattern=SERVICE_ACCOUNT_PATTERN,
+        description="The service account the tuning runs as; the caller needs "
+                    "iam.serviceAccounts.actAs on it.",
+    )
+
+
+def _override_fields() -> dict[str, Any]:
+    fields = {}
+    for name, field in JobSpec.model_fields.items():
+        if name == "name":
+            continue
+        # The job field's constraints, description and alias, but optional.
+        optional = FieldInfo.merge_field_infos(field, default=None, default_factory=None)
+        fields[name] = (field.annotation | None, optional)
+    return fields
+
+
+JobOverride = pydantic.create_model(
+    "JobOverride",
+    __base__=_Strict,
+    __doc__="What one stack sees differently: any job field but name. Mappings merge into the "
+            "job's; lists and values replace it.",
+    **_override_fields(),
+)
+
+
+class JobFile(JobSpec):
+    """A job file: the job, and which stacks it belongs to and what each sees differently."""
+
+    model_config = ConfigDict(title="Gemini supervised tuning job")
+
+    stacks: list[Annotated[str, Field(pattern=STACK_NAME_PATTERN)]] | None = Field(
+        default=None, min_length=1,
+        description="The stacks this job belongs to; absent means every stack. Promote a job "
+                    "by adding a stack here.",
+    )
+    overrides: dict[Annotated[str, Field(pattern=STACK_NAME_PATTERN)], JobOverride] | None = Field(
+        default=None,
+        description="Per stack, the job fields that differ there (any field but name).",
     )
 
 
@@ -99,10 +160,20 @@ def problem_from_pydantic(file: str, error: Any) -> Problem:
     if kind == "missing":
         return Problem(file, field, "required key is missing")
     if kind == "string_pattern_mismatch" and location[-1] in ("trainingDataset", "validationDataset"):
+        vertex_field = "training_dataset_uri" if location[-1] == "trainingDataset" else "validation_dataset_uri"
         return Problem(
             file, field,
-            f"{error['input']!r} is neither a gs://BUCKET/OBJECT URI nor a path to a .jsonl file",
+            f"{error['input']!r}: {vertex_field} should be a GCS object of type JSONL "
+            "(gs://BUCKET/OBJECT.jsonl), or write the path of a .jsonl file in the repository",
         )
+    if kind == "string_pattern_mismatch" and location[-1] == "kmsKeyName":
+        return Problem(
+            file, field,
+            f"{error['input']!r} is not a Cloud KMS key name: write "
+            "projects/PROJECT/locations/REGION/keyRings/RING/cryptoKeys/KEY",
+        )
+    if kind == "string_pattern_mismatch" and location[-1] == "serviceAccount":
+        return Problem(file, field, f"{error['input']!r} is not a service account e-mail address")
     if kind == "string_pattern_mismatch" and location == ["name"]:
         return Problem(
             file, field,
@@ -113,8 +184,13 @@ def problem_from_pydantic(file: str, error: Any) -> Problem:
 
 
 def _allowed_keys(location: list[str]) -> list[str]:
-    model: type[BaseModel] = JobSpec
+    model: type[BaseModel] = JobFile
     for part in location:
+        if model is JobFile and part == "overrides":
+            continue  # overrides.STACK: the next part is a stack name
+        if model is JobFile and location[:1] == ["overrides"] and part == location[1]:
+            model = JobOverride
+            continue
         field = next(f for f in model.model_fields.values() if f.alias == part)
         model = _model_in(field.annotation)
     return [f.alias for f in model.model_fields.values() if f.alias]
@@ -129,6 +205,6 @@ def _model_in(annotation: Any) -> type[BaseModel]:
 
 
 def json_schema() -> dict:
-    """The job file's JSON Schema, for editors; generated from `JobSpec`."""
-    schema = JobSpec.model_json_schema(by_alias=True, mode="validation")
+    """The job file's JSON Schema, for editors; generated from `JobFile`."""
+    schema = JobFile.model_json_schema(by_alias=True, mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

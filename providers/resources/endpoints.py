@@ -1,19 +1,21 @@
-"""Emptying and deleting an endpoint: shared by the tuning-job and serving-endpoint providers.
+"""Emptying and deleting an endpoint: shared by the tuning-history and serving-endpoint providers.
 
 Undeploying a model moves its traffic to the models that stay (`traffic.split_without`);
 once empty, the endpoint is deleted. Each step is a long-running operation polled within
-the caller's deadline; what is left is done by the next `pulumi up`.
+the call's budget; what is left is done by the next `pulumi up`. Vertex's refusals
+(FAILED_PRECONDITION, PERMISSION_DENIED, ...) propagate with its message: they are not
+"still running", and saying so would hide them forever.
 """
 
 from __future__ import annotations
 
-from providers.gcp.errors import InvalidRequestError, NotFoundError
+from providers.gcp.errors import NotFoundError
 from providers.gcp.operations import finished
 from providers.gcp.vertex import VertexClient
 from providers.resources.traffic import split_without
 
 
-def empty_and_delete_endpoint(vertex: VertexClient, endpoint: str, deadline: float) -> bool:
+def empty_and_delete_endpoint(vertex: VertexClient, endpoint: str) -> bool:
     """Undeploys every model from `endpoint`, then deletes it. False if time ran out first."""
     try:
         view = vertex.get_endpoint(endpoint)
@@ -26,14 +28,9 @@ def empty_and_delete_endpoint(vertex: VertexClient, endpoint: str, deadline: flo
             operation = vertex.undeploy_model(endpoint, deployed_id, split)
         except NotFoundError:
             continue
-        except InvalidRequestError:
-            # Most likely an undeploy of an earlier run is still under way.
-            return False
-        if not finished(vertex, operation, deadline):
+        if not finished(vertex, operation):
             return False
     try:
-        return finished(vertex, vertex.delete_endpoint(endpoint), deadline)
+        return finished(vertex, vertex.delete_endpoint(endpoint))
     except NotFoundError:
         return True
-    except InvalidRequestError:
-        return False

@@ -1,23 +1,39 @@
-"""One job file as one component: its tuning job and serving endpoint in each region.
+"""One job file as one component: its tuning job, history and serving endpoint in each region.
 
 `pulumi preview` shows a `gemini-tuning:index:Job` per job file with its per-region
-resources under it. Stacks made by the first release declared those resources at the top
-level with the generic dynamic type; the aliases below let them move under the component
-and take their own types without being replaced.
+resources under it. Stacks made by the first release declared the tuning jobs and serving
+endpoints at the top level with the generic dynamic type; the aliases below let them move
+under the component and take their own types without being replaced.
+
+`report_outcomes` is how the providers' failures reach the user: one error line each
+(see `providers.resources.reporting`), and a failed `pulumi up`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 from providers.jobfile.schema import JobSpec
 from providers.resources.serving_endpoint import ServingEndpoint
+from providers.resources.tuning_history import TuningHistory
 from providers.resources.tuning_job import TuningJob
 
 JOB_TYPE = "gemini-tuning:index:Job"
 _FIRST_RELEASE_TYPE = "pulumi-python:dynamic:Resource"
+
+
+@dataclass(frozen=True)
+class StackOwner:
+    """The stack the job's resources belong to, as the resources take it."""
+
+    project: str
+    pulumi_project: str
+    stack: str
+    stack_id: str
+    allow_project_change: str = ""
 
 
 class Job(pulumi.ComponentResource):
@@ -25,18 +41,29 @@ class Job(pulumi.ComponentResource):
 
     summary: dict[str, dict[str, Any]]
     """Per region: the outputs the stack exports for this job."""
+    outcomes: list[pulumi.Output[str]]
+    """Each resource's failure in this run, in one line ("" if none)."""
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
-                 regions: list[str], project: str, pulumi_project: str, stack: str,
-                 protect_serving: bool, opts: pulumi.ResourceOptions | None = None):
+                 regions: list[str], owner: StackOwner, protect_serving: bool,
+                 opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs)."""
         super().__init__(JOB_TYPE, name, None, opts)
-        owner = {"project": project, "pulumi_project": pulumi_project, "stack": stack}
+        identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
+                    "stack": owner.stack, "stack_id": owner.stack_id}
+        moves = {"allow_project_change": owner.allow_project_change}
         self.summary = {}
+        self.outcomes = []
         for region in regions:
             tuning_job = TuningJob(
-                f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region, **owner,
-                opts=self._child_options(),
+                f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
+                **identity, **moves, opts=self._child_options(first_release=True),
+            )
+            history = TuningHistory(
+                f"{name}-{region}-history", job_file=job_file, job_name=name,
+                deletion_policy=spec.deletion_policy, current_job=tuning_job.vertex_job_name,
+                current_state=tuning_job.state, current_spec=tuning_job.spec_hash,
+                region=region, **identity, opts=self._child_options(),
             )
             outputs = {
                 "state": tuning_job.state,
@@ -45,28 +72,52 @@ class Job(pulumi.ComponentResource):
                 "tunedModel": tuning_job.tuned_model,
                 "tunedModelEndpoint": tuning_job.tuned_model_endpoint,
                 "error": tuning_job.error,
+                "earlierVersions": history.earlier_jobs,
+                "history": history.status_message,
             }
-            serving = spec.serving
-            if serving is not None:
+            self.outcomes += [tuning_job.failure, history.failure]
+            if spec.serving is not None:
                 endpoint = ServingEndpoint(
                     f"{name}-{region}-serving", job_file=job_file, job_name=name,
-                    display_name=serving.display_name or name,
-                    canary_percent=serving.canary_percent or 0,
-                    deletion_policy=serving.deletion_policy,
-                    tuned_model=tuning_job.tuned_model, region=region, **owner,
-                    opts=self._child_options(protect=protect_serving),
+                    display_name=spec.serving.display_name or name,
+                    canary_percent=spec.serving.canary_percent or 0,
+                    deletion_policy=spec.serving.deletion_policy, labels=spec.labels,
+                    tuned_model=tuning_job.tuned_model, region=region, **identity, **moves,
+                    opts=self._child_options(
+                        first_release=True, protect=protect_serving,
+                        # Removing the job or its serving block keeps the endpoint applications
+                        # call, unless the file says delete.
+                        retain_on_delete=spec.serving.deletion_policy != "delete"),
                 )
                 outputs.update({
                     "servingEndpoint": endpoint.endpoint_name,
                     "servingStatus": endpoint.status,
                     "trafficSplit": endpoint.traffic_split,
+                    "servingError": endpoint.error,
                 })
+                self.outcomes.append(endpoint.failure)
             self.summary[region] = outputs
         self.register_outputs({"regions": self.summary})
 
-    def _child_options(self, **options: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(
-            parent=self,
-            aliases=[pulumi.Alias(type_=_FIRST_RELEASE_TYPE, parent=pulumi.ROOT_STACK_RESOURCE)],
-            **options,
-        )
+    def _child_options(self, first_release: bool = False, **options: Any) -> pulumi.ResourceOptions:
+        aliases = [pulumi.Alias(type_=_FIRST_RELEASE_TYPE, parent=pulumi.ROOT_STACK_RESOURCE)] if first_release else []
+        return pulumi.ResourceOptions(parent=self, aliases=aliases, **options)
+
+
+def report_outcomes(outcomes: list[pulumi.Output[str]]) -> None:
+    """Fails `pulumi up` with one error line per resource whose create or update failed.
+
+    Nothing is reported in a preview: nothing was tried.
+    """
+    if pulumi.runtime.is_dry_run() or not outcomes:
+        return
+
+    def report(failures: list[str]) -> None:
+        lines = [line for line in failures if line]
+        for line in lines:
+            pulumi.log.error(line)
+        if lines:
+            raise pulumi.RunError(f"{len(lines)} problem(s) with Vertex AI; see above. "
+                                  "What went through is recorded, and the next `pulumi up` carries on.")
+
+    pulumi.Output.all(*outcomes).apply(report)

@@ -6,10 +6,19 @@ of the job's newest version once that version has succeeded:
 - a new model gets all traffic at once, or `canaryPercent` first (changing it moves the
   share) and the rest once the job file drops `canaryPercent` (promotion); only then is
   the old model undeployed;
-- deleting the job undeploys and deletes the endpoint, unless its policy is `retain`.
+- removing the job (or its `serving:` block) keeps the endpoint unless the file said
+  `deletionPolicy: delete` (the program also sets Pulumi's `retain_on_delete` then).
 
-Every call does a bounded amount of work (see `providers.operations`): an operation
-still running at the deadline is recorded in `pending_operation` and finished by the
+The endpoint carries the stack's labels and the job's own `labels`; endpoints made before
+stacks had ids get the id label on their next update.
+
+Serving rests on an assumption: Google documents that a tuned model is deployed to an
+endpoint of its own, and deploying it to another endpoint (DeployModel) only through API
+fields. Should Vertex refuse, the refusal is reported once, nothing already serving is
+touched, and the same model is not tried again (`refused_model`).
+
+Every call does a bounded amount of work (see `providers.gcp.budget`): an operation
+still running when the budget ends is recorded in `pending_operation` and finished by the
 next `pulumi up`.
 """
 
@@ -18,45 +27,61 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
 from providers.gcp import errors
+from providers.gcp.budget import Budget
 from providers.gcp.identity import serving_labels
-from providers.gcp.operations import OperationFailed, deadline_after, finished
+from providers.gcp.names import same_resource
+from providers.gcp.operations import OperationFailed, finished
 from providers.gcp.vertex import EndpointView, VertexClient
+from providers.resources import stack_config
 from providers.resources.endpoints import empty_and_delete_endpoint
+from providers.resources.reporting import ReportedError, problem_line
 from providers.resources.traffic import Deploy, SetTraffic, next_step
+from providers.resources.tuning_job import project_move_refused
 
 OBSERVED_KEYS = ("endpoint_name", "status", "serving_model", "traffic_split",
-                 "deployed_models", "pending_operation", "error")
+                 "deployed_models", "pending_operation", "error", "refused_model", "failure")
 # A plan needs at most: deploy, undeploy idle models, promote. More means Vertex keeps
 # answering differently from what was asked; stop rather than loop.
 _MAX_STEPS_PER_CALL = 6
 # Inputs whose change needs a new endpoint; the others are applied to the existing one.
 REPLACE_KEYS = ("project", "region")
-UPDATE_KEYS = ("tuned_model", "canary_percent", "deletion_policy")
+UPDATE_KEYS = ("tuned_model", "canary_percent", "deletion_policy", "labels")
 
 WAITING_FOR_TUNING = "WAITING_FOR_TUNING"
 UPDATING = "UPDATING"
 CANARY = "CANARY"
 SERVING = "SERVING"
+DEPLOY_REFUSED = "DEPLOY_REFUSED"
+
+_REFUSAL_HELP = (
+    "Vertex AI refused to deploy the tuned model to the job's serving endpoint. The serving "
+    "feature relies on DeployModel accepting tuned Gemini models, which Google documents only "
+    "through API fields; the tuned model still serves from its own endpoint (tunedModelEndpoint), "
+    "the serving endpoint keeps what it served, and this model is not tried again"
+)
 
 
 class ServingEndpointProvider(ResourceProvider):
     """Dynamic provider for `ServingEndpoint`; see the module docstring."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        stack_config.configure(req.config)
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]):
+        from pulumi.dynamic import CheckFailure, CheckResult
+
+        moved = project_move_refused(olds, news)
+        return CheckResult(news, [CheckFailure("project", moved)] if moved else [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in REPLACE_KEYS if olds.get(key) != news.get(key)]
         if replaces:
             return DiffResult(changes=True, replaces=replaces, stables=[])
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
-        deployed = olds.get("deployed_models") or {}
-        by_model = olds.get("traffic_split") or {}
-        unfinished = bool(olds.get("pending_operation")) or next_step(
-            deployed, {i: by_model.get(m, 0) for i, m in deployed.items()},
-            news.get("tuned_model") or "", int(news.get("canary_percent") or 0),
-        ) is not None
-        return DiffResult(changes=changed or unfinished, replaces=[], stables=[])
+        return DiffResult(changes=changed or _unfinished(olds, news), replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = _reconcile(props, {})
@@ -69,26 +94,33 @@ class ServingEndpointProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         name = props.get("endpoint_name")
         if not name:
-            return ReadResult(id_, props)
-        vertex = _client(props)
+            return ReadResult(id_, {**props, "failure": ""})
         try:
-            endpoint = vertex.get_endpoint(name)
+            vertex = _client(props, Budget())
+            owner = stack_config.owner(props)
+            endpoint = vertex.stack_listing(owner.labels).endpoint(name) if owner.stack_id else None
+            endpoint = endpoint or vertex.get_endpoint(name)
         except errors.NotFoundError:
             return ReadResult(None, {})
-        return ReadResult(id_, {**props, **_observed(endpoint, props, props.get("pending_operation", ""))})
+        except errors.VertexError as exc:
+            raise ReportedError(problem_line(props, "reading the serving endpoint", exc)) from None
+        observed = _observed(endpoint, props, props.get("pending_operation") or "",
+                             props.get("error") or "", props.get("refused_model") or "")
+        return ReadResult(id_, {**props, **observed, "failure": ""})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        if props.get("deletion_policy") == "retain":
+        if props.get("deletion_policy") != "delete":
             return
-        vertex = _client(props)
-        # No recorded name: its creation was still running; it may exist by now.
-        endpoint = _existing_endpoint(vertex, props, props)
-        if endpoint is None:
-            return
-        if not empty_and_delete_endpoint(vertex, endpoint.name, deadline_after()):
-            raise errors.TransientError(
-                f"{endpoint.name} is still being emptied; run `pulumi up` again to finish"
-            )
+        try:
+            vertex = _client(props, Budget())
+            # No recorded name: its creation was still running; it may exist by now.
+            endpoint = _existing_endpoint(vertex, props, props)
+            if endpoint is not None and not empty_and_delete_endpoint(vertex, endpoint.name):
+                raise ReportedError(problem_line(
+                    props, f"deleting the serving endpoint {endpoint.name}",
+                    "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
+        except errors.VertexError as exc:
+            raise ReportedError(problem_line(props, "deleting the serving endpoint", exc)) from None
 
 
 class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
@@ -97,72 +129,107 @@ class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
     endpoint_name: pulumi.Output[str]
     status: pulumi.Output[str]
     error: pulumi.Output[str]
+    failure: pulumi.Output[str]
     serving_model: pulumi.Output[str]
     traffic_split: pulumi.Output[dict]
 
     def __init__(self, resource_name: str, *, job_file: str, job_name: str, display_name: str,
-                 canary_percent: int, deletion_policy: str, tuned_model: pulumi.Input[str],
-                 project: str, region: str, pulumi_project: str, stack: str,
+                 canary_percent: int, deletion_policy: str, labels: dict[str, str],
+                 tuned_model: pulumi.Input[str], project: str, region: str, pulumi_project: str,
+                 stack: str, stack_id: str, allow_project_change: str = "",
                  opts: pulumi.ResourceOptions | None = None):
         props = {
             "job_file": job_file, "job_name": job_name, "display_name": display_name,
             "canary_percent": canary_percent, "deletion_policy": deletion_policy,
-            "tuned_model": tuned_model, "project": project, "region": region,
-            "pulumi_project": pulumi_project, "stack": stack,
+            "labels": labels, "tuned_model": tuned_model, "project": project, "region": region,
+            "pulumi_project": pulumi_project, "stack": stack, "stack_id": stack_id,
+            "allow_project_change": allow_project_change,
             **{key: None for key in OBSERVED_KEYS},
         }
         super().__init__(ServingEndpointProvider(), resource_name, props, opts)
 
 
-def _client(props: dict[str, Any]) -> VertexClient:
-    return VertexClient(props["project"], props["region"])
+def _client(props: dict[str, Any], budget: Budget) -> VertexClient:
+    return VertexClient(props["project"], props["region"], budget)
 
 
 def _labels(props: dict[str, Any]) -> dict[str, str]:
-    return serving_labels(props["pulumi_project"], props["stack"], props["job_name"])
+    """The endpoint's labels: the job's own, then the tool's (which a job file cannot set)."""
+    return {**(props.get("labels") or {}),
+            **serving_labels(stack_config.owner(props), props["job_name"])}
+
+
+def _desired(props: dict[str, Any], olds: dict[str, Any]) -> str:
+    """The model to serve: the job's newest tuned model, unless Vertex refused to deploy it."""
+    desired = props.get("tuned_model") or ""
+    return "" if same_resource(desired, olds.get("refused_model") or "") else desired
+
+
+def _unfinished(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    if olds.get("pending_operation"):
+        return True
+    deployed = olds.get("deployed_models") or {}
+    by_model = olds.get("traffic_split") or {}
+    return next_step(deployed, {i: by_model.get(m, 0) for i, m in deployed.items()},
+                     _desired(news, olds), int(news.get("canary_percent") or 0)) is not None
 
 
 def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
-    """Moves the endpoint toward what `props` asks for, within one call's time budget."""
-    deadline = deadline_after()
-    error = ""
+    """Moves the endpoint toward what `props` asks for, within one call's budget."""
     recorded = {key: olds.get(key) for key in OBSERVED_KEYS}
-    vertex = _client(props)
+    refused = olds.get("refused_model") or ""
+    try:
+        return _reconcile_steps(_client(props, Budget()), props, olds, recorded, refused)
+    except (errors.VertexError, OperationFailed) as exc:
+        line = problem_line(props, "updating the serving endpoint", exc)
+        return {**recorded, "error": line, "failure": line}
+
+
+def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str, Any],
+                     recorded: dict[str, Any], refused: str) -> dict[str, Any]:
+    error = ""
     pending = olds.get("pending_operation")
     if pending:
         try:
-            if not finished(vertex, pending, deadline):
-                return recorded
+            if not finished(vertex, pending):
+                return {**recorded, "failure": ""}
         except (OperationFailed, errors.NotFoundError) as exc:
             # Report it and carry on from what the endpoint is now, or we never could.
-            error = str(exc)
+            error = problem_line(props, f"finishing operation {pending}", exc)
     endpoint = _existing_endpoint(vertex, props, olds)
     if endpoint is None:
         operation = vertex.create_endpoint(props["display_name"], _labels(props))
-        if not finished(vertex, operation, deadline):
-            return {**recorded, "status": UPDATING, "pending_operation": operation}
+        if not finished(vertex, operation):
+            return {**recorded, "status": UPDATING, "pending_operation": operation, "failure": ""}
         endpoint = _existing_endpoint(vertex, props, {})
         if endpoint is None:  # created, but not listed yet: the next run finds it
-            return {**recorded, "status": UPDATING, "pending_operation": "", "error": error}
+            return {**recorded, "status": UPDATING, "pending_operation": "", "error": error, "failure": error}
+    if endpoint.labels != _labels(props):
+        endpoint = vertex.set_endpoint_labels(endpoint.name, _labels(props))
+    desired = _desired(props, olds)
     for _ in range(_MAX_STEPS_PER_CALL):
-        step = next_step(endpoint.deployed_models, endpoint.traffic_split,
-                         props.get("tuned_model") or "", int(props.get("canary_percent") or 0))
+        step = next_step(endpoint.deployed_models, endpoint.traffic_split, desired,
+                         int(props.get("canary_percent") or 0))
         if step is None:
             break
         if isinstance(step, SetTraffic):
             endpoint = vertex.set_traffic_split(endpoint.name, step.traffic_split)
             continue
         if isinstance(step, Deploy):
-            operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
-                                            step.traffic_split)
+            try:
+                operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
+                                                step.traffic_split)
+            except errors.InvalidRequestError as exc:
+                line = problem_line(props, f"deploying {step.model} to {endpoint.name}",
+                                    f"{exc}. {_REFUSAL_HELP}")
+                return _observed(endpoint, props, "", line, step.model, failure=line)
         else:
-            operation = vertex.undeploy_model(endpoint.name, step.deployed_model_id,
-                                              step.traffic_split)
-        done = finished(vertex, operation, deadline)
+            operation = vertex.undeploy_model(endpoint.name, step.deployed_model_id, step.traffic_split)
+        done = finished(vertex, operation)
         endpoint = vertex.get_endpoint(endpoint.name)
         if not done:
-            return _observed(endpoint, props, operation, error)
-    return _observed(endpoint, props, "", error)
+            return _observed(endpoint, props, operation, error, refused, failure=error)
+    return _observed(endpoint, props, "", error, refused, failure=error)
 
 
 def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
@@ -172,21 +239,25 @@ def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
             return vertex.get_endpoint(olds["endpoint_name"])
         except errors.NotFoundError:
             pass
+    if not stack_config.owner(props).stack_id:
+        return None  # made before stacks had ids: found by its recorded name only
     # Created by a run that died before recording it, or not created yet.
-    found = vertex.find_endpoints(_labels(props))
+    found = vertex.find_endpoints(serving_labels(stack_config.owner(props), props["job_name"]))
     return found[0] if found else None
 
 
-def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str,
-              error: str = "") -> dict[str, Any]:
+def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error: str,
+              refused: str, failure: str = "") -> dict[str, Any]:
     by_model = {endpoint.deployed_models[i]: share for i, share in endpoint.traffic_split.items()
                 if i in endpoint.deployed_models}
     desired = props.get("tuned_model") or ""
     serving_model = max(by_model, key=by_model.get) if by_model else ""
-    share = by_model.get(desired, 0)
+    share = next((s for model, s in by_model.items() if same_resource(model, desired)), None)
     if pending:
         status = UPDATING
-    elif not desired or desired not in by_model:
+    elif refused and same_resource(refused, desired):
+        status = DEPLOY_REFUSED
+    elif share is None:
         status = WAITING_FOR_TUNING
     else:
         status = SERVING if share == 100 else CANARY if share else UPDATING
@@ -198,4 +269,6 @@ def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str,
         "deployed_models": dict(endpoint.deployed_models),
         "pending_operation": pending,
         "error": error,
+        "refused_model": refused,
+        "failure": failure,
     }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from providers.gcp.names import same_resource
+
 
 @dataclass(frozen=True)
 class Deploy:
@@ -38,7 +40,7 @@ def next_step(deployed: dict[str, str], split: dict[str, int], desired: str,
     """
     if not desired:
         return None
-    new_ids = [i for i, model in deployed.items() if model == desired]
+    new_ids = [i for i, model in deployed.items() if same_resource(model, desired)]
     others = [i for i in deployed if i not in new_ids]
     if not new_ids:
         if not others:

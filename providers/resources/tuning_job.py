@@ -1,17 +1,24 @@
-"""The tuning-job dynamic provider: one Vertex AI supervised tuning job per job and region.
+"""The tuning-job dynamic provider: one Vertex AI supervised tuning job per job file and region.
 
 Vertex AI has no update and no delete for tuning jobs, so:
-- any change to the job's essence replaces it (the old job is cancelled first, which
-  also frees its slot in the global concurrent-job quota);
-- `create` submits and returns within seconds, never waiting for training; a job that
-  finds no free quota slot is recorded as QUEUED and submitted by a later `pulumi up`
-  (its diff reports a change, so that run calls `update`);
-- before submitting, `create` looks for a job carrying this resource's labels and adopts
-  it, so a `pulumi up` killed after submitting never pays for a second job;
-- `read` (refresh) only observes; `delete` cancels a job that has not ended.
+- any change to the job's essence replaces it: the old job is cancelled first (Vertex
+  cancels asynchronously; a CANCELLING job keeps its quota slot for a while), then the new
+  one is submitted;
+- `create` submits and returns within the call's budget, never waiting for training;
+- a job that finds the concurrent tuning-job quota full is WAITING_FOR_QUOTA, a state of
+  ours with no Vertex job yet, and a later `pulumi up` submits it (its diff reports a
+  change, so that run calls `update`);
+- before every submission attempt the provider looks for a job carrying this resource's
+  labels and adopts it, so a lost answer or a killed run never pays for a second job;
+  transient answers are retried that way while the budget lasts;
+- a submission Vertex refuses, or that gets no answer in time, is NOT_SUBMITTED: the
+  reason is in `status_message`, the program fails the run with it, and the next
+  `pulumi up` tries again;
+- `read` (refresh) only observes; `delete` cancels a job that has not ended. The endpoints
+  Vertex deploys tuned models to are the business of the job's `TuningHistory`.
 
-The provider object is pickled into the state: it holds nothing but code. Clients are
-built inside each call; settings come from the resource's inputs and the environment.
+The provider object is pickled into the state: it holds nothing but code. Settings come
+from the resource's inputs, the environment and the stack's config (`configure`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
+    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -32,38 +40,53 @@ from pulumi.dynamic import (
 )
 
 from providers.gcp import errors
+from providers.gcp.budget import Budget, backoff
 from providers.gcp.identity import stable_key, tuning_job_labels
-from providers.gcp.operations import deadline_after
 from providers.gcp.vertex import TuningJobRequest, TuningJobView, VertexClient
 from providers.jobfile.loading import parse_job
 from providers.jobfile.problems import JobFileError
-from providers.resources.endpoints import empty_and_delete_endpoint
-from providers.resources.essence import ESSENCE_KEYS, essence_of, spec_hash
+from providers.resources import stack_config
+from providers.resources.essence import ESSENCE_KEYS, OPTIONAL_ESSENCE_KEYS, changed_essence_keys, essence_of, spec_hash
+from providers.resources.reporting import ReportedError, problem_line
 
-QUEUED = "QUEUED"
-"""Our own state: waiting for a free slot in the concurrent tuning-job quota; not in Vertex yet."""
+WAITING_FOR_QUOTA = "WAITING_FOR_QUOTA"
+"""Ours: the concurrent tuning-job quota is full; no Vertex job yet. Never Vertex's QUEUED."""
+NOT_SUBMITTED = "NOT_SUBMITTED"
+"""Ours: Vertex refused the submission or did not answer; `status_message` says why."""
+_FIRST_RELEASE_WAITING = "QUEUED"
+"""The first release's name for WAITING_FOR_QUOTA; ours only where no Vertex job is recorded."""
+CANCELLING = "JOB_STATE_CANCELLING"
 
 # A job in one of these states is the job this resource wants; adopting it costs nothing.
 _ADOPTABLE_STATES = frozenset({
     "JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED",
     "JOB_STATE_PAUSED", "JOB_STATE_UPDATING",
 })
+_FIRST_BACKOFF, _LONGEST_BACKOFF = 1.0, 10.0
 
-# Where the resource stands in Vertex: filled by create/update/read.
 OBSERVED_KEYS = (
     "vertex_job_name", "state", "tuned_model", "tuned_model_endpoint", "error",
-    "create_time", "start_time", "end_time", "status_message",
+    "create_time", "start_time", "end_time", "status_message", "failure",
 )
-# What identifies the resource; changing any of these is a different Vertex job.
+"""Where the job stands in Vertex: filled by create, update and read. `failure` is the
+problem of the last create or update, in one line; a read clears it."""
 IDENTITY_KEYS = ("project", "region")
-# Settings of ours that change without touching the Vertex job.
-UPDATE_KEYS = ("deletion_policy",)
+"""Changing either is a different Vertex job."""
+
+
+def awaiting_submission(outputs: dict[str, Any]) -> bool:
+    """Whether the resource has no Vertex job yet and the next `pulumi up` should submit it."""
+    return not outputs.get("vertex_job_name") and outputs.get("state") in (
+        WAITING_FOR_QUOTA, NOT_SUBMITTED, _FIRST_RELEASE_WAITING)
 
 
 class TuningJobProvider(ResourceProvider):
     """Dynamic provider for `TuningJob`. See the module docstring for the contract."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def configure(self, req: ConfigureRequest) -> None:
+        stack_config.configure(req.config)
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         job_file = news.get("job_file", "job file")
         try:
             spec = parse_job(json.loads(news.get("spec_json") or "null"), job_file)
@@ -71,61 +94,49 @@ class TuningJobProvider(ResourceProvider):
             return CheckResult(news, [
                 CheckFailure(problem.field or "spec", str(problem)) for problem in exc.problems
             ])
-        essence = essence_of(spec)
+        moved = project_move_refused(olds, news)
+        if moved:
+            return CheckResult(news, [CheckFailure("project", moved)])
+        essence = essence_of(spec, news["region"])
         return CheckResult({**news, **essence, "spec_hash": spec_hash(essence)}, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        # A key the recorded state lacks was added by a later version of this tool: the
-        # job was submitted without it, and re-training for that would be a paid surprise.
-        replaces = [
-            key for key in (*IDENTITY_KEYS, *ESSENCE_KEYS)
-            if key in olds and olds[key] != news.get(key)
-        ]
+        replaces = [key for key in IDENTITY_KEYS if olds.get(key) != news.get(key)]
+        replaces += changed_essence_keys(olds, news)
         if replaces:
-            return DiffResult(
-                changes=True, replaces=replaces, stables=[], delete_before_replace=True
-            )
-        # A queued job has no Vertex job yet: report a change so this run's `update`
-        # tries to submit it.
-        changes = olds.get("state") == QUEUED or any(
-            olds.get(key) != news.get(key) for key in UPDATE_KEYS)
-        return DiffResult(changes=changes, replaces=[], stables=[])
+            return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
+        return DiffResult(changes=awaiting_submission(olds), replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(_key(props), {**props, **_submit_or_adopt(props)})
+        return CreateResult(_key(props), {**props, **_submit_or_adopt(props, Budget())})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if olds.get("state") == QUEUED:
-            return UpdateResult({**news, **_submit_or_adopt(news)})
-        # Only settings of ours changed (deletion policy): the Vertex job stays as it is.
-        return UpdateResult({**news, **{key: olds.get(key) for key in OBSERVED_KEYS}})
+        if awaiting_submission(olds):
+            return UpdateResult({**news, **_submit_or_adopt(news, Budget())})
+        # Only settings of ours changed: the Vertex job stays as it is.
+        return UpdateResult({**news, **{key: olds.get(key) for key in OBSERVED_KEYS}, "failure": ""})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        vertex = _client(props)
-        job = _current_job(vertex, props)
+        try:
+            job = _current_job(_client(props, Budget()), props, shared_listing=True)
+        except errors.VertexError as exc:
+            raise ReportedError(problem_line(props, "reading the tuning job", exc)) from None
         if job is None:
-            if props.get("state") == QUEUED:
-                return ReadResult(id_, props)
+            if awaiting_submission(props):
+                return ReadResult(id_, {**props, "failure": ""})
             # Vertex never deletes tuning jobs: the recorded one is gone from this project.
             return ReadResult(None, {})
         return ReadResult(id_, {**props, **_observed(job)})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        vertex = _client(props)
-        job = _current_job(vertex, props)
-        if job is None:
-            return
-        if job.has_ended or job.state == "JOB_STATE_CANCELLING":
-            _clean_up_tuned_model_endpoint(vertex, props, job)
-            return
         try:
-            vertex.cancel_tuning_job(job.name)
-        except errors.NotFoundError:
-            return
-        except errors.InvalidRequestError:
-            # It ended between our look and the cancel: nothing left to stop.
-            if not vertex.get_tuning_job(job.name).has_ended:
-                raise
+            vertex = _client(props, Budget())
+            job = _current_job(vertex, props, shared_listing=False)
+            if job is None or job.has_ended or job.state == CANCELLING:
+                return
+            cancel(vertex, job)
+        except errors.VertexError as exc:
+            raise ReportedError(problem_line(props, "cancelling the tuning job", exc)) from None
 
 
 class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
@@ -137,6 +148,7 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
     tuned_model_endpoint: pulumi.Output[str]
     error: pulumi.Output[str]
     status_message: pulumi.Output[str]
+    failure: pulumi.Output[str]
     spec_hash: pulumi.Output[str]
 
     def __init__(
@@ -149,6 +161,8 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         region: str,
         pulumi_project: str,
         stack: str,
+        stack_id: str,
+        allow_project_change: str = "",
         opts: pulumi.ResourceOptions | None = None,
     ):
         props: dict[str, Any] = {
@@ -156,11 +170,12 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             # JSON keeps integers integers; Pulumi would carry them as floats.
             "spec_json": json.dumps(spec, sort_keys=True),
             "job_name": spec["name"],
-            "deletion_policy": spec.get("deletionPolicy", "retain"),
             "project": project,
             "region": region,
             "pulumi_project": pulumi_project,
             "stack": stack,
+            "stack_id": stack_id,
+            "allow_project_change": allow_project_change,
             "spec_hash": None,
             **{key: None for key in ESSENCE_KEYS},
             **{key: None for key in OBSERVED_KEYS},
@@ -171,21 +186,34 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         super().__init__(TuningJobProvider(), resource_name, props, opts)
 
 
-def _clean_up_tuned_model_endpoint(vertex: VertexClient, props: dict[str, Any],
-                                   job: TuningJobView) -> None:
-    """Empties and deletes the endpoint Vertex deployed the tuned model to, if the policy says so.
+def project_move_refused(olds: dict[str, Any], news: dict[str, Any]) -> str:
+    """Why a change of the resource's GCP project is refused ("" when it is not).
 
-    The tuned model itself stays in the Model Registry: a serving endpoint may route to it.
+    A new project means new jobs and cancelled old ones; a stack whose project setting
+    changed by accident must not do that, so the user names the new project to allow it.
     """
-    if props.get("deletion_policy") != "delete" or not job.tuned_model_endpoint:
+    old, new = olds.get("project"), news.get("project")
+    if not old or old == new or news.get("allow_project_change") == new:
+        return ""
+    return (f"{news.get('job_file', 'job file')}: the stack's gcp:project changed from {old!r} to "
+            f"{new!r}, which would cancel this job and submit it again in {new!r}; if that is "
+            f"meant, run `pulumi config set gemini-tuning:allowProjectChange {new}`")
+
+
+def cancel(vertex: VertexClient, job: TuningJobView) -> None:
+    """Asks Vertex to cancel `job` (asynchronous: it passes through CANCELLING)."""
+    try:
+        vertex.cancel_tuning_job(job.name)
+    except errors.NotFoundError:
         return
-    if not empty_and_delete_endpoint(vertex, job.tuned_model_endpoint, deadline_after()):
-        raise errors.TransientError(
-            f"{job.tuned_model_endpoint} is still being emptied; run `pulumi up` again to finish")
+    except errors.InvalidRequestError:
+        # It ended between our look and the cancel: nothing left to stop.
+        if not vertex.get_tuning_job(job.name).has_ended:
+            raise
 
 
-def _client(props: dict[str, Any]) -> VertexClient:
-    return VertexClient(props["project"], props["region"])
+def _client(props: dict[str, Any], budget: Budget) -> VertexClient:
+    return VertexClient(props["project"], props["region"], budget)
 
 
 def _key(props: dict[str, Any]) -> str:
@@ -193,47 +221,59 @@ def _key(props: dict[str, Any]) -> str:
 
 
 def _labels(props: dict[str, Any]) -> dict[str, str]:
-    return tuning_job_labels(
-        props["pulumi_project"], props["stack"], props["job_name"], props["spec_hash"]
-    )
+    return tuning_job_labels(stack_config.owner(props), props["job_name"], props["spec_hash"])
 
 
-def _current_job(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | None:
-    """The Vertex job this resource stands for, if any."""
+def _current_job(vertex: VertexClient, props: dict[str, Any], *, shared_listing: bool) -> TuningJobView | None:
+    """The Vertex job this resource stands for, if any.
+
+    `shared_listing`: for reads, take it from the region's listing of this stack's
+    resources (one call for a whole refresh), falling back to a single read.
+    """
+    owner = stack_config.owner(props)
+    listing = vertex.stack_listing(owner.labels) if shared_listing and owner.stack_id else None
     name = props.get("vertex_job_name")
     if name:
+        job = listing.job(name) if listing else None
+        if job is not None:
+            return job
         try:
             return vertex.get_tuning_job(name)
         except errors.NotFoundError:
             return None
-    # Queued, or a run died between submitting and recording: look it up by its labels.
+    # Waiting, or a run died between submitting and recording: look it up by its labels.
+    if listing:
+        labels = _labels(props)
+        return _latest_adoptable([j for j in listing.jobs if labels.items() <= j.labels.items()])
     return _adoptable(vertex, props)
 
 
 def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | None:
-    candidates = [j for j in vertex.find_tuning_jobs(_labels(props)) if j.state in _ADOPTABLE_STATES]
+    return _latest_adoptable(vertex.find_tuning_jobs(_labels(props)))
+
+
+def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:
+    candidates = sorted((j for j in jobs if j.state in _ADOPTABLE_STATES), key=lambda j: j.create_time)
     return candidates[-1] if candidates else None
 
 
-def _submit_or_adopt(props: dict[str, Any]) -> dict[str, Any]:
-    vertex = _client(props)
-    job = _adoptable(vertex, props)
-    if job is None:
-        try:
-            job = vertex.create_tuning_job(_request(props))
-        except errors.QuotaExceededError:
-            return _queued()
-        except errors.TransientError:
-            # The answer was lost, not necessarily the submission: look before failing.
-            job = _adoptable(vertex, props)
-            if job is None:
-                raise
-        except errors.InvalidRequestError as exc:
-            raise errors.InvalidRequestError(
-                f"{props['job_file']}: Vertex AI rejected the tuning job for "
-                f"{props['region']}: {exc}"
-            ) from exc
-    return _observed(job)
+def _submit_or_adopt(props: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    """Adopts this resource's job, or submits it; retried while transient, within `budget`."""
+    pauses = backoff(_FIRST_BACKOFF, _LONGEST_BACKOFF)
+    try:
+        vertex = _client(props, budget)
+        while True:
+            try:
+                # Looked up before every attempt: an earlier one may have gone through.
+                job = _adoptable(vertex, props) or vertex.create_tuning_job(_request(props))
+                return _observed(job)
+            except errors.QuotaFullError as exc:
+                return _waiting(exc)
+            except errors.TransientError as exc:
+                if isinstance(exc, errors.OutOfTimeError) or not budget.pause(next(pauses)):
+                    raise
+    except errors.VertexError as exc:
+        return _not_submitted(problem_line(props, "submitting the tuning job", exc))
 
 
 def _request(props: dict[str, Any]) -> TuningJobRequest:
@@ -247,29 +287,35 @@ def _request(props: dict[str, Any]) -> TuningJobRequest:
         tuned_model_display_name=props["tuned_model_display_name"],
         description=props["description"],
         labels={**props["labels"], **_labels(props)},
+        **{key: props[key] for key in OPTIONAL_ESSENCE_KEYS if props.get(key)},
     )
 
 
-def _queued() -> dict[str, Any]:
+def _waiting(exc: errors.VertexError) -> dict[str, Any]:
     return {
         **{key: "" for key in OBSERVED_KEYS},
-        "state": QUEUED,
-        "status_message": (
-            "waiting for a free slot in the Vertex AI concurrent tuning-job quota; "
-            "a later `pulumi up` submits it"
-        ),
+        "state": WAITING_FOR_QUOTA,
+        "status_message": f"waiting for a free slot in the project's concurrent tuning-job quota "
+                          f"({exc}); a later `pulumi up` submits it",
     }
 
 
+def _not_submitted(line: str) -> dict[str, Any]:
+    return {**{key: "" for key in OBSERVED_KEYS}, "state": NOT_SUBMITTED, "status_message": line,
+            "failure": line}
+
+
 def _observed(job: TuningJobView) -> dict[str, Any]:
+    state = job.state.removeprefix("JOB_STATE_")
     return {
         "vertex_job_name": job.name,
-        "state": job.state.removeprefix("JOB_STATE_"),
+        "state": state,
         "tuned_model": job.tuned_model,
         "tuned_model_endpoint": job.tuned_model_endpoint,
         "error": job.error,
         "create_time": job.create_time,
         "start_time": job.start_time,
         "end_time": job.end_time,
-        "status_message": "",
+        "status_message": f"the tuning job failed: {job.error}" if state in ("FAILED", "EXPIRED") else "",
+        "failure": "",
     }

@@ -13,18 +13,20 @@ from pathlib import Path
 from providers.datasets.check import check_dataset
 from providers.datasets.local import DATASET_FIELDS, LocalDataset, is_local, locate
 from providers.jobfile.loading import job_file_paths, load_jobs, shown_path
-from providers.jobfile.problems import JobFileError, Problem
+from providers.jobfile.problems import JobFileError, Problem, shared_once
+from providers.jobfile.rules import key_region_problems
 from providers.jobfile.schema import JobSpec
-from providers.stack.settings import StackSettings
+from providers.stack.settings import StackSettings, known_stacks
 
 
 @dataclass(frozen=True)
 class CheckedJob:
-    """A valid job file and the local data sets it names."""
+    """A valid job file, as one stack sees it, and the local data sets it names."""
 
     file: str
     spec: JobSpec
     local_datasets: list[LocalDataset]
+    stack: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,18 @@ class ValidationReport:
     files: list[str]
     jobs: list[CheckedJob] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    """Errors: the run stops, nothing is submitted."""
+    warnings: list[Problem] = field(default_factory=list)
+    stack: str = ""
+    """The stack whose view was checked; "" when every stack's was."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def as_text(self) -> str:
-        lines = [str(problem) for problem in self.problems]
+        lines = [f"warning: {warning}" for warning in self.warnings]
+        lines += [str(problem) for problem in self.problems]
         broken = len({p.file for p in self.problems} & set(self.files))
         lines.append(
             f"{len(self.files)} job file(s) in {self.jobs_dir}: "
@@ -53,16 +60,22 @@ class ValidationReport:
         return {
             "ok": self.ok,
             "jobsDir": self.jobs_dir,
+            "stack": self.stack,
             "files": self.files,
-            "problems": [
-                {"file": p.file, "field": p.field, "message": p.message} for p in self.problems
-            ],
+            "problems": [_as_json(p) for p in self.problems],
+            "warnings": [_as_json(p) for p in self.warnings],
         }
 
 
+def _as_json(problem: Problem) -> dict:
+    return {"file": problem.file, "stack": problem.stack, "field": problem.field,
+            "message": problem.message, "severity": problem.severity}
+
+
 def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
-    """`validate_jobs` for the stack's jobs folder, plus what the stack's settings make wrong."""
-    report = validate_jobs(settings.jobs_dir, root)
+    """`validate_jobs` for the stack's view of its jobs folder, plus what its settings make wrong."""
+    report = validate_jobs(settings.jobs_dir, root, stack=settings.stack,
+                           known_stacks=known_stacks(root))
     problems = list(report.problems)
     if not report.files and not problems:
         # An empty or mistyped jobs folder would otherwise cancel every job of the stack.
@@ -77,22 +90,30 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
                 "(the bucket it is uploaded to)"))
         if not (job.spec.regions or settings.default_region):
             problems.append(Problem(job.file, "regions", "no regions, and the stack sets no gcp:region"))
-    return ValidationReport(report.jobs_dir, report.files, report.jobs, problems)
+        elif not job.spec.regions:
+            problems.extend(Problem(job.file, field, message, severity) for field, message, severity
+                            in key_region_problems(job.spec, [settings.default_region]))
+    return ValidationReport(report.jobs_dir, report.files, report.jobs, problems, report.warnings, settings.stack)
 
 
-def validate_jobs(jobs_dir: Path, root: Path) -> ValidationReport:
-    """Every job file of `jobs_dir` and the local data sets they name, checked."""
+def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
+                  known_stacks: list[str] = ()) -> ValidationReport:
+    """Every job file of `jobs_dir` for `stack` (every stack when "") and the local data sets
+    they name, checked."""
     files = [shown_path(path, root.resolve()) for path in job_file_paths(jobs_dir)]
     try:
-        job_files = load_jobs(jobs_dir, root)
+        loaded = load_jobs(jobs_dir, root, stack=stack, known_stacks=known_stacks)
     except JobFileError as exc:
-        return ValidationReport(str(jobs_dir), files, problems=exc.problems)
-    jobs, problems = [], []
-    for job_file in job_files:
+        return ValidationReport(str(jobs_dir), files, problems=exc.problems, stack=stack)
+    jobs = []
+    by_file: dict[str, dict[str, list[Problem]]] = {}
+    for job_file in loaded.jobs:
         datasets, dataset_problems = _local_datasets(job_file.path, job_file.spec, root)
-        jobs.append(CheckedJob(job_file.path, job_file.spec, datasets))
-        problems.extend(dataset_problems)
-    return ValidationReport(str(jobs_dir), files, jobs, problems)
+        jobs.append(CheckedJob(job_file.path, job_file.spec, datasets, job_file.stack))
+        by_file.setdefault(job_file.path, {})[job_file.stack] = [
+            p.in_stack(job_file.stack) if job_file.stack and not stack else p for p in dataset_problems]
+    problems = [p for views in by_file.values() for p in shared_once(views)]
+    return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack)
 
 
 def _local_datasets(file: str, spec: JobSpec, root: Path) -> tuple[list[LocalDataset], list[Problem]]:

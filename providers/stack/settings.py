@@ -1,22 +1,29 @@
-"""One stack's settings: which GCP project and region, the data set bucket, the guards.
+"""One stack's settings: its identity, which GCP project and region, the data set bucket, the guards.
 
-Read from the stack's Pulumi config (`Pulumi.<stack>.yaml`) by the program. `problems()`
-says what is wrong with them, naming the stack file and the setting, so a bad setting
-stops the run before anything is submitted.
+Read from the stack's own Pulumi config (`Pulumi.<stack>.yaml`) by the program, never from
+environment variables: the project and region are part of each job's identity, so the
+same stack run from a laptop and from CI must see the same ones. `problems()` says what is
+wrong with them, naming the stack file and the setting, so a bad setting stops the run
+before anything is submitted.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from providers.gcp.clients import EMULATOR_HOST_VARIABLE, emulator_host
+from providers.gcp.clients import emulator_mismatch
 from providers.jobfile.catalogue import TUNING_REGIONS
+from providers.jobfile.labels import LABEL_VALUE
 from providers.jobfile.problems import Problem
 
 CONFIG_NAMESPACE = "gemini-tuning"
+STACK_ID_KEY = f"{CONFIG_NAMESPACE}:stackId"
+ALLOW_PROJECT_CHANGE_KEY = f"{CONFIG_NAMESPACE}:allowProjectChange"
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
+_STACK_FILE = re.compile(r"Pulumi\.(?P<stack>[^.]+)\.ya?ml")
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,8 @@ class StackSettings:
 
     pulumi_project: str
     stack: str
+    stack_id: str
+    """The stack's own random id (gemini-tuning:stackId): every resource it creates carries it."""
     gcp_project: str
     default_region: str
     """The stack's gcp:region: where jobs that name no regions run ("" if unset)."""
@@ -33,6 +42,8 @@ class StackSettings:
     protect_serving_endpoints: bool
     jobs_dir: Path
     use_emulator: bool
+    allow_project_change: str = ""
+    """The project the user allowed the stack's jobs to move to (gemini-tuning:allowProjectChange)."""
 
     @property
     def stack_file(self) -> str:
@@ -41,14 +52,22 @@ class StackSettings:
     def problems(self) -> list[Problem]:
         """Every setting that stops the stack from running, each naming its setting."""
         problems = []
+        if not self.stack_id:
+            problems.append(self._problem(
+                STACK_ID_KEY,
+                "the stack has no id of its own, which every Vertex resource it creates carries "
+                "so that no other stack adopts or deletes them; run "
+                f"`pulumi config set {STACK_ID_KEY} {new_stack_id()}` and commit {self.stack_file}"))
+        elif not (LABEL_VALUE.match(self.stack_id) and 8 <= len(self.stack_id)):
+            problems.append(self._problem(
+                STACK_ID_KEY,
+                f"{self.stack_id!r} is not a stack id: use 8 to 63 lowercase letters, digits, '_' "
+                f"or '-', for example `pulumi config set {STACK_ID_KEY} {new_stack_id()}`"))
         if not self.gcp_project:
             problems.append(self._problem(
-                "gcp:project", "no GCP project: run `pulumi config set gcp:project PROJECT_ID`"))
-        if self.use_emulator and not emulator_host():
-            problems.append(self._problem(
-                f"{CONFIG_NAMESPACE}:useEmulator",
-                f"the stack is set to use the Vertex AI emulator, but {EMULATOR_HOST_VARIABLE} is not "
-                "set; start it with `make demo` or `python -m emulator` and export its host:port"))
+                "gcp:project", "no GCP project: run `pulumi config set gcp:project PROJECT_ID` "
+                "(environment variables are not used for it: the project is part of each job's identity)"))
+        problems.extend(self._emulator_problems())
         if self.default_region and self.default_region not in TUNING_REGIONS:
             problems.append(self._problem(
                 "gcp:region", f"{self.default_region!r} is not a Vertex AI tuning region"))
@@ -58,23 +77,40 @@ class StackSettings:
                 f"{self.dataset_bucket!r} is not a bucket name (write the name alone, without gs://)"))
         return problems
 
+    def _emulator_problems(self) -> list[Problem]:
+        problem = emulator_mismatch(self.use_emulator, self.stack)
+        return [self._problem(f"{CONFIG_NAMESPACE}:useEmulator", problem)] if problem else []
+
     def _problem(self, setting: str, message: str) -> Problem:
         return Problem(self.stack_file, setting, message)
 
 
+def new_stack_id() -> str:
+    """A fresh random stack id: 12 lowercase hexadecimal digits, a valid label value."""
+    return secrets.token_hex(6)
+
+
+def known_stacks(root: Path) -> list[str]:
+    """The stacks this project has a `Pulumi.<stack>.yaml` for."""
+    return sorted(match["stack"] for path in root.iterdir()
+                  if (match := _STACK_FILE.fullmatch(path.name)))
+
+
 def from_pulumi_config() -> StackSettings:
-    """The settings of the stack the Pulumi program runs for."""
+    """The settings of the stack the Pulumi program runs for, from its own config only."""
     import pulumi
-    import pulumi_gcp.config as gcp_config  # pulumi-gcp's own settings and their fallbacks
 
     config = pulumi.Config(CONFIG_NAMESPACE)
+    gcp = pulumi.Config("gcp")
     return StackSettings(
         pulumi_project=pulumi.get_project(),
         stack=pulumi.get_stack(),
-        gcp_project=gcp_config.project or "",
-        default_region=gcp_config.region or "",
+        stack_id=config.get("stackId") or "",
+        gcp_project=gcp.get("project") or "",
+        default_region=gcp.get("region") or "",
         dataset_bucket=config.get("datasetBucket") or "",
         protect_serving_endpoints=config.get_bool("protectServingEndpoints") or False,
         jobs_dir=Path(config.get("jobsDir") or "jobs"),
         use_emulator=config.get_bool("useEmulator") or False,
+        allow_project_change=config.get("allowProjectChange") or "",
     )

@@ -40,7 +40,7 @@ JOB_CASES = [
     ("missing-name", "baseModel: gemini-1.5-flash-002\ntrainingDataset: gs://a/b\n", "jobs/triage.yaml: name: required key is missing"),
     ("uppercase-name", GOOD_JOB.replace("name: triage", "name: Triage"), "name: 'Triage' is not allowed"),
     ("name-too-long", GOOD_JOB.replace("name: triage", "name: " + "a" * 41), "name: String should have at most 40 characters"),
-    ("unknown-model", GOOD_JOB.replace("gemini-1.5-flash-002", "gemini-9"), "baseModel: 'gemini-9' is not a supported base model"),
+    ("unknown-model", GOOD_JOB.replace("gemini-1.5-flash-002", "gemini-9"), "baseModel: 'gemini-9' is not a base model this tool knows"),
     ("pro-adapter-8", GOOD_JOB.replace("flash", "pro") + "hyperParameters: {adapterSize: 8}\n", "adapterSize: 8 is not supported for gemini-1.5-pro-002; allowed: 1, 4"),
     ("pro-adapter-16", GOOD_JOB.replace("flash", "pro") + "hyperParameters: {adapterSize: 16}\n", "adapterSize: 16 is not supported for gemini-1.5-pro-002; allowed: 1, 4"),
     ("flash-adapter-2", GOOD_JOB + "hyperParameters: {adapterSize: 2}\n", "allowed: 1, 4, 8, 16"),
@@ -58,8 +58,9 @@ JOB_CASES = [
     ("duplicate-region", GOOD_JOB + "regions: [us-central1, us-central1]\n", "regions.1: 'us-central1' is listed twice"),
     ("empty-regions", GOOD_JOB + "regions: []\n", "regions: List should have at least 1 item"),
     ("region-not-list", GOOD_JOB + "regions: us-central1\n", "regions: Input should be a valid list"),
-    ("http-dataset", GOOD_JOB.replace("gs://acme/train.jsonl", "https://acme/train.jsonl"), "is neither a gs://BUCKET/OBJECT URI nor a path"),
-    ("bucket-only", GOOD_JOB.replace("gs://acme/train.jsonl", "gs://acme"), "'gs://acme' is neither a gs://BUCKET/OBJECT URI"),
+    ("http-dataset", GOOD_JOB.replace("gs://acme/train.jsonl", "https://acme/train.jsonl"), "'https://acme/train.jsonl': training_dataset_uri should be a GCS object of type JSONL"),
+    ("bucket-only", GOOD_JOB.replace("gs://acme/train.jsonl", "gs://acme"), "'gs://acme': training_dataset_uri should be a GCS object of type JSONL"),
+    ("csv-dataset", GOOD_JOB.replace("gs://acme/train.jsonl", "gs://acme/train.csv"), "'gs://acme/train.csv': training_dataset_uri should be a GCS object of type JSONL"),
     ("label-key-upper", GOOD_JOB + "labels: {Team: a}\n", "labels.Team: a label key is 1-63 lowercase letters"),
     ("label-value-space", GOOD_JOB + "labels: {team: 'a b'}\n", "labels.team: 'a b': a label value is at most 63"),
     ("label-value-long", GOOD_JOB + f"labels: {{team: {'a' * 64}}}\n", "a label value is at most 63"),
@@ -202,3 +203,51 @@ def test_random_yaml_never_crashes_the_loader(tmp_path, document):
         load_job_file(path, "jobs/random.yaml")
     except JobFileError as exc:
         assert all(str(p).startswith("jobs/random.yaml") for p in exc.problems)
+
+
+STACKED_JOB = """name: triage
+baseModel: gemini-2.5-flash
+trainingDataset: gs://acme/train.jsonl
+hyperParameters: {adapterSize: 16}
+stacks: [staging, prod]
+overrides:
+  prod:
+    baseModel: gemini-2.5-pro
+"""
+
+
+def stacked_project(tmp_path, monkeypatch, text: str = STACKED_JOB) -> None:
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "triage.yaml").write_text(text)
+    for stack in ("dev", "staging", "prod"):
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    monkeypatch.chdir(tmp_path)
+
+
+def test_validate_checks_every_stacks_view_and_names_the_stack(tmp_path, monkeypatch, capsys):
+    stacked_project(tmp_path, monkeypatch)
+
+    assert main(["validate"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "jobs/triage.yaml (stack prod): hyperParameters.adapterSize: "
+        "16 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8",
+        "1 job file(s) in jobs: 0 valid, 1 with problems (1 problem(s))",
+    ]
+    assert main(["validate", "--stack", "staging"]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--stack", "prod", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    [problem] = report["problems"]
+    assert report["stack"] == "prod"
+    assert problem == {"file": "jobs/triage.yaml", "stack": "", "field": "hyperParameters.adapterSize",
+                       "message": "16 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8",
+                       "severity": "error"}
+
+
+def test_warnings_are_shown_but_do_not_fail_validation(tmp_path, monkeypatch, capsys):
+    stacked_project(tmp_path, monkeypatch, GOOD_JOB + "overrides: {qa: {regions: [europe-west4]}}\n")
+
+    assert main(["validate"]) == 0
+    output = capsys.readouterr().out
+    assert "warning: jobs/triage.yaml: baseModel: gemini-1.5-flash-002 was retired by Google" in output
+    assert "warning: jobs/triage.yaml: overrides.qa: there is no stack 'qa' (no Pulumi.qa.yaml)" in output

@@ -32,11 +32,13 @@ def start_emulator(tmp_path):
     started: list[EmulatorProcess] = []
 
     def start(job_seconds: float = 600, quota: int = 1, faults: tuple[str, ...] = (),
-              storage_url: str | None = None) -> EmulatorProcess:
-        """`storage_url`: the Cloud Storage emulator the Vertex emulator reads data sets from."""
+              storage_url: str | None = None, **options) -> EmulatorProcess:
+        """`storage_url`: the Cloud Storage emulator the Vertex emulator reads data sets from;
+        `options`: any other EmulatorProcess option (cancel_seconds, rpc_log, ...)."""
         emulator = EmulatorProcess(
             tmp_path / f"emulator-{len(started)}.json", job_seconds=job_seconds, quota=quota,
             faults=faults, environment={"STORAGE_EMULATOR_HOST": storage_url} if storage_url else None,
+            **options,
         )
         emulator.start()
         started.append(emulator)
@@ -49,8 +51,8 @@ def start_emulator(tmp_path):
 
 @pytest.fixture
 def make_project(tmp_path):
-    def make(emulator: EmulatorProcess) -> PulumiProject:
-        return PulumiProject(tmp_path, emulator.host)
+    def make(emulator: EmulatorProcess, stack: str = "test") -> PulumiProject:
+        return PulumiProject(tmp_path, emulator.host, stack=stack)
 
     return make
 

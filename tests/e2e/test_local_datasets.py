@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.e2e.test_tuning_jobs import jobs_named, state_of, vertex_jobs
+from tests.support.polling import wait_for
 
 
 def example(question: str, answer: str) -> str:
@@ -16,7 +17,7 @@ def example(question: str, answer: str) -> str:
 
 def local_job(project, data: str) -> None:
     project.write_file("data/train.jsonl", data)
-    project.write_job("triage", baseModel="gemini-1.5-flash-002", trainingDataset="data/train.jsonl")
+    project.write_job("triage", baseModel="gemini-2.5-flash", trainingDataset="data/train.jsonl")
 
 
 def test_a_local_data_set_is_uploaded_once_and_changed_data_replaces_the_job(
@@ -44,7 +45,7 @@ def test_a_local_data_set_is_uploaded_once_and_changed_data_replaces_the_job(
     project.up()
 
     old, new = jobs_named(emulator, "triage")
-    assert state_of(old) == "CANCELLED"
+    assert state_of(old) in ("CANCELLING", "CANCELLED")
     assert new.supervised_tuning_spec.training_dataset_uri != old.supervised_tuning_spec.training_dataset_uri
     assert len(storage_emulator.objects()) == 2
 
@@ -69,7 +70,7 @@ def test_a_broken_local_data_set_stops_preview_and_nothing_is_uploaded_or_submit
 def test_a_data_set_path_outside_the_repository_is_refused(start_emulator, make_project):
     emulator = start_emulator()
     project = make_project(emulator)
-    project.write_job("triage", baseModel="gemini-1.5-flash-002",
+    project.write_job("triage", baseModel="gemini-2.5-flash",
                       trainingDataset="../../../../etc/passwd.jsonl")
 
     result = project.run("preview", check=False)
@@ -83,23 +84,30 @@ def test_a_data_set_path_outside_the_repository_is_refused(start_emulator, make_
 def test_vertex_fails_a_job_whose_cloud_storage_data_set_is_bad(
     start_emulator, make_project, storage_emulator
 ):
-    emulator = start_emulator(quota=5, storage_url=storage_emulator.url)
+    emulator = start_emulator(job_seconds=30, quota=5, storage_url=storage_emulator.url)
     project = make_project(emulator)
     bucket = storage_emulator.client().bucket(storage_emulator.bucket)
     bucket.blob("good.jsonl").upload_from_string(example("a", "b"))
     bucket.blob("bad.jsonl").upload_from_string(example("a", "b") + '{"contents": []}\n')
     for name, data in (("good", "good.jsonl"), ("bad", "bad.jsonl"), ("missing", "missing.jsonl")):
-        project.write_job(name, baseModel="gemini-1.5-flash-002",
+        project.write_job(name, baseModel="gemini-2.5-flash",
                           trainingDataset=f"gs://e2e-datasets/{data}")
 
     project.up()
+    # As Vertex does, the emulator fails a job with a bad data set once it starts, not at create.
+    assert {state_of(j) for j in vertex_jobs(emulator)} == {"PENDING"}
+    wait_for(lambda: {j.labels["gt-job"]: state_of(j) for j in vertex_jobs(emulator)},
+             lambda states: states["bad"] == states["missing"] == "FAILED", timeout=30)
+    project.run("refresh", "--yes", "--skip-preview", "--run-program")
 
     outputs = project.outputs()["jobs"]
-    assert outputs["good"]["us-central1"]["state"] == "PENDING"
+    assert outputs["good"]["us-central1"]["state"] in ("PENDING", "RUNNING")
     assert outputs["bad"]["us-central1"]["state"] == "FAILED"
     assert outputs["bad"]["us-central1"]["error"] == (
-        "Dataset validation failed for gs://e2e-datasets/bad.jsonl: "
+        "INVALID_ARGUMENT: Dataset validation failed for gs://e2e-datasets/bad.jsonl: "
         "line 2: an example needs a non-empty 'contents' list.")
+    assert outputs["bad"]["us-central1"]["statusMessage"] == (
+        "the tuning job failed: " + outputs["bad"]["us-central1"]["error"])
     assert outputs["missing"]["us-central1"]["state"] == "FAILED"
     assert "does not exist" in outputs["missing"]["us-central1"]["error"]
     # A failed job is not submitted again by the next run.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from google.api_core import exceptions
 
-from tests.e2e.test_tuning_jobs import PROJECT_ID, REGIONS, flash_job, jobs_named, state_of
+from tests.e2e.test_tuning_jobs import REGIONS, flash_job, jobs_named, state_of
 from tests.support.polling import wait_for
 
 
@@ -50,7 +52,7 @@ def test_a_two_region_job_serves_and_keeps_serving_while_its_replacement_trains(
         assert out["state"] == "SUCCEEDED"
         assert out["tunedModel"] == job.tuned_model.model
         assert out["tunedModelEndpoint"] == job.tuned_model.endpoint
-        assert out["servingEndpoint"].startswith(f"projects/{PROJECT_ID}/locations/{region}/endpoints/")
+        assert re.fullmatch(rf"projects/\d+/locations/{region}/endpoints/\d+", out["servingEndpoint"])
         assert out["servingEndpoint"] != out["tunedModelEndpoint"]
         assert out["trafficSplit"] == {job.tuned_model.model: 100}
         assert endpoint_traffic(emulator, out["servingEndpoint"]) == {job.tuned_model.model: 100}

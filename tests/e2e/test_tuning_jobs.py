@@ -21,7 +21,7 @@ REGIONS = ("us-central1", "europe-west4")
 
 def flash_job(**fields) -> dict:
     return {
-        "baseModel": "gemini-1.5-flash-002",
+        "baseModel": "gemini-2.5-flash",
         "trainingDataset": "gs://acme/train.jsonl",
         "hyperParameters": {"epochCount": 2},
         **fields,
@@ -47,6 +47,13 @@ def state_of(job) -> str:
     return job.state.name.removeprefix("JOB_STATE_")
 
 
+def wait_until_ended(emulator, timeout: float = 60) -> list:
+    """Every job, once none is still running or being cancelled."""
+    return wait_for(lambda: vertex_jobs(emulator),
+                    lambda jobs: all(state_of(j) in ("SUCCEEDED", "FAILED", "CANCELLED") for j in jobs),
+                    timeout=timeout)
+
+
 def test_preview_lists_the_creates_and_submits_nothing(start_emulator, make_project):
     emulator = start_emulator()
     project = make_project(emulator)
@@ -63,7 +70,7 @@ def test_preview_of_the_sample_jobs_shows_a_job_component_per_file_with_its_reso
     start_emulator, make_project
 ):
     emulator = start_emulator()
-    project = make_project(emulator)
+    project = make_project(emulator, stack="dev")  # the sample jobs' emulator stack
     for sample in sorted((REPO_ROOT / "jobs").glob("*.yaml")):
         (project.jobs_dir / sample.name).write_text(sample.read_text())
 
@@ -76,12 +83,16 @@ def test_preview_of_the_sample_jobs_shows_a_job_component_per_file_with_its_reso
                       if s["urn"].rsplit("::", 2)[-2].startswith(f"{job_type}$"))
     assert children == [
         (f"{job_type}$pulumi-python:dynamic/gemini-tuning:ServingEndpoint", "support-triage-us-central1-serving"),
+        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningHistory", "contract-summaries-europe-west4-history"),
+        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningHistory", "support-triage-us-central1-history"),
         (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningJob", "contract-summaries-europe-west4"),
         (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningJob", "support-triage-us-central1"),
     ]
     parents = {s["urn"].rsplit("::", 1)[1]: s["newState"]["parent"].rsplit("::", 1)[1]
                for s in creates if s["urn"].rsplit("::", 2)[-2].startswith(f"{job_type}$")}
     assert parents == {"support-triage-us-central1-serving": "support-triage",
+                       "support-triage-us-central1-history": "support-triage",
+                       "contract-summaries-europe-west4-history": "contract-summaries",
                        "contract-summaries-europe-west4": "contract-summaries",
                        "support-triage-us-central1": "support-triage"}
     assert vertex_jobs(emulator) == []
@@ -110,10 +121,10 @@ def test_up_submits_one_job_per_job_and_region_and_a_second_up_changes_nothing(
     }
 
 
-def test_changing_epoch_count_submits_a_new_job_and_cancels_the_running_one(
+def test_replacing_a_job_while_the_old_one_is_cancelling_ends_with_one_new_job_succeeded(
     start_emulator, make_project
 ):
-    emulator = start_emulator(quota=1)
+    emulator = start_emulator(job_seconds=45, quota=1, cancel_seconds=3)
     project = make_project(emulator)
     project.write_job("triage", **flash_job())
     project.up()
@@ -121,12 +132,22 @@ def test_changing_epoch_count_submits_a_new_job_and_cancels_the_running_one(
 
     project.write_job("triage", **flash_job(hyperParameters={"epochCount": 5}))
     project.up()
+    # Vertex cancels asynchronously: the old job holds the quota slot while CANCELLING.
+    assert [state_of(j) for j in jobs_named(emulator, "triage")] == ["CANCELLING"]
+    assert project.job_output("triage")["state"] == "WAITING_FOR_QUOTA"
+    assert "concurrent tuning-job quota" in project.job_output("triage")["statusMessage"]
+
+    wait_until_ended(emulator)
+    project.up()
+    wait_until_ended(emulator, timeout=120)
+    project.up()
 
     old_after, new = jobs_named(emulator, "triage")
     assert old_after.name == old.name and state_of(old_after) == "CANCELLED"
     assert new.supervised_tuning_spec.hyper_parameters.epoch_count == 5
-    assert state_of(new) in ("PENDING", "RUNNING")
+    assert state_of(new) == "SUCCEEDED"
     assert project.job_output("triage")["vertexJob"] == new.name
+    assert project.job_output("triage")["state"] == "SUCCEEDED"
 
 
 def test_an_unchanged_spec_written_differently_changes_nothing(start_emulator, make_project):
@@ -135,15 +156,16 @@ def test_an_unchanged_spec_written_differently_changes_nothing(start_emulator, m
     project.write_job("triage", **flash_job())
     project.up()
 
-    # adapterSize 8 is gemini-1.5-flash-002's default: the same paid job.
-    project.write_job("triage", **flash_job(hyperParameters={"epochCount": 2, "adapterSize": 8}))
+    # The display name defaults to the job's name, the multiplier to 1.0: the same paid job.
+    project.write_job("triage", **flash_job(hyperParameters={"epochCount": 2, "learningRateMultiplier": 1.0},
+                                            tunedModelDisplayName="triage"))
     project.run("up", "--yes", "--skip-preview", "--expect-no-changes")
 
     assert len(jobs_named(emulator, "triage")) == 1
 
 
 def test_deleting_a_job_file_cancels_its_running_job(start_emulator, make_project):
-    emulator = start_emulator(quota=2)
+    emulator = start_emulator(quota=2, cancel_seconds=1)
     project = make_project(emulator)
     project.write_job("triage", **flash_job())
     project.write_job("summaries", **flash_job())
@@ -153,7 +175,8 @@ def test_deleting_a_job_file_cancels_its_running_job(start_emulator, make_projec
     project.up()
 
     [job] = jobs_named(emulator, "triage")
-    assert state_of(job) == "CANCELLED"
+    assert state_of(job) in ("CANCELLING", "CANCELLED")
+    wait_for(lambda: state_of(jobs_named(emulator, "triage")[0]), lambda state: state == "CANCELLED", timeout=30)
     assert "triage" not in project.outputs()["jobs"]
 
     # The last file gone looks like a mistyped folder: refused, nothing cancelled.
@@ -172,6 +195,7 @@ def test_refresh_shows_a_job_cancelled_behind_pulumis_back(start_emulator, make_
     [job] = jobs_named(emulator, "triage")
 
     emulator.tuning_client().cancel_tuning_job(name=job.name)
+    wait_until_ended(emulator)
     project.run("refresh", "--yes", "--skip-preview")
 
     assert project.resource_outputs("triage-us-central1")["state"] == "CANCELLED"
@@ -196,22 +220,20 @@ def test_two_jobs_with_quota_one_both_succeed_one_at_a_time(start_emulator, make
         if set(states.values()) == {"SUCCEEDED"}:
             break
         # Let the submitted job finish before the next run; Vertex is polled, not slept on.
-        wait_for(lambda: all(j.state.name.endswith(("SUCCEEDED", "FAILED", "CANCELLED"))
-                             for j in vertex_jobs(emulator)), timeout=30)
+        wait_until_ended(emulator, timeout=30)
 
     assert states_after_each_up[0] in (
-        {"first": "QUEUED", "second": "PENDING"}, {"first": "PENDING", "second": "QUEUED"},
-        {"first": "QUEUED", "second": "RUNNING"}, {"first": "RUNNING", "second": "QUEUED"},
+        {"first": "WAITING_FOR_QUOTA", "second": "PENDING"}, {"first": "PENDING", "second": "WAITING_FOR_QUOTA"},
+        {"first": "WAITING_FOR_QUOTA", "second": "RUNNING"}, {"first": "RUNNING", "second": "WAITING_FOR_QUOTA"},
     )
     assert set(states_after_each_up[-1].values()) == {"SUCCEEDED"}
     jobs = sorted(vertex_jobs(emulator), key=lambda j: j.create_time)
     assert len(jobs) == 2
     assert jobs[0].end_time <= jobs[1].create_time, "two jobs ran at once"
-    for job_name in ("first", "second"):
-        output = project.job_output(job_name)
-        assert output["tunedModel"].startswith(f"projects/{PROJECT_ID}/locations/us-central1/models/")
-        assert output["tunedModelEndpoint"].startswith(
-            f"projects/{PROJECT_ID}/locations/us-central1/endpoints/")
+    for job in jobs:
+        output = project.job_output(job.labels["gt-job"])
+        assert (output["tunedModel"], output["tunedModelEndpoint"]) == (
+            job.tuned_model.model, job.tuned_model.endpoint)
 
 
 def test_an_up_killed_after_submitting_is_followed_by_one_job_not_two(
@@ -245,14 +267,14 @@ def test_a_broken_job_file_stops_preview_with_its_mistake_and_submits_nothing(
 ):
     emulator = start_emulator()
     project = make_project(emulator)
-    project.write_job("triage", **flash_job(baseModel="gemini-1.5-pro-002",
+    project.write_job("triage", **flash_job(baseModel="gemini-2.5-pro",
                                             hyperParameters={"adapterSize": 16}))
 
     result = project.run("preview", check=False)
 
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "jobs/triage.yaml: hyperParameters.adapterSize: 16 is not supported for gemini-1.5-pro-002; allowed: 1, 4" in output
+    assert "jobs/triage.yaml: hyperParameters.adapterSize: 16 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8" in output
     assert "Traceback" not in output
     assert vertex_jobs(emulator) == []
 

@@ -20,7 +20,6 @@ from tests.support.pulumi_project import REPO_ROOT, PulumiProject
 FIRST_RELEASE = Path(__file__).parent / "releases" / "first-release.tar.gz"
 PROJECT_ID = "e2e-project"
 REGIONS = ("us-central1", "europe-west4")
-STACK_URN = "urn:pulumi:test::gemini-tuning::"
 CHANGING_OPS = {"create", "replace", "create-replacement", "delete", "delete-replaced", "discard"}
 
 
@@ -80,14 +79,20 @@ def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_pa
         second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)
         after = vertex_world(emulator)
 
-    # Nothing is replaced, created or deleted but the components that group each job's
-    # resources; every resource moved under its job with its own type.
-    changing = [(s["op"], s["urn"]) for s in steps if s["op"] in CHANGING_OPS]
-    assert sorted(changing) == [("create", f"{STACK_URN}gemini-tuning:index:Job::{job}")
-                                for job in ("contracts", "summaries", "triage")]
+    # Nothing is replaced, created or deleted but what the first release did not have: the
+    # components that group each job's resources, and each job's history (which finds
+    # nothing of a stack made before stack ids); every resource moved under its job.
+    changing = sorted((s["op"], s["urn"].rsplit("::", 2)[-2], s["urn"].rsplit("::", 1)[1])
+                      for s in steps if s["op"] in CHANGING_OPS)
+    history_type = "gemini-tuning:index:Job$pulumi-python:dynamic/gemini-tuning:TuningHistory"
+    assert changing == sorted(
+        [("create", "gemini-tuning:index:Job", job) for job in ("contracts", "summaries", "triage")]
+        + [("create", history_type, f"{job}-{region}-history") for job, region in (
+            ("contracts", "us-central1"), ("summaries", "us-central1"),
+            ("triage", "us-central1"), ("triage", "europe-west4"))])
     resources = json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
     by_type = sorted((r["type"], r["urn"].rsplit("::", 1)[1], r.get("parent", "").rsplit("::", 1)[-1])
-                     for r in resources if "dynamic" in r["type"])
+                     for r in resources if "dynamic" in r["type"] and not r["type"].endswith("TuningHistory"))
     assert by_type == [
         ("pulumi-python:dynamic/gemini-tuning:ServingEndpoint", f"triage-{region}-serving", "triage")
         for region in sorted(REGIONS)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import pytest
 
 from providers.resources.essence import essence_of, spec_hash
-from providers.gcp.identity import tuning_job_labels
+from providers.gcp.identity import Owner, tuning_job_labels
 from providers.jobfile.loading import parse_job
-from providers.resources.tuning_job import QUEUED, TuningJobProvider
+from providers.resources.tuning_job import WAITING_FOR_QUOTA, TuningJobProvider
 
 BASE = {"name": "triage", "baseModel": "gemini-1.5-flash-002", "trainingDataset": "gs://b/t.jsonl"}
+KEY = "projects/p/locations/{region}/keyRings/r/cryptoKeys/k"
+# spec_hash of BASE as the first release computed it (its providers.essence, run on BASE).
+FIRST_RELEASE_HASH = "5e6e260fa7ca9168"
 
 
-def essence(**changes):
-    return essence_of(parse_job({**BASE, **changes}, "jobs/triage.yaml"))
+def essence(region: str = "us-central1", **changes):
+    return essence_of(parse_job({**BASE, **changes}, "jobs/triage.yaml"), region)
 
 
 def test_defaults_are_filled_so_writing_them_out_is_the_same_job():
@@ -32,6 +35,8 @@ def test_defaults_are_filled_so_writing_them_out_is_the_same_job():
         {"baseModel": "gemini-1.5-pro-002"},
         {"description": "new words"},
         {"labels": {"team": "x"}},
+        {"encryptionSpec": {"kmsKeyName": KEY}},
+        {"serviceAccount": "tuner@p.iam.gserviceaccount.com"},
     ],
 )
 def test_any_change_to_what_defines_the_job_changes_its_hash(changes):
@@ -40,6 +45,23 @@ def test_any_change_to_what_defines_the_job_changes_its_hash(changes):
 
 def test_regions_are_not_part_of_the_essence():
     assert essence(regions=["us-central1"]) == essence(regions=["europe-west4", "us-central1"])
+
+
+def test_a_regional_key_is_resolved_for_each_region():
+    assert essence("europe-west4", encryptionSpec={"kmsKeyName": KEY})["kms_key_name"] == (
+        "projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k")
+
+
+def test_a_job_of_the_first_release_keeps_its_essence_and_hash():
+    # Computed by the first release (commit c0aa5db) for BASE: the keys added since are
+    # absent unless set, so the job is not replaced after the upgrade.
+    assert essence() == {
+        "base_model": "gemini-1.5-flash-002", "training_dataset_uri": "gs://b/t.jsonl",
+        "validation_dataset_uri": "", "epoch_count": 0, "adapter_size": 8,
+        "learning_rate_multiplier": 1.0, "tuned_model_display_name": "triage", "description": "",
+        "labels": {},
+    }
+    assert spec_hash(essence()) == FIRST_RELEASE_HASH
 
 
 def checked(**changes) -> dict:
@@ -67,8 +89,16 @@ def test_diff_reports_nothing_when_only_the_file_changed_but_not_the_essence():
 
 
 def test_diff_asks_for_an_update_while_the_job_waits_for_quota():
-    result = TuningJobProvider().diff("id", {**checked(), "state": QUEUED}, checked())
+    result = TuningJobProvider().diff("id", {**checked(), "state": WAITING_FOR_QUOTA, "vertex_job_name": ""},
+                                      checked())
     assert result.changes is True and result.replaces == []
+
+
+def test_adding_an_encryption_key_or_service_account_replaces_the_job():
+    old = {**checked(), "state": "RUNNING"}
+    assert TuningJobProvider().diff("id", old, checked(encryptionSpec={"kmsKeyName": KEY})).replaces == ["kms_key_name"]
+    assert TuningJobProvider().diff("id", old, checked(serviceAccount="a@p.iam.gserviceaccount.com")).replaces == [
+        "service_account"]
 
 
 def test_check_reports_the_job_files_mistakes_as_check_failures():
@@ -85,10 +115,10 @@ def test_check_reports_the_job_files_mistakes_as_check_failures():
 def test_managed_labels_fit_vertex_label_rules_and_keep_names_apart():
     import re
 
-    labels = tuning_job_labels("gemini-tuning", "prod", "triage", "0123456789abcdef")
-    assert labels == {"gt-managed-by": "gemini-tuning", "gt-stack": "prod",
+    labels = tuning_job_labels(Owner("gemini-tuning", "prod", "0123456789ab"), "triage", "0123456789abcdef")
+    assert labels == {"gt-managed-by": "gemini-tuning", "gt-stack": "prod", "gt-stack-id": "0123456789ab",
                       "gt-job": "triage", "gt-spec": "0123456789abcdef"}
-    folded = [tuning_job_labels("p", stack, "triage", "0")["gt-stack"]
+    folded = [tuning_job_labels(Owner("p", stack, "0123456789ab"), "triage", "0")["gt-stack"]
               for stack in ("Dev", "dev", "prod.eu", "prod-eu", "x" * 80)]
     assert len(set(folded)) == len(folded)
     assert all(re.fullmatch(r"[a-z0-9_-]{1,63}", value) for value in folded)

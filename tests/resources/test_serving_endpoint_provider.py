@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import pytest
 
-from providers.resources.serving_endpoint import WAITING_FOR_TUNING, ServingEndpointProvider
-from tests.support.emulator_process import EmulatorProcess
+import json
+
+from providers.resources.serving_endpoint import DEPLOY_REFUSED, WAITING_FOR_TUNING, ServingEndpointProvider
+from providers.resources.tuning_job import TuningJobProvider
+from tests.support.polling import wait_for
+
+STACK_ID = "0123456789ab"
 
 
 @pytest.fixture
-def emulator(tmp_path, monkeypatch):
-    process = EmulatorProcess(tmp_path / "state.json", job_seconds=600).start()
-    monkeypatch.setenv("VERTEX_AI_EMULATOR_HOST", process.host)
-    yield process
-    process.stop()
+def emulator(start):
+    return start(job_seconds=600)
 
 
 def props(**changes) -> dict:
     return {"job_file": "jobs/triage.yaml", "job_name": "triage", "display_name": "triage",
-            "canary_percent": 0, "deletion_policy": "delete", "tuned_model": "",
+            "canary_percent": 0, "deletion_policy": "delete", "tuned_model": "", "labels": {"team": "support"},
             "project": "p", "region": "us-central1", "pulumi_project": "gemini-tuning",
-            "stack": "dev", **changes}
+            "stack": "dev", "stack_id": STACK_ID, **changes}
+
+
+def created_labels(emulator) -> dict:
+    [endpoint] = endpoints(emulator)
+    return dict(endpoint.labels)
 
 
 def endpoints(emulator) -> list:
@@ -33,7 +40,59 @@ def test_create_makes_one_labelled_endpoint_that_waits_for_tuning(emulator):
     [endpoint] = endpoints(emulator)
     assert created.outs["endpoint_name"] == endpoint.name
     assert created.outs["status"] == WAITING_FOR_TUNING
-    assert endpoint.labels["gt-role"] == "serving" and endpoint.labels["gt-job"] == "triage"
+    assert dict(endpoint.labels) == {"team": "support", "gt-managed-by": "gemini-tuning", "gt-stack": "dev",
+                                     "gt-stack-id": STACK_ID, "gt-job": "triage", "gt-role": "serving"}
+
+
+def test_an_endpoint_made_before_stacks_had_ids_gets_the_id_on_its_next_update(emulator):
+    from google.cloud.aiplatform_v1 import Endpoint
+    from google.protobuf import field_mask_pb2
+
+    created = ServingEndpointProvider().create(props())
+    # As the first release made it: the same labels but the stack id.
+    first_release_labels = {k: v for k, v in created_labels(emulator).items() if k != "gt-stack-id"}
+    emulator.endpoint_client().update_endpoint(
+        endpoint=Endpoint(name=created.outs["endpoint_name"], labels=first_release_labels),
+        update_mask=field_mask_pb2.FieldMask(paths=["labels"]))
+    legacy = {**created.outs, "stack_id": None}
+
+    ServingEndpointProvider().update(created.id, legacy, props())
+
+    [endpoint] = endpoints(emulator)
+    assert endpoint.name == created.outs["endpoint_name"]
+    assert endpoint.labels["gt-stack-id"] == STACK_ID
+
+
+def test_an_endpoint_of_another_stack_with_the_same_names_is_not_adopted(emulator):
+    other = ServingEndpointProvider().create(props(stack_id="another-stack-id"))
+    mine = ServingEndpointProvider().create(props())
+
+    assert mine.outs["endpoint_name"] != other.outs["endpoint_name"]
+    assert len(endpoints(emulator)) == 2
+
+
+def test_a_refused_deploy_is_reported_once_and_never_tried_again(start, tmp_path):
+    log = tmp_path / "rpc.jsonl"
+    emulator = start(job_seconds=0.5, refuse_tuned_model_deploy=True, rpc_log=log)
+    job_inputs = TuningJobProvider().check({}, {
+        "job_file": "jobs/triage.yaml", "job_name": "triage", "project": "p", "region": "us-central1",
+        "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": STACK_ID,
+        "spec_json": json.dumps({"name": "triage", "baseModel": "gemini-2.5-flash",
+                                 "trainingDataset": "gs://b/t.jsonl"})}).inputs
+    job = TuningJobProvider().create(job_inputs)
+    tuned = wait_for(lambda: emulator.tuning_client().get_tuning_job(name=job.outs["vertex_job_name"]),
+                     lambda j: j.state.name == "JOB_STATE_SUCCEEDED", timeout=30).tuned_model.model
+
+    created = ServingEndpointProvider().create(props(tuned_model=tuned))
+    again = ServingEndpointProvider().diff(created.id, created.outs, props(tuned_model=tuned))
+
+    assert created.outs["status"] == DEPLOY_REFUSED
+    assert created.outs["failure"].startswith(f"jobs/triage.yaml: us-central1: deploying {tuned} to ")
+    assert "Vertex AI refused to deploy the tuned model" in created.outs["failure"]
+    assert again.changes is False
+    deploys = [json.loads(line) for line in log.read_text().splitlines()
+               if json.loads(line)["method"] == "DeployModel"]
+    assert len(deploys) == 1
 
 
 def test_a_second_create_adopts_the_endpoint_instead_of_making_another(emulator):

@@ -1,7 +1,8 @@
 """The tuning-job provider's verbs against the emulator, without the Pulumi engine.
 
 These pin down the paid-job guarantees at the provider boundary: adopt instead of
-resubmitting, queue instead of failing on quota, cancel on delete, observe on read.
+resubmitting, retry only what is safe, wait on the concurrent-job quota and fail on any
+other, cancel on delete, observe on read, report every refusal in one line.
 """
 
 from __future__ import annotations
@@ -10,45 +11,32 @@ import json
 
 import pytest
 
-from providers.gcp import errors
-from providers.resources.tuning_job import QUEUED, TuningJobProvider
-from tests.support.emulator_process import EmulatorProcess
+from providers.resources.reporting import ReportedError
+from providers.resources.tuning_job import NOT_SUBMITTED, WAITING_FOR_QUOTA, TuningJobProvider
+from tests.support.polling import wait_for
 
-SPEC = {"name": "triage", "baseModel": "gemini-1.5-flash-002", "trainingDataset": "gs://b/t.jsonl"}
+SPEC = {"name": "triage", "baseModel": "gemini-2.5-flash", "trainingDataset": "gs://b/t.jsonl",
+        "hyperParameters": {"adapterSize": 8}}
+STACK_ID = "0123456789ab"
 
 
 def inputs(region: str = "us-central1", **changes) -> dict:
     news = {
         "job_file": "jobs/triage.yaml", "spec_json": json.dumps({**SPEC, **changes}),
         "job_name": SPEC["name"], "project": "p", "region": region,
-        "deletion_policy": changes.get("deletionPolicy", "retain"),
-        "pulumi_project": "gemini-tuning", "stack": "dev",
+        "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": STACK_ID,
+        "allow_project_change": "",
     }
     result = TuningJobProvider().check({}, news)
     assert result.failures == []
     return result.inputs
 
 
-@pytest.fixture
-def start(tmp_path, monkeypatch):
-    started = []
-
-    def start_emulator(**kwargs) -> EmulatorProcess:
-        emulator = EmulatorProcess(tmp_path / f"state-{len(started)}.json", **kwargs).start()
-        started.append(emulator)
-        monkeypatch.setenv("VERTEX_AI_EMULATOR_HOST", emulator.host)
-        return emulator
-
-    yield start_emulator
-    for emulator in started:
-        emulator.stop()
-
-
 def all_jobs(emulator, region="us-central1"):
     return list(emulator.tuning_client().list_tuning_jobs(parent=f"projects/p/locations/{region}"))
 
 
-def test_create_submits_with_labels_carrying_the_stable_key(start):
+def test_create_submits_with_labels_carrying_the_stack_and_the_stable_key(start):
     emulator = start(job_seconds=600)
     props = inputs(labels={"team": "support"})
 
@@ -57,9 +45,23 @@ def test_create_submits_with_labels_carrying_the_stable_key(start):
     [job] = all_jobs(emulator)
     assert result.id == f"dev/triage/us-central1/{props['spec_hash']}"
     assert result.outs["vertex_job_name"] == job.name
-    assert dict(job.labels) == {"team": "support", "gt-managed-by": "gemini-tuning",
-                                "gt-stack": "dev", "gt-job": "triage", "gt-spec": props["spec_hash"]}
+    assert dict(job.labels) == {"team": "support", "gt-managed-by": "gemini-tuning", "gt-stack": "dev",
+                                "gt-stack-id": STACK_ID, "gt-job": "triage", "gt-spec": props["spec_hash"]}
     assert job.supervised_tuning_spec.hyper_parameters.adapter_size.name == "ADAPTER_SIZE_EIGHT"
+    # Vertex names the job with the project number, as the real service does.
+    assert job.name.split("/")[1].isdecimal()
+
+
+def test_encryption_key_and_service_account_reach_vertex(start):
+    emulator = start(job_seconds=600)
+    key = "projects/p/locations/{region}/keyRings/r/cryptoKeys/k"
+
+    TuningJobProvider().create(inputs(encryptionSpec={"kmsKeyName": key},
+                                      serviceAccount="tuner@p.iam.gserviceaccount.com"))
+
+    [job] = all_jobs(emulator)
+    assert job.encryption_spec.kms_key_name == "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"
+    assert job.service_account == "tuner@p.iam.gserviceaccount.com"
 
 
 def test_create_adopts_a_job_submitted_by_an_earlier_run(start):
@@ -72,6 +74,16 @@ def test_create_adopts_a_job_submitted_by_an_earlier_run(start):
     assert second.outs["vertex_job_name"] == first.outs["vertex_job_name"]
 
 
+def test_a_job_of_another_stack_with_the_same_names_is_not_adopted(start):
+    emulator = start(job_seconds=600, quota=2)
+    other = TuningJobProvider().create({**inputs(), "stack_id": "another-stack-id"})
+
+    mine = TuningJobProvider().create(inputs())
+
+    assert len(all_jobs(emulator)) == 2
+    assert mine.outs["vertex_job_name"] != other.outs["vertex_job_name"]
+
+
 def test_create_whose_answer_was_lost_adopts_the_job_it_submitted(start):
     emulator = start(job_seconds=600, faults=["deadline_exceeded:CreateTuningJob:1:after"])
 
@@ -81,61 +93,146 @@ def test_create_whose_answer_was_lost_adopts_the_job_it_submitted(start):
     assert result.outs["vertex_job_name"] == job.name
 
 
-def test_create_that_did_not_go_through_fails_without_submitting(start):
-    emulator = start(faults=["unavailable:CreateTuningJob:1"])
+@pytest.mark.parametrize("fault", ["unavailable:CreateTuningJob:2", "resource_exhausted:CreateTuningJob:2",
+                                   "internal:ListTuningJobs:2", "aborted:CreateTuningJob:1"])
+def test_transient_answers_and_rate_limits_are_retried_and_submit_once(start, fault):
+    emulator = start(job_seconds=600, faults=[fault])
 
-    with pytest.raises(errors.TransientError):
-        TuningJobProvider().create(inputs())
+    result = TuningJobProvider().create(inputs())
 
+    [job] = all_jobs(emulator)
+    assert result.outs["vertex_job_name"] == job.name and result.outs["failure"] == ""
+
+
+def test_no_answer_within_the_budget_is_not_submitted_and_says_so_in_one_line(start, monkeypatch):
+    monkeypatch.setenv("GEMINI_TUNING_CALL_BUDGET_SECONDS", "3")
+    emulator = start(faults=["unavailable:CreateTuningJob:*"])
+
+    result = TuningJobProvider().create(inputs())
+
+    assert result.outs["state"] == NOT_SUBMITTED and result.outs["vertex_job_name"] == ""
+    assert result.outs["failure"] == result.outs["status_message"]
+    assert result.outs["status_message"].startswith(
+        "jobs/triage.yaml: us-central1: submitting the tuning job: UNAVAILABLE: Injected fault")
+    assert "\n" not in result.outs["status_message"]
     assert all_jobs(emulator) == []
+    # The next `pulumi up` tries again.
+    assert TuningJobProvider().diff(result.id, result.outs, inputs()).changes is True
 
 
-def test_create_past_the_quota_queues_and_a_later_update_submits(start):
-    emulator = start(job_seconds=600, quota=1)
+def test_a_full_concurrent_job_quota_waits_and_a_later_update_submits(start):
+    emulator = start(job_seconds=600, quota=1, cancel_seconds=0)
     running = TuningJobProvider().create(inputs(region="europe-west4"))
 
-    queued = TuningJobProvider().create(inputs())
-    assert queued.outs["state"] == QUEUED and queued.outs["vertex_job_name"] == ""
+    waiting = TuningJobProvider().create(inputs())
+    assert waiting.outs["state"] == WAITING_FOR_QUOTA and waiting.outs["vertex_job_name"] == ""
+    assert "concurrent tuning-job quota" in waiting.outs["status_message"]
+    assert waiting.outs["failure"] == ""
     assert all_jobs(emulator) == []
 
     TuningJobProvider().delete("id", running.outs)  # frees the slot
-    updated = TuningJobProvider().update(queued.id, queued.outs, queued.outs)
+    updated = TuningJobProvider().update(waiting.id, waiting.outs, waiting.outs)
     [job] = all_jobs(emulator)
     assert updated.outs["vertex_job_name"] == job.name
     assert updated.outs["state"] in ("PENDING", "RUNNING")
 
 
-def test_vertex_rejection_fails_create_naming_the_job_file(start):
+def test_a_replacement_submitted_while_the_old_job_is_cancelling_waits_for_its_slot(start):
+    emulator = start(job_seconds=600, quota=1, cancel_seconds=600)
+    old = TuningJobProvider().create(inputs())
+
+    TuningJobProvider().delete(old.id, old.outs)
+    new = TuningJobProvider().create(inputs(hyperParameters={"epochCount": 5}))
+
+    assert [j.state.name for j in all_jobs(emulator)] == ["JOB_STATE_CANCELLING"]
+    assert new.outs["state"] == WAITING_FOR_QUOTA
+
+
+def test_a_project_without_tuning_quota_fails_with_vertexs_message(start):
+    emulator = start(job_seconds=600, project_quotas={"p": 0})
+
+    result = TuningJobProvider().create(inputs())
+
+    assert result.outs["state"] == NOT_SUBMITTED
+    line = result.outs["status_message"]
+    assert line.startswith("jobs/triage.yaml: us-central1: submitting the tuning job: RESOURCE_EXHAUSTED: Quota exceeded")
+    assert line.endswith("ask for more Vertex AI tuning quota for the project (Quotas page of the console)")
+    assert all_jobs(emulator) == []
+
+
+def test_vertex_rejection_is_not_submitted_naming_the_job_file_and_region(start):
     start()
     props = inputs()
     props["adapter_size"] = 32  # past check: only Vertex can still say no
 
-    with pytest.raises(errors.InvalidRequestError, match=r"^jobs/triage.yaml: Vertex AI rejected the tuning job for us-central1: .*adapter size"):
-        TuningJobProvider().create(props)
+    result = TuningJobProvider().create(props)
+
+    assert result.outs["state"] == NOT_SUBMITTED
+    assert result.outs["status_message"] == (
+        "jobs/triage.yaml: us-central1: submitting the tuning job: INVALID_ARGUMENT: The adapter size is "
+        "not supported for this base model.; fix the job file (or the stack's settings) and run `pulumi up` again")
 
 
-def test_read_observes_and_delete_cancels_a_running_job(start):
-    emulator = start(job_seconds=600)
+@pytest.mark.parametrize(("recorded", "resubmitted"), [
+    ({"state": "QUEUED", "vertex_job_name": "projects/1/locations/us-central1/tuningJobs/7"}, False),
+    ({"state": "QUEUED", "vertex_job_name": ""}, True),  # the first release's own waiting state
+    ({"state": WAITING_FOR_QUOTA, "vertex_job_name": ""}, True),
+    ({"state": "RUNNING", "vertex_job_name": "projects/1/locations/us-central1/tuningJobs/7"}, False),
+])
+def test_a_job_vertex_itself_queues_is_never_submitted_again(recorded, resubmitted):
+    props = inputs()
+    assert TuningJobProvider().diff("id", {**props, **recorded}, props).changes is resubmitted
+
+
+def test_read_observes_and_delete_cancels_a_running_job_asynchronously(start):
+    emulator = start(job_seconds=600, cancel_seconds=1)
     created = TuningJobProvider().create(inputs())
 
     TuningJobProvider().delete(created.id, created.outs)
-    read = TuningJobProvider().read(created.id, created.outs)
+    cancelling = TuningJobProvider().read(created.id, created.outs)
+    cancelled = wait_for(lambda: TuningJobProvider().read(created.id, created.outs),
+                         lambda r: r.outs["state"] == "CANCELLED", timeout=30)
 
-    assert read.outs["state"] == "CANCELLED"
+    assert cancelling.outs["state"] in ("CANCELLING", "CANCELLED")
+    assert cancelled.outs["state"] == "CANCELLED"
     assert [j.state.name for j in all_jobs(emulator)] == ["JOB_STATE_CANCELLED"]
 
 
-def test_delete_of_a_finished_or_queued_job_changes_nothing(start):
-    emulator = start(job_seconds=600)
+def test_delete_of_a_finished_or_waiting_job_changes_nothing(start):
+    emulator = start(job_seconds=600, cancel_seconds=0)
     created = TuningJobProvider().create(inputs())
     emulator.tuning_client().cancel_tuning_job(name=created.outs["vertex_job_name"])
 
     TuningJobProvider().delete(created.id, created.outs)
-    TuningJobProvider().delete("queued", {**inputs(region="europe-west4"), "state": QUEUED,
-                                          "vertex_job_name": ""})
+    TuningJobProvider().delete("waiting", {**inputs(region="europe-west4"), "state": WAITING_FOR_QUOTA,
+                                           "vertex_job_name": ""})
 
     assert [j.state.name for j in all_jobs(emulator)] == ["JOB_STATE_CANCELLED"]
     assert all_jobs(emulator, "europe-west4") == []
+
+
+def test_a_refused_cancel_fails_the_delete_in_one_line(start):
+    start(job_seconds=600, faults=["permission_denied:CancelTuningJob:*"])
+    created = TuningJobProvider().create(inputs())
+
+    with pytest.raises(ReportedError) as refused:
+        TuningJobProvider().delete(created.id, created.outs)
+
+    assert str(refused.value).startswith(
+        "jobs/triage.yaml: us-central1: cancelling the tuning job: PERMISSION_DENIED: Injected fault")
+    assert "roles/aiplatform.user" in str(refused.value)
+
+
+def test_read_finds_a_job_recorded_by_project_id_in_a_listing_named_by_project_number(start):
+    emulator = start(job_seconds=600)
+    created = TuningJobProvider().create(inputs())
+    number_form = created.outs["vertex_job_name"]
+    id_form = "projects/p/" + number_form.split("/", 2)[2]
+
+    read = TuningJobProvider().read(created.id, {**created.outs, "vertex_job_name": id_form})
+
+    assert read.id == created.id and read.outs["state"] in ("PENDING", "RUNNING")
+    assert read.outs["vertex_job_name"] == number_form
 
 
 def test_read_of_a_job_vertex_does_not_know_drops_the_resource(start):
@@ -146,25 +243,13 @@ def test_read_of_a_job_vertex_does_not_know_drops_the_resource(start):
     assert TuningJobProvider().read("id", props).id is None
 
 
-@pytest.mark.parametrize(("policy", "kept"), [("delete", False), ("retain", True)])
-def test_deleting_a_succeeded_job_handles_its_tuned_model_endpoint_per_policy(start, policy, kept):
-    from google.api_core import exceptions as core_exceptions
-    from tests.support.polling import wait_for
+def test_a_change_of_project_is_refused_unless_allowed():
+    olds = inputs()
+    moved = {**olds, "project": "other", "spec_json": olds["spec_json"]}
 
-    emulator = start(job_seconds=0.5)
-    created = TuningJobProvider().create(inputs(deletionPolicy=policy))
-    assert created.outs["deletion_policy"] == policy
-    read = wait_for(lambda: TuningJobProvider().read(created.id, created.outs),
-                    lambda r: r.outs["state"] == "SUCCEEDED", timeout=30)
-    endpoint = read.outs["tuned_model_endpoint"]
+    refused = TuningJobProvider().check(olds, moved)
+    allowed = TuningJobProvider().check(olds, {**moved, "allow_project_change": "other"})
 
-    TuningJobProvider().delete(created.id, read.outs)
-
-    endpoints = emulator.endpoint_client()
-    if kept:
-        assert endpoints.get_endpoint(name=endpoint).deployed_models
-    else:
-        with pytest.raises(core_exceptions.NotFound):
-            endpoints.get_endpoint(name=endpoint)
-    # The tuned model itself is never deleted: a serving endpoint may still route to it.
-    assert emulator.model_client().get_model(name=read.outs["tuned_model"].split("@")[0])
+    assert [f.property for f in refused.failures] == ["project"]
+    assert "pulumi config set gemini-tuning:allowProjectChange other" in refused.failures[0].reason
+    assert allowed.failures == []

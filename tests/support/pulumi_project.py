@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,7 +18,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "providers")
 COMMAND_TIMEOUT_SECONDS = 170
-# pulumi-gcp falls back to these; tests name their project and region themselves, and
+# Google's own tools fall back to these; tests name their project and region themselves, and
 # never hold credentials.
 GOOGLE_VARIABLES = frozenset({
     "GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT",
@@ -56,6 +57,8 @@ class PulumiProject:
         self.run("config", "set", "gcp:project", "e2e-project")
         self.run("config", "set", "gcp:region", "us-central1")
         self.run("config", "set", "gemini-tuning:useEmulator", "true")
+        self.stack_id = secrets.token_hex(6)
+        self.run("config", "set", "gemini-tuning:stackId", self.stack_id)
 
     def use_program(self, program: Path) -> None:
         """Puts `program`'s project files in place of the current ones, as a checkout upgrade does."""

@@ -1,0 +1,190 @@
+"""The earlier versions of one job in one region: nothing of the stack's runs unseen.
+
+A job file's job is replaced whenever its essence changes, and a run can die between
+submitting and recording. So besides the job the state tracks, Vertex may hold versions
+of the same job from earlier specs: jobs being cancelled, jobs that succeeded (even after
+a cancel request: Vertex cancels on a best-effort basis), jobs a killed run submitted, and
+the endpoints Vertex deployed their tuned models to. `TuningHistory` finds them by the
+stack's labels (its id, and the job's name) and:
+- cancels every earlier version that is still running, and says so;
+- once the current version has succeeded, applies the job's `deletionPolicy` to the
+  earlier versions' tuned-model endpoints (`delete`: emptied and deleted; `retain`: kept),
+  so an endpoint applications call stays until its replacement serves;
+- lists the earlier versions in the stack's outputs;
+- when the job (or the region) is removed from its file, applies the policy to every
+  version's tuned-model endpoint.
+Only resources carrying the stack's id are ever touched: resources made before stacks
+had ids are never found here, and stay as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+
+from providers.gcp import errors
+from providers.gcp.budget import Budget
+from providers.gcp.identity import is_serving_endpoint, spec_of
+from providers.gcp.vertex import EndpointView, StackListing, TuningJobView, VertexClient
+from providers.resources import stack_config
+from providers.resources.endpoints import empty_and_delete_endpoint
+from providers.resources.reporting import ReportedError, problem_line
+from providers.resources.tuning_job import CANCELLING, cancel
+
+SUCCEEDED = "SUCCEEDED"
+UPDATE_KEYS = ("deletion_policy", "current_spec")
+"""Changes that call for an update; the current job's state only matters through `_work`."""
+OBSERVED_KEYS = ("earlier_jobs", "retired_endpoints", "status_message", "failure")
+
+
+class TuningHistoryProvider(ResourceProvider):
+    """Dynamic provider for `TuningHistory`; see the module docstring."""
+
+    def configure(self, req: ConfigureRequest) -> None:
+        stack_config.configure(req.config)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if olds.get("project") != news.get("project"):
+            return DiffResult(changes=True, replaces=["project"], stables=[])
+        changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
+        return DiffResult(changes=changed or bool(_work(olds.get("earlier_jobs") or [], news)),
+                          replaces=[], stables=[])
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        key = f"{props['stack']}/{props['job_name']}/{props['region']}/history"
+        return CreateResult(key, {**props, **_reconcile(props)})
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({**news, **_reconcile(news)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        if not stack_config.owner(props).stack_id:
+            return ReadResult(id_, props)
+        try:
+            vertex = VertexClient(props["project"], props["region"], Budget())
+            earlier = _earlier(vertex.stack_listing(stack_config.owner(props).labels), props)
+        except errors.VertexError as exc:
+            raise ReportedError(problem_line(props, "reading the job's earlier versions", exc)) from None
+        return ReadResult(id_, {**props, "earlier_jobs": earlier, "failure": ""})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        if not stack_config.owner(props).stack_id:
+            return
+        budget = Budget()
+        try:
+            vertex = VertexClient(props["project"], props["region"], budget)
+            versions = _versions(_fresh_listing(vertex, props), props)
+            for job in versions:
+                if not job.has_ended and job.state != CANCELLING:
+                    cancel(vertex, job)
+            if props.get("deletion_policy") == "delete":
+                for endpoint in _tuned_model_endpoints(vertex, props, everything=True):
+                    if not empty_and_delete_endpoint(vertex, endpoint.name):
+                        raise ReportedError(problem_line(
+                            props, f"deleting the tuned-model endpoint {endpoint.name}",
+                            "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
+        except errors.VertexError as exc:
+            raise ReportedError(problem_line(props, "cleaning up the job's versions", exc)) from None
+
+
+class TuningHistory(Resource, module="gemini-tuning", name="TuningHistory"):
+    """The earlier versions of one job in one region (see the module docstring)."""
+
+    earlier_jobs: pulumi.Output[list]
+    retired_endpoints: pulumi.Output[list]
+    status_message: pulumi.Output[str]
+    failure: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, *, job_file: str, job_name: str, deletion_policy: str,
+                 current_job: pulumi.Input[str], current_state: pulumi.Input[str],
+                 current_spec: pulumi.Input[str], project: str, region: str,
+                 pulumi_project: str, stack: str, stack_id: str,
+                 opts: pulumi.ResourceOptions | None = None):
+        props = {
+            "job_file": job_file, "job_name": job_name, "deletion_policy": deletion_policy,
+            "current_job": current_job, "current_state": current_state, "current_spec": current_spec,
+            "project": project, "region": region, "pulumi_project": pulumi_project,
+            "stack": stack, "stack_id": stack_id,
+            **{key: None for key in OBSERVED_KEYS},
+        }
+        super().__init__(TuningHistoryProvider(), resource_name, props, opts)
+
+
+def _reconcile(props: dict[str, Any]) -> dict[str, Any]:
+    """Cancels earlier versions still running and retires endpoints per the policy."""
+    if not stack_config.owner(props).stack_id:
+        return {"earlier_jobs": [], "retired_endpoints": [], "status_message": "", "failure": ""}
+    budget = Budget()
+    done: list[str] = []
+    retired: list[str] = []
+    try:
+        vertex = VertexClient(props["project"], props["region"], budget)
+        for job in _versions(_fresh_listing(vertex, props), props):
+            if job.has_ended or job.state == CANCELLING:
+                continue
+            cancel(vertex, job)
+            done.append(f"cancelled {job.name}, an earlier version of the job that was still running")
+        if _retires_endpoints(props):
+            for endpoint in _tuned_model_endpoints(vertex, props, everything=False):
+                if not empty_and_delete_endpoint(vertex, endpoint.name):
+                    done.append(f"still emptying {endpoint.name}; the next `pulumi up` finishes it")
+                    break
+                retired.append(endpoint.name)
+                done.append(f"deleted {endpoint.name}, the tuned-model endpoint of an earlier version")
+        earlier = _earlier(_fresh_listing(vertex, props), props)
+    except errors.VertexError as exc:
+        line = problem_line(props, "cancelling or retiring the job's earlier versions", exc)
+        return {"earlier_jobs": [], "retired_endpoints": retired, "status_message": line, "failure": line}
+    return {"earlier_jobs": earlier, "retired_endpoints": retired,
+            "status_message": "; ".join(done), "failure": ""}
+
+
+def _work(earlier: list[dict[str, Any]], props: dict[str, Any]) -> list[str]:
+    """What the next update would do, from what the last read saw."""
+    running = [job["name"] for job in earlier if job["state"] not in _ENDED_OR_CANCELLING]
+    endpoints = [job["tunedModelEndpoint"] for job in earlier if job.get("tunedModelEndpoint")]
+    return running + (endpoints if _retires_endpoints(props) else [])
+
+
+_ENDED_OR_CANCELLING = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED", "PARTIALLY_SUCCEEDED",
+                                  "CANCELLING"})
+
+
+def _retires_endpoints(props: dict[str, Any]) -> bool:
+    return props.get("deletion_policy") == "delete" and props.get("current_state") == SUCCEEDED
+
+
+def _fresh_listing(vertex: VertexClient, props: dict[str, Any]) -> StackListing:
+    owner = stack_config.owner(props)
+    labels = owner.of_job(props["job_name"])
+    return StackListing(jobs=vertex.find_tuning_jobs(labels), endpoints=vertex.find_endpoints(labels))
+
+
+def _versions(listing: StackListing, props: dict[str, Any]) -> list[TuningJobView]:
+    """This job's tuning jobs in this region other than the current one, oldest first."""
+    job_labels = stack_config.owner(props).of_job(props["job_name"])
+    current_spec = props.get("current_spec") or ""
+    return sorted((job for job in listing.jobs
+                   if job_labels.items() <= job.labels.items() and spec_of(job.labels) != current_spec),
+                  key=lambda j: j.create_time)
+
+
+def _earlier(listing: StackListing, props: dict[str, Any]) -> list[dict[str, Any]]:
+    """The earlier versions as the stack's outputs show them."""
+    endpoints = {e.name: e for e in listing.endpoints}
+    return [{
+        "name": job.name,
+        "spec": spec_of(job.labels),
+        "state": job.state.removeprefix("JOB_STATE_"),
+        "tunedModelEndpoint": job.tuned_model_endpoint if job.tuned_model_endpoint in endpoints else "",
+    } for job in _versions(listing, props)]
+
+
+def _tuned_model_endpoints(vertex: VertexClient, props: dict[str, Any], *, everything: bool) -> list[EndpointView]:
+    """The endpoints Vertex deployed this job's tuned models to: the earlier versions' (or all)."""
+    labels = stack_config.owner(props).of_job(props["job_name"])
+    current_spec = props.get("current_spec") or ""
+    return [e for e in vertex.find_endpoints(labels)
+            if not is_serving_endpoint(e.labels) and (everything or spec_of(e.labels) != current_spec)]

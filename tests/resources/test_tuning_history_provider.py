@@ -1,0 +1,126 @@
+"""The earlier versions of a job, against the emulator: nothing runs unseen, nothing goes offline early."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from google.api_core import exceptions as core_exceptions
+
+from providers.resources.tuning_history import TuningHistoryProvider
+from providers.resources.tuning_job import TuningJobProvider
+from tests.support.polling import wait_for
+
+STACK_ID = "0123456789ab"
+SPEC = {"name": "triage", "baseModel": "gemini-2.5-flash", "trainingDataset": "gs://b/t.jsonl"}
+
+
+def job_inputs(stack_id: str = STACK_ID, **changes) -> dict:
+    return TuningJobProvider().check({}, {
+        "job_file": "jobs/triage.yaml", "job_name": "triage", "project": "p", "region": "us-central1",
+        "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": stack_id,
+        "spec_json": json.dumps({**SPEC, **changes})}).inputs
+
+
+def history(current: dict, policy: str = "delete", **changes) -> dict:
+    return {"job_file": "jobs/triage.yaml", "job_name": "triage", "deletion_policy": policy,
+            "current_job": current.get("vertex_job_name") or "", "current_state": current.get("state") or "",
+            "current_spec": current["spec_hash"], "project": "p", "region": "us-central1",
+            "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": STACK_ID, **changes}
+
+
+def succeeded(emulator, outs: dict) -> dict:
+    job = wait_for(lambda: emulator.tuning_client().get_tuning_job(name=outs["vertex_job_name"]),
+                   lambda j: j.state.name == "JOB_STATE_SUCCEEDED", timeout=30)
+    return {**outs, "state": "SUCCEEDED", "tuned_model": job.tuned_model.model,
+            "tuned_model_endpoint": job.tuned_model.endpoint}
+
+
+def endpoint_exists(emulator, name: str) -> bool:
+    try:
+        emulator.endpoint_client().get_endpoint(name=name)
+    except core_exceptions.NotFound:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("policy", "kept"), [("delete", False), ("retain", True)])
+def test_the_old_tuned_model_endpoint_stays_until_its_replacement_succeeded(start, policy, kept):
+    emulator = start(job_seconds=2, quota=2)
+    old = succeeded(emulator, TuningJobProvider().create(job_inputs()).outs)
+    new_created = TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs
+
+    training = TuningHistoryProvider().create(history(new_created, policy))
+    assert endpoint_exists(emulator, old["tuned_model_endpoint"])
+    assert training.outs["earlier_jobs"] == [{
+        "name": old["vertex_job_name"], "spec": old["spec_hash"], "state": "SUCCEEDED",
+        "tunedModelEndpoint": old["tuned_model_endpoint"]}]
+
+    new = succeeded(emulator, new_created)
+    diff = TuningHistoryProvider().diff(training.id, training.outs, history(new, policy))
+    updated = TuningHistoryProvider().update(training.id, training.outs, history(new, policy))
+
+    assert diff.changes is (not kept)  # with `retain` there is nothing to do
+    assert endpoint_exists(emulator, old["tuned_model_endpoint"]) is kept
+    assert endpoint_exists(emulator, new["tuned_model_endpoint"])
+    assert updated.outs["retired_endpoints"] == ([] if kept else [old["tuned_model_endpoint"]])
+
+
+def test_an_earlier_version_still_running_is_cancelled_and_the_run_says_so(start):
+    # A run submitted this job and died before recording it; the spec was edited since.
+    emulator = start(job_seconds=600, quota=2, cancel_seconds=0)
+    stale = TuningJobProvider().create(job_inputs()).outs
+    current = TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs
+
+    result = TuningHistoryProvider().create(history(current))
+
+    states = {j.name: j.state.name for j in emulator.tuning_client().list_tuning_jobs(
+        parent="projects/p/locations/us-central1")}
+    assert states == {stale["vertex_job_name"]: "JOB_STATE_CANCELLED",
+                      current["vertex_job_name"]: "JOB_STATE_PENDING"}
+    assert f"cancelled {stale['vertex_job_name']}" in result.outs["status_message"]
+
+
+def test_another_stacks_jobs_with_the_same_names_are_never_touched(start):
+    emulator = start(job_seconds=600, quota=2)
+    theirs = TuningJobProvider().create(job_inputs(stack_id="another-stack-id")).outs
+    mine = TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs
+
+    result = TuningHistoryProvider().create(history(mine))
+    TuningHistoryProvider().delete(result.id, result.outs)
+
+    job = emulator.tuning_client().get_tuning_job(name=theirs["vertex_job_name"])
+    assert job.state.name == "JOB_STATE_PENDING"
+    assert result.outs["earlier_jobs"] == []
+
+
+@pytest.mark.parametrize(("policy", "kept"), [("delete", False), ("retain", True)])
+def test_removing_the_job_applies_the_policy_to_every_versions_endpoint(start, policy, kept):
+    emulator = start(job_seconds=1, quota=2)
+    first = succeeded(emulator, TuningJobProvider().create(job_inputs()).outs)
+    second = succeeded(emulator, TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs)
+    created = TuningHistoryProvider().create(history(second, "retain"))
+
+    TuningHistoryProvider().delete(created.id, {**created.outs, "deletion_policy": policy})
+
+    assert endpoint_exists(emulator, first["tuned_model_endpoint"]) is kept
+    assert endpoint_exists(emulator, second["tuned_model_endpoint"]) is kept
+    # Tuned models stay in the registry either way: a serving endpoint may route to them.
+    assert emulator.model_client().get_model(name=second["tuned_model"].split("@")[0])
+
+
+def test_a_read_sees_a_job_that_succeeded_despite_its_cancel(start):
+    emulator = start(job_seconds=600, quota=2, cancel_seconds=1, cancel_outcome="succeeded")
+    old = TuningJobProvider().create(job_inputs()).outs
+    TuningJobProvider().delete("old", old)
+    new = TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs
+    created = TuningHistoryProvider().create(history(new))
+
+    wait_for(lambda: emulator.tuning_client().get_tuning_job(name=old["vertex_job_name"]).state.name,
+             lambda state: state == "JOB_STATE_SUCCEEDED", timeout=30)
+    read = TuningHistoryProvider().read(created.id, created.outs)
+
+    [earlier] = read.outs["earlier_jobs"]
+    assert earlier["state"] == "SUCCEEDED" and earlier["tunedModelEndpoint"]
+    # Once the new version succeeds, the policy (delete) retires that endpoint too.
+    assert TuningHistoryProvider().diff(created.id, read.outs, history({**new, "state": "SUCCEEDED"})).changes
