@@ -21,10 +21,11 @@ from emulator.rest import build_rest_server
 from emulator.rest.errors import http_status
 from emulator.tuning_service import SERVICE_NAME as TUNING_SERVICE
 from emulator.validation import ADAPTER_SIZE_NOT_SUPPORTED
-from tests.emulator.builders import PARENT
+from tests.emulator.builders import NUMBERED_PARENT, PARENT
 from tests.emulator.rest.conftest import RestEmulator, StartRest
 from tests.emulator.rest.http import HttpClient
 from tests.emulator.rest.test_rest_tuning_jobs import DOCUMENTED_BODY
+from tests.emulator.test_cancel import CANCEL_SECONDS
 
 
 def job_body(**hyper_parameters: Any) -> dict[str, Any]:
@@ -43,8 +44,11 @@ def job_body(**hyper_parameters: Any) -> dict[str, Any]:
          400, "INVALID_ARGUMENT", "Base model 'gemini-9-ultra' is not supported"),
         ("POST", "v1/projects/p/locations/mars-central1/tuningJobs", job_body(),
          400, "INVALID_ARGUMENT", "Location 'mars-central1' does not support tuning"),
-        ("GET", f"v1/{PARENT}/tuningJobs/999", None, 404, "NOT_FOUND", f"TuningJob {PARENT}/tuningJobs/999 does not exist"),
-        ("GET", f"v1beta1/{PARENT}/models/999", None, 404, "NOT_FOUND", f"Model {PARENT}/models/999 does not exist"),
+        # Asked for by project id, answered by project number, as Vertex AI does.
+        ("GET", f"v1/{PARENT}/tuningJobs/999", None, 404, "NOT_FOUND",
+         f"TuningJob {NUMBERED_PARENT}/tuningJobs/999 does not exist"),
+        ("GET", f"v1beta1/{PARENT}/models/999", None, 404, "NOT_FOUND",
+         f"Model {NUMBERED_PARENT}/models/999 does not exist"),
         ("DELETE", f"v1/{PARENT}/endpoints/999", None, 404, "NOT_FOUND", "does not exist"),
         ("GET", f"v1/{PARENT}/endpoints/9/operations/999", None, 404, "NOT_FOUND", "does not exist"),
         ("GET", "v1/nowhere", None, 404, "NOT_FOUND", "The emulator serves no method at GET /v1/nowhere."),
@@ -123,14 +127,19 @@ def test_a_second_job_over_the_quota_is_429(start_rest: StartRest) -> None:
     assert reply.json["error"]["message"].startswith("Quota exceeded")
 
 
-def test_a_cancelled_job_cannot_be_cancelled_again(rest: RestEmulator) -> None:
+def test_a_cancelling_job_may_be_cancelled_again_a_cancelled_one_not(rest: RestEmulator) -> None:
     name = rest.http.post(f"v1/{PARENT}/tuningJobs", DOCUMENTED_BODY).json["name"]
     rest.local.tuning.cancel_tuning_job(name=name)
-    rest.local.advance(1)
 
-    reply = rest.http.post(f"v1/{name}:cancel")
+    again_while_cancelling = rest.http.post(f"v1/{name}:cancel")
+    rest.local.advance(CANCEL_SECONDS)
+    again_once_cancelled = rest.http.post(f"v1/{name}:cancel")
 
-    assert (reply.status, reply.json["error"]["status"]) == (400, "FAILED_PRECONDITION")
+    assert (again_while_cancelling.status, again_while_cancelling.json) == (200, {})
+    assert rest.http.get(f"v1/{name}").json["state"] == "JOB_STATE_CANCELLED"
+    assert (again_once_cancelled.status, again_once_cancelled.json["error"]["status"]) == (400, "FAILED_PRECONDITION")
+    assert "is in state JOB_STATE_CANCELLED and can no longer be cancelled" in (
+        again_once_cancelled.json["error"]["message"])
 
 
 def test_an_endpoint_id_being_created_already_is_409(rest: RestEmulator) -> None:
