@@ -21,7 +21,7 @@ from emulator.rest import build_rest_server
 from emulator.rest.errors import http_status
 from emulator.tuning_service import SERVICE_NAME as TUNING_SERVICE
 from emulator.validation import ADAPTER_SIZE_NOT_SUPPORTED
-from tests.emulator.builders import NUMBERED_PARENT, PARENT
+from tests.emulator.builders import NUMBERED_PARENT, PARENT, PROJECT, PROJECT_NUMBERS
 from tests.emulator.rest.conftest import RestEmulator, StartRest
 from tests.emulator.rest.http import HttpClient
 from tests.emulator.rest.test_rest_tuning_jobs import DOCUMENTED_BODY
@@ -116,15 +116,68 @@ def test_unknown_names_in_the_body_are_rejected_with_a_field_violation(
     }
 
 
-def test_a_second_job_over_the_quota_is_429(start_rest: StartRest) -> None:
+def quota_details(
+    reason: str, metric: str, limit_id: str, title: str, limit: int, region: str = ""
+) -> list[dict[str, Any]]:
+    """The `details` of a quota error of PARENT's project, in the JSON of Google's REST errors."""
+    consumer = PROJECT_NUMBERS[PROJECT]
+    metadata = {"service": "aiplatform.googleapis.com", "consumer": f"projects/{consumer}", "quota_metric": metric,
+                "quota_limit": limit_id, "quota_limit_value": str(limit)}
+    violation: dict[str, Any] = {"subject": f"project_number:{consumer}", "description": f"{title}: limit {limit}.",
+                                 "apiService": "aiplatform.googleapis.com", "quotaMetric": metric,
+                                 "quotaId": limit_id, "quotaValue": str(limit)}
+    if region:
+        metadata["quota_location"] = region
+        violation["quotaDimensions"] = {"region": region}
+    return [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "googleapis.com",
+         "metadata": metadata},
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]},
+    ]
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta1"])
+def test_a_job_over_the_projects_quota_is_429_with_googles_quota_details(start_rest: StartRest, version: str) -> None:
     rest = start_rest(quota=1)
-    assert rest.http.post(f"v1/{PARENT}/tuningJobs", DOCUMENTED_BODY).status == 200
+    first = rest.http.post(f"{version}/{PARENT}/tuningJobs", DOCUMENTED_BODY).json["name"]
+
+    reply = rest.http.post(f"{version}/{PARENT}/tuningJobs", DOCUMENTED_BODY)
+
+    assert reply.status == 429
+    error = reply.json["error"]
+    assert (error["code"], error["status"]) == (429, "RESOURCE_EXHAUSTED")
+    assert error["message"].startswith(
+        "Quota exceeded for quota metric 'aiplatform.googleapis.com/concurrent_tuning_jobs' and limit "
+        f"'Concurrent tuning jobs per project' of service 'aiplatform.googleapis.com' for consumer "
+        f"'project_number:{PROJECT_NUMBERS[PROJECT]}'.")
+    assert f"1 of 1 concurrent tuning job(s) are active ({first})" in error["message"]
+    assert error["details"] == quota_details(
+        "RESOURCE_QUOTA_EXCEEDED", "aiplatform.googleapis.com/concurrent_tuning_jobs",
+        "ConcurrentTuningJobsPerProject", "Concurrent tuning jobs per project", 1)
+
+
+def test_a_project_without_tuning_quota_says_so_in_the_details(start_rest: StartRest) -> None:
+    rest = start_rest(quota=1, project_quotas={PROJECT_NUMBERS[PROJECT]: 0})
 
     reply = rest.http.post(f"v1/{PARENT}/tuningJobs", DOCUMENTED_BODY)
 
     assert reply.status == 429
-    assert reply.json["error"]["status"] == "RESOURCE_EXHAUSTED"
-    assert reply.json["error"]["message"].startswith("Quota exceeded")
+    assert "The project has no tuning quota" in reply.json["error"]["message"]
+    assert reply.json["error"]["details"][0]["metadata"]["quota_limit_value"] == "0"
+
+
+def test_a_resource_exhausted_fault_over_rest_is_a_rate_limit_with_googles_details(start_rest: StartRest) -> None:
+    rest = start_rest(faults=[Fault.parse("resource_exhausted:GetTuningJob:1")])
+
+    reply = rest.http.get(f"v1/{PARENT}/tuningJobs/1")
+
+    assert reply.status == 429
+    assert reply.json["error"]["message"].startswith(
+        "Quota exceeded for quota metric 'aiplatform.googleapis.com/resource_management_requests_per_minute'")
+    assert reply.json["error"]["details"] == quota_details(
+        "RATE_LIMIT_EXCEEDED", "aiplatform.googleapis.com/resource_management_requests_per_minute",
+        "ResourceManagementRequestsPerMinutePerProjectPerRegion",
+        "Resource management (CRUD) requests per minute per region", 600, region="us-central1")
 
 
 def test_a_cancelling_job_may_be_cancelled_again_a_cancelled_one_not(rest: RestEmulator) -> None:
