@@ -163,7 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
         description="A local Vertex AI emulator (GenAiTuningService, ModelService, EndpointService, "
-        "Operations) for the google-cloud-aiplatform v1 clients over a plaintext gRPC channel.",
+        "Operations) for the google-cloud-aiplatform v1 clients over a plaintext gRPC channel and, with "
+        "--rest-port, for REST clients (google-genai, curl). See emulator/README.md.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -9,12 +9,26 @@ source scripts/env.sh
 source scripts/local-backend.sh
 
 mkdir -p .demo .pulumi-state
+# The emulator of the earlier release kept its state in format 1 (resources named by project
+# id), which this one refuses. Its jobs cannot be carried over: keep the file aside and start
+# afresh. The dev stack's refresh (refresh: always in Pulumi.yaml) then finds the old jobs and
+# endpoints gone and `pulumi up` submits the sample jobs again; the old checkpoint stays in
+# the stack's history.
+state=.demo/emulator-state.json
+is_format_1='import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (isinstance(d, dict) and d.get("format_version") == 1))'
+if [ -f "$state" ] && python -c "$is_format_1" "$state" 2>/dev/null; then
+  aside=".demo/emulator-state.format-1.$(date -u +%Y%m%dT%H%M%SZ).json"
+  mv "$state" "$aside"
+  echo "demo: $state was written by the emulator of an earlier release, which named resources by" \
+    "project id; this one names them by project number, as Vertex AI does. Moved it to $aside" \
+    "and starting afresh: the sample jobs are submitted again." >&2
+fi
 # The emulator times running jobs by its current setting: keep the first run's.
 job_seconds=${DEMO_JOB_SECONDS:-$(cat .demo/job-seconds 2>/dev/null || echo 30)}
 echo "$job_seconds" >.demo/job-seconds
 rm -f .demo/emulator.fifo
 mkfifo .demo/emulator.fifo
-python -m emulator --port 0 --state .demo/emulator-state.json \
+python -m emulator --port 0 --state "$state" \
   --job-seconds "$job_seconds" --quota 2 >.demo/emulator.fifo 2>.demo/emulator.log &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null; wait "$emulator_pid" 2>/dev/null || true' EXIT

@@ -101,7 +101,7 @@ class RestApi:
     ) -> Any:
         route, path_fields = self._router.match(http_method, path)
         if route.method is None:
-            raise errors.unimplemented(route.method_name)
+            raise self._unserved(route.grpc_path, route.method_name, timeout)
         request = request_message(route.method.request_class(route.version), route.body, path_fields, query, body)
         v1_request, dropped = versions.to_v1(request, route.method.request_class("v1"))
         if dropped:
@@ -111,6 +111,18 @@ class RestApi:
             )
         answer = self._gateway.call(route.method.grpc_path, v1_request.SerializeToString(), timeout)
         return versions.from_v1(answer, route.method.response_class(route.version), route.version)
+
+    def _unserved(self, grpc_path: str, method_name: str, timeout: float | None) -> RestError:
+        """The error for a method the emulator does not serve, after calling it all the same.
+
+        The gRPC side answers UNIMPLEMENTED, and its RPC log records the call, as for a gRPC client.
+        """
+        try:
+            self._gateway.call(grpc_path, b"", timeout)
+        except RestError as error:
+            if error.status.code != grpc.StatusCode.UNIMPLEMENTED.value[0]:
+                return error
+        return errors.unimplemented(method_name)
 
 
 def _to_json(message: Any, response_format: ResponseFormat) -> dict[str, Any]:

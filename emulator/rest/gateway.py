@@ -3,7 +3,8 @@
 The REST surface is a front end, like Google's: it transcodes each request and
 calls the gRPC method, so REST and gRPC clients share one World (state, clock,
 settings) and everything the gRPC server does to a call — fault injection
-included — happens to REST calls too. Messages go through as bytes; a gRPC
+(seeded percentages drawn from the same generator) and the RPC log included —
+happens to REST calls too. Messages go through as bytes; a gRPC
 error comes back as a `RestError` carrying its `google.rpc.Status`, details
 included.
 """

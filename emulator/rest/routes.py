@@ -11,8 +11,8 @@ URLs are served too, as v1: the GAPIC REST transports poll operations there.
 
 `SERVED_METHODS` lists the gRPC methods the emulator serves; each gets the
 routes Vertex AI has for it. The other methods of the same Vertex services
-keep their routes, so that they answer UNIMPLEMENTED as the gRPC side does;
-any other URL is NOT_FOUND.
+keep their routes and the gRPC method they stand for, so that they are called
+and answer UNIMPLEMENTED as the gRPC side does; any other URL is NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -92,6 +92,14 @@ SERVED_METHODS = (
 # The Vertex services whose REST transports hold the routes; each also carries
 # the routes of the mixins it is served with (Operations, Locations, IAM).
 _VERTEX_SERVICES = (_TUNING, _ENDPOINTS, _MODELS)
+_MIXIN_SERVICES = {
+    **dict.fromkeys(
+        ("ListOperations", "GetOperation", "DeleteOperation", "CancelOperation", "WaitOperation"),
+        operations_service.SERVICE_NAME,
+    ),
+    **dict.fromkeys(("GetLocation", "ListLocations"), "google.cloud.location.Locations"),
+    **dict.fromkeys(("GetIamPolicy", "SetIamPolicy", "TestIamPermissions"), "google.iam.v1.IAMPolicy"),
+}
 
 _VARIABLE = re.compile(r"\{(?P<field>[\w.]+)(?:=(?P<pattern>[^}]+))?\}")
 _WILDCARD = re.compile(r"(\*\*|\*)")
@@ -143,6 +151,9 @@ class Route:
     method: Method | None
     """What serves it; None for a Vertex method the emulator does not serve."""
 
+    grpc_path: str
+    """The gRPC method it stands for (`/package.Service/Method`), served or not."""
+
 
 class Router:
     """Finds the route of a request."""
@@ -173,6 +184,7 @@ def vertex_routes() -> tuple[Route, ...]:
                     if surface not in (version, _CONSOLE_SURFACE):
                         continue
                     http_method = rule["method"].upper()
+                    method = served.get(method_name)
                     # Mixin routes (GetOperation, ...) come with every service: keep one.
                     routes.setdefault(
                         (http_method, rule["uri"]),
@@ -182,7 +194,9 @@ def vertex_routes() -> tuple[Route, ...]:
                             body=rule.get("body", ""),
                             version="v1" if surface == _CONSOLE_SURFACE else version,
                             method_name=method_name,
-                            method=served.get(method_name),
+                            method=method,
+                            grpc_path=method.grpc_path if method else
+                            f"/{_MIXIN_SERVICES.get(method_name, service)}/{method_name}",
                         ),
                     )
     return tuple(sorted(routes.values(), key=lambda route: route.method is None))

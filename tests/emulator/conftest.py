@@ -99,3 +99,12 @@ def start_local(tmp_path: Path) -> Iterator[StartLocal]:
 def local(start_local: StartLocal) -> LocalEmulator:
     """An in-process emulator with room for ten concurrent jobs of 100 s each."""
     return start_local(quota=10)
+
+
+@pytest.fixture
+def log_file(tmp_path: Path) -> Iterator[tuple[Path, RpcLog]]:
+    """An RPC log file, its path and the open log (closed after the test)."""
+    path = tmp_path / "rpc.jsonl"
+    log = RpcLog(path)
+    yield path, log
+    log.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from google.api_core import exceptions
@@ -23,14 +23,6 @@ TUNING = "google.cloud.aiplatform.v1.GenAiTuningService"
 
 def lines_of(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
-@pytest.fixture
-def log_file(tmp_path: Path) -> Iterator[tuple[Path, RpcLog]]:
-    path = tmp_path / "rpc.jsonl"
-    log = RpcLog(path)
-    yield path, log
-    log.close()
 
 
 def test_each_call_is_one_line_with_the_status_the_client_saw(

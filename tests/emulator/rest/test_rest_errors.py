@@ -21,10 +21,11 @@ from emulator.rest import build_rest_server
 from emulator.rest.errors import http_status
 from emulator.tuning_service import SERVICE_NAME as TUNING_SERVICE
 from emulator.validation import ADAPTER_SIZE_NOT_SUPPORTED
-from tests.emulator.builders import PARENT
+from tests.emulator.builders import NUMBERED_PARENT, PARENT, PROJECT, PROJECT_NUMBERS
 from tests.emulator.rest.conftest import RestEmulator, StartRest
 from tests.emulator.rest.http import HttpClient
 from tests.emulator.rest.test_rest_tuning_jobs import DOCUMENTED_BODY
+from tests.emulator.test_cancel import CANCEL_SECONDS
 
 
 def job_body(**hyper_parameters: Any) -> dict[str, Any]:
@@ -43,8 +44,11 @@ def job_body(**hyper_parameters: Any) -> dict[str, Any]:
          400, "INVALID_ARGUMENT", "Base model 'gemini-9-ultra' is not supported"),
         ("POST", "v1/projects/p/locations/mars-central1/tuningJobs", job_body(),
          400, "INVALID_ARGUMENT", "Location 'mars-central1' does not support tuning"),
-        ("GET", f"v1/{PARENT}/tuningJobs/999", None, 404, "NOT_FOUND", f"TuningJob {PARENT}/tuningJobs/999 does not exist"),
-        ("GET", f"v1beta1/{PARENT}/models/999", None, 404, "NOT_FOUND", f"Model {PARENT}/models/999 does not exist"),
+        # Asked for by project id, answered by project number, as Vertex AI does.
+        ("GET", f"v1/{PARENT}/tuningJobs/999", None, 404, "NOT_FOUND",
+         f"TuningJob {NUMBERED_PARENT}/tuningJobs/999 does not exist"),
+        ("GET", f"v1beta1/{PARENT}/models/999", None, 404, "NOT_FOUND",
+         f"Model {NUMBERED_PARENT}/models/999 does not exist"),
         ("DELETE", f"v1/{PARENT}/endpoints/999", None, 404, "NOT_FOUND", "does not exist"),
         ("GET", f"v1/{PARENT}/endpoints/9/operations/999", None, 404, "NOT_FOUND", "does not exist"),
         ("GET", "v1/nowhere", None, 404, "NOT_FOUND", "The emulator serves no method at GET /v1/nowhere."),
@@ -112,25 +116,83 @@ def test_unknown_names_in_the_body_are_rejected_with_a_field_violation(
     }
 
 
-def test_a_second_job_over_the_quota_is_429(start_rest: StartRest) -> None:
+def quota_details(
+    reason: str, metric: str, limit_id: str, title: str, limit: int, region: str = ""
+) -> list[dict[str, Any]]:
+    """The `details` of a quota error of PARENT's project, in the JSON of Google's REST errors."""
+    consumer = PROJECT_NUMBERS[PROJECT]
+    metadata = {"service": "aiplatform.googleapis.com", "consumer": f"projects/{consumer}", "quota_metric": metric,
+                "quota_limit": limit_id, "quota_limit_value": str(limit)}
+    violation: dict[str, Any] = {"subject": f"project_number:{consumer}", "description": f"{title}: limit {limit}.",
+                                 "apiService": "aiplatform.googleapis.com", "quotaMetric": metric,
+                                 "quotaId": limit_id, "quotaValue": str(limit)}
+    if region:
+        metadata["quota_location"] = region
+        violation["quotaDimensions"] = {"region": region}
+    return [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "googleapis.com",
+         "metadata": metadata},
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]},
+    ]
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta1"])
+def test_a_job_over_the_projects_quota_is_429_with_googles_quota_details(start_rest: StartRest, version: str) -> None:
     rest = start_rest(quota=1)
-    assert rest.http.post(f"v1/{PARENT}/tuningJobs", DOCUMENTED_BODY).status == 200
+    first = rest.http.post(f"{version}/{PARENT}/tuningJobs", DOCUMENTED_BODY).json["name"]
+
+    reply = rest.http.post(f"{version}/{PARENT}/tuningJobs", DOCUMENTED_BODY)
+
+    assert reply.status == 429
+    error = reply.json["error"]
+    assert (error["code"], error["status"]) == (429, "RESOURCE_EXHAUSTED")
+    assert error["message"].startswith(
+        "Quota exceeded for quota metric 'aiplatform.googleapis.com/concurrent_tuning_jobs' and limit "
+        f"'Concurrent tuning jobs per project' of service 'aiplatform.googleapis.com' for consumer "
+        f"'project_number:{PROJECT_NUMBERS[PROJECT]}'.")
+    assert f"1 of 1 concurrent tuning job(s) are active ({first})" in error["message"]
+    assert error["details"] == quota_details(
+        "RESOURCE_QUOTA_EXCEEDED", "aiplatform.googleapis.com/concurrent_tuning_jobs",
+        "ConcurrentTuningJobsPerProject", "Concurrent tuning jobs per project", 1)
+
+
+def test_a_project_without_tuning_quota_says_so_in_the_details(start_rest: StartRest) -> None:
+    rest = start_rest(quota=1, project_quotas={PROJECT_NUMBERS[PROJECT]: 0})
 
     reply = rest.http.post(f"v1/{PARENT}/tuningJobs", DOCUMENTED_BODY)
 
     assert reply.status == 429
-    assert reply.json["error"]["status"] == "RESOURCE_EXHAUSTED"
-    assert reply.json["error"]["message"].startswith("Quota exceeded")
+    assert "The project has no tuning quota" in reply.json["error"]["message"]
+    assert reply.json["error"]["details"][0]["metadata"]["quota_limit_value"] == "0"
 
 
-def test_a_cancelled_job_cannot_be_cancelled_again(rest: RestEmulator) -> None:
+def test_a_resource_exhausted_fault_over_rest_is_a_rate_limit_with_googles_details(start_rest: StartRest) -> None:
+    rest = start_rest(faults=[Fault.parse("resource_exhausted:GetTuningJob:1")])
+
+    reply = rest.http.get(f"v1/{PARENT}/tuningJobs/1")
+
+    assert reply.status == 429
+    assert reply.json["error"]["message"].startswith(
+        "Quota exceeded for quota metric 'aiplatform.googleapis.com/resource_management_requests_per_minute'")
+    assert reply.json["error"]["details"] == quota_details(
+        "RATE_LIMIT_EXCEEDED", "aiplatform.googleapis.com/resource_management_requests_per_minute",
+        "ResourceManagementRequestsPerMinutePerProjectPerRegion",
+        "Resource management (CRUD) requests per minute per region", 600, region="us-central1")
+
+
+def test_a_cancelling_job_may_be_cancelled_again_a_cancelled_one_not(rest: RestEmulator) -> None:
     name = rest.http.post(f"v1/{PARENT}/tuningJobs", DOCUMENTED_BODY).json["name"]
     rest.local.tuning.cancel_tuning_job(name=name)
-    rest.local.advance(1)
 
-    reply = rest.http.post(f"v1/{name}:cancel")
+    again_while_cancelling = rest.http.post(f"v1/{name}:cancel")
+    rest.local.advance(CANCEL_SECONDS)
+    again_once_cancelled = rest.http.post(f"v1/{name}:cancel")
 
-    assert (reply.status, reply.json["error"]["status"]) == (400, "FAILED_PRECONDITION")
+    assert (again_while_cancelling.status, again_while_cancelling.json) == (200, {})
+    assert rest.http.get(f"v1/{name}").json["state"] == "JOB_STATE_CANCELLED"
+    assert (again_once_cancelled.status, again_once_cancelled.json["error"]["status"]) == (400, "FAILED_PRECONDITION")
+    assert "is in state JOB_STATE_CANCELLED and can no longer be cancelled" in (
+        again_once_cancelled.json["error"]["message"])
 
 
 def test_an_endpoint_id_being_created_already_is_409(rest: RestEmulator) -> None:

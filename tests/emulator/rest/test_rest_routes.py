@@ -64,6 +64,28 @@ def test_urls_reach_the_method_googles_annotations_name(
 
 
 @pytest.mark.parametrize(
+    ("http_method", "path", "grpc_path"),
+    [
+        ("POST", f"/v1/{PARENT}/tuningJobs", "/google.cloud.aiplatform.v1.GenAiTuningService/CreateTuningJob"),
+        ("POST", f"/v1beta1/{PARENT}/tuningJobs:rebaseTunedModel",
+         "/google.cloud.aiplatform.v1.GenAiTuningService/RebaseTunedModel"),
+        ("POST", f"/v1/{PARENT}/endpoints/9:mutateDeployedModel",
+         "/google.cloud.aiplatform.v1.EndpointService/MutateDeployedModel"),
+        ("GET", f"/v1/{PARENT}/models/5:listVersions", "/google.cloud.aiplatform.v1.ModelService/ListModelVersions"),
+        ("POST", f"/v1/{PARENT}/endpoints/9/operations/3:cancel", "/google.longrunning.Operations/CancelOperation"),
+        ("GET", f"/v1/{PARENT}", "/google.cloud.location.Locations/GetLocation"),
+        ("POST", f"/v1/{PARENT}/models/5:getIamPolicy", "/google.iam.v1.IAMPolicy/GetIamPolicy"),
+    ],
+)
+def test_each_route_names_the_grpc_method_it_stands_for_served_or_not(
+    http_method: str, path: str, grpc_path: str
+) -> None:
+    route, _ = Router().match(http_method, path)
+
+    assert route.grpc_path == grpc_path
+
+
+@pytest.mark.parametrize(
     ("http_method", "path"),
     [
         ("GET", f"/v1/{PARENT}/tuningJobs/7:cancel"),

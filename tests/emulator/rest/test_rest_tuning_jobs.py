@@ -8,10 +8,10 @@ from datetime import datetime
 import pytest
 from google.cloud.aiplatform_v1 import JobState
 
-from tests.emulator.builders import PARENT, tuning_job
+from tests.emulator.builders import NUMBERED_PARENT, PARENT, tuning_job
 from tests.emulator.conftest import JOB_SECONDS
 from tests.emulator.rest.conftest import RestEmulator
-from tests.support.polling import wait_for
+from tests.emulator.test_cancel import CANCEL_SECONDS
 
 # The request body of "Create a tuning job" in Vertex AI's documentation (REST tab).
 DOCUMENTED_BODY = {
@@ -31,7 +31,7 @@ def test_a_job_created_with_the_documented_request_is_answered_in_vertexs_json(r
 
     assert reply.status == 200
     job = reply.json
-    assert job["name"].startswith(f"{PARENT}/tuningJobs/")
+    assert job["name"].startswith(f"{NUMBERED_PARENT}/tuningJobs/"), "named by project number, as Vertex AI does"
     assert job["state"] == "JOB_STATE_PENDING"
     assert job["baseModel"] == "gemini-1.5-pro-002"
     assert job["supervisedTuningSpec"]["hyperParameters"] == {
@@ -95,14 +95,19 @@ def test_an_empty_list_is_an_empty_object(rest: RestEmulator) -> None:
     assert (reply.status, reply.json) == (200, {})
 
 
-def test_cancel_ends_the_job_as_cancelled(rest: RestEmulator) -> None:
+def test_cancel_passes_through_cancelling_and_ends_the_job_as_cancelled(rest: RestEmulator) -> None:
     name = rest.http.post(f"v1/{PARENT}/tuningJobs", DOCUMENTED_BODY).json["name"]
 
     reply = rest.http.post(f"v1/{name}:cancel")
 
     assert (reply.status, reply.json) == (200, {})
-    assert rest.http.get(f"v1/{name}").json["state"] in ("JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
-    wait_for(lambda: rest.http.get(f"v1/{name}").json["state"], lambda state: state == "JOB_STATE_CANCELLED")
+    cancelling = rest.http.get(f"v1/{name}").json
+    assert cancelling["state"] == "JOB_STATE_CANCELLING"
+    assert "endTime" not in cancelling and "error" not in cancelling
+    rest.local.advance(CANCEL_SECONDS)
+    cancelled = rest.http.get(f"v1/{name}").json
+    assert cancelled["state"] == "JOB_STATE_CANCELLED"
+    assert cancelled["error"] == {"code": 1, "message": "CANCELED"}
     assert rest.local.tuning.get_tuning_job(name=name).state == JobState.JOB_STATE_CANCELLED
 
 
