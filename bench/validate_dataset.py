@@ -95,10 +95,10 @@ def _example(rng: random.Random) -> dict:
     ]}
 
 
-def generate(path: Path, size: int) -> None:
+def generate(path: Path, size: int, example=_example) -> None:
     """Writes up to `size` bytes of examples: a pool of distinct lines, drawn at random."""
     rng = random.Random(20240611)
-    pool = [json.dumps(_example(rng), ensure_ascii=rng.random() < 0.5).encode() + b"\n" for _ in range(20_000)]
+    pool = [json.dumps(example(rng), ensure_ascii=rng.random() < 0.5).encode() + b"\n" for _ in range(20_000)]
     longest = max(map(len, pool))
     partial = path.with_suffix(".partial")
     written = 0
@@ -114,15 +114,16 @@ def generate(path: Path, size: int) -> None:
     partial.replace(path)
 
 
-def data_file(directory: Path, size_mb: int) -> Path:
+def data_file(directory: Path, size_mb: int, example=_example, stem: str = "train") -> Path:
+    """The data set of `example`s (default: this file's mix) named `stem`, written unless it is there."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"train-{size_mb}mib-v{GENERATOR_VERSION}.jsonl"
+    path = directory / f"{stem}-{size_mb}mib-v{GENERATOR_VERSION}.jsonl"
     if path.exists() and path.stat().st_size >= size_mb * MIB * 0.99:
         print(f"reusing {path}")
     else:
         print(f"writing {path} ...", flush=True)
         started = time.perf_counter()
-        generate(path, size_mb * MIB)
+        generate(path, size_mb * MIB, example)
         print(f"  written in {time.perf_counter() - started:.1f} s")
     return path
 

@@ -3,9 +3,14 @@
 `check_dataset(path, model, kind)` reads a local JSONL training or validation file and
 returns a `DatasetReport`: every problem found (file-level ones such as size and example
 count, and per-line ones naming the line, the JSON path and what is allowed), the number
-of examples and the largest estimated example size in tokens (see `providers.datasets.tokens` for
-how that estimate is made and how far off it can be). The file is streamed, never held:
-memory stays constant on a 1 GB file, and a large file is checked by one process per CPU.
+of examples, how many carry image, audio or document parts, and the largest and total
+estimated size in tokens (see `providers.datasets.tokens` for how that estimate is made
+and how far off it can be). Every limit is the base model's, from its `ModelRules` in
+`providers.jobfile.catalogue`: tokens per example, the training file's size, examples in
+a training file (one limit for text-only files, another for files with any image, audio or
+document part, none where Google states none) and in a validation file. The file is
+streamed, never held: memory stays constant on a 1 GB file, and a large file is checked
+by one process per CPU.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from providers.datasets.scan import RangeResult, scan_range, scan_ranges, split_
 from providers.jobfile.catalogue import MODELS, ModelRules
 
 KINDS = ("training", "validation")
+CHECKER_VERSION = 1
+"""Bump this when what the checker reports changes (a rule, a message, a count), so that
+reports cached by `providers.datasets.cache` under the old rules are not served."""
 PARALLEL_MIN_BYTES = 64 * 2**20
 """Files smaller than this are checked in this process: a worker's start-up would cost more."""
 
@@ -56,6 +64,13 @@ class DatasetReport:
     size_bytes: int
     max_example_tokens: int
     """The largest estimated token count of an example (see `providers.datasets.tokens`)."""
+    total_tokens: int
+    """The sum of every example's estimated tokens, the estimate `max_example_tokens` takes.
+
+    Counted over all examples, also invalid ones, as far as they can be read: a line that is
+    not JSON, or too long to be read, counts 0."""
+    multimodal_examples: int
+    """Examples with at least one file part (`fileData`: image, audio or document)."""
 
     @property
     def ok(self) -> bool:
@@ -78,12 +93,7 @@ def check_dataset(
     other limits). `workers` is the number of processes to use; by default one per CPU
     for files of `PARALLEL_MIN_BYTES` or more, else one.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind {kind!r} is not one of: {', '.join(KINDS)}")
-    if rules is None:
-        if model not in MODELS:
-            raise ValueError(f"{model!r} is not a supported base model; allowed: {', '.join(sorted(MODELS))}")
-        rules = MODELS[model]
+    rules = checked_arguments(model, kind, rules)
     path = Path(path)
     max_reported = max(max_reported, 0)
     shown = shown_name if shown_name is not None else str(path)
@@ -115,13 +125,10 @@ def check_dataset(
         return _report(shown, file_problems, max_reported, size_bytes=size)
 
     example_count = sum(result.example_count for result in results)
+    multimodal_examples = sum(result.multimodal_examples for result in results)
     if example_count == 0:
         file_problems.append("holds no examples; a data set needs at least one")
-    if kind == "validation" and example_count > rules.max_validation_examples:
-        file_problems.append(
-            f"{example_count:,} examples; a validation set for {model} may have at most "
-            f"{rules.max_validation_examples:,}"
-        )
+    file_problems.extend(_count_problems(example_count, multimodal_examples, model, kind, rules))
     line_problems: list[tuple[int, str]] = []
     first_line = 1
     for result in results:
@@ -136,7 +143,37 @@ def check_dataset(
         example_count=example_count,
         size_bytes=size,
         max_example_tokens=max((r.max_example_tokens for r in results), default=0),
+        total_tokens=sum(r.total_tokens for r in results),
+        multimodal_examples=multimodal_examples,
     )
+
+
+def checked_arguments(model: str, kind: str, rules: ModelRules | None) -> ModelRules:
+    """The rules to check against; ValueError for an unknown model or kind (a programming error)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of: {', '.join(KINDS)}")
+    if rules is None:
+        if model not in MODELS:
+            raise ValueError(f"{model!r} is not a supported base model; allowed: {', '.join(sorted(MODELS))}")
+        rules = MODELS[model]
+    return rules
+
+
+def _count_problems(examples: int, multimodal: int, model: str, kind: str, rules: ModelRules) -> list[str]:
+    """Too many examples for the model: in a validation file, a text-only or a multimodal training file."""
+    if kind == "validation":
+        if examples > rules.max_validation_examples:
+            return [f"{examples:,} examples; a validation set for {model} may have at most "
+                    f"{rules.max_validation_examples:,}"]
+    elif multimodal:
+        limit = rules.max_multimodal_training_examples
+        if limit is not None and examples > limit:
+            return [f"{examples:,} examples, {multimodal:,} of them with image, audio or document parts; "
+                    f"a training file with such parts for {model} may have at most {limit:,} examples"]
+    elif rules.max_training_examples is not None and examples > rules.max_training_examples:
+        return [f"{examples:,} examples; a text-only training file for {model} may have at most "
+                f"{rules.max_training_examples:,}"]
+    return []
 
 
 def _size_and_head(path: Path) -> tuple[int, bytes, str | None]:
@@ -184,6 +221,8 @@ def _report(
     example_count: int = 0,
     size_bytes: int = 0,
     max_example_tokens: int = 0,
+    total_tokens: int = 0,
+    multimodal_examples: int = 0,
 ) -> DatasetReport:
     problems = [DatasetProblem(shown, None, message) for message in file_problems]
     problems += [DatasetProblem(shown, line, message) for line, message in line_problems]
@@ -194,6 +233,8 @@ def _report(
         example_count=example_count,
         size_bytes=size_bytes,
         max_example_tokens=max_example_tokens,
+        total_tokens=total_tokens,
+        multimodal_examples=multimodal_examples,
     )
 
 

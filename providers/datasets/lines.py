@@ -1,15 +1,17 @@
 """One line of a tuning data set: is it a valid example for the model, and how big is it?
 
 `ExampleChecker.check(line)` parses one JSONL line and returns the problems found (each
-names the JSON path and what is allowed) and the example's estimated token count. The
-accepted shape is Google's documented tuning schema: `contents` (a list of user/model
-turns whose parts are `text` or `fileData`) and an optional `systemInstruction`.
+names the JSON path and what is allowed), the example's estimated token count and how
+many file parts (image, audio, document) it holds. The accepted shape is Google's
+documented tuning schema: `contents` (a list of user/model turns whose parts are `text`
+or `fileData`) and an optional `systemInstruction`.
 
-Two paths apply the same rules. `measure_line` is the fast one, a yes or no: msgspec
-decodes the line into typed structs, which checks keys, types, roles and non-empty lists
-in C, and a short Python pass checks the rest (one kind per part, MIME types, gs:// URIs,
-the order of roles) while summing the text. A line it rejects is parsed again into
-Python objects by pydantic_core and walked by `shape_problems`, which says what is wrong.
+Two paths apply the same rules. `measure_line` is the fast one, a yes or no (with the
+sizes when yes): msgspec decodes the line into typed structs, which checks keys, types,
+roles and non-empty lists in C, and a short Python pass checks the rest (one kind per
+part, MIME types, gs:// URIs, the order of roles) while summing the text. A line it
+rejects is parsed again into Python objects by pydantic_core and walked by
+`shape_problems`, which says what is wrong.
 """
 
 from __future__ import annotations
@@ -142,26 +144,27 @@ class ExampleChecker:
         self._text_only = not self._mime_tokens
         self._decode = _DECODERS[self._text_only].decode
 
-    def check(self, line: bytes) -> tuple[list[str], int]:
-        """Problems with one line (empty if it is a valid example) and its estimated tokens."""
-        tokens = self.measure_line(line)
-        if tokens is None:
+    def check(self, line: bytes) -> tuple[list[str], int, int]:
+        """Problems with one line (empty if it is a valid example), its estimated tokens and file parts."""
+        measured = self.measure_line(line)
+        if measured is None:
             try:
                 example = from_json(line, allow_inf_nan=False, cache_strings="keys")
             except ValueError as exc:
-                return [_json_problem(line, exc)], 0
-            problems, tokens = self.shape_problems(example)
+                return [_json_problem(line, exc)], 0, 0
+            problems, tokens, file_parts = self.shape_problems(example)
         else:
             problems = []
+            tokens, file_parts = measured
         if tokens > self.rules.max_tokens_per_example:
             problems.append(
                 f"about {tokens:,} tokens (estimated); {self.model} allows at most "
                 f"{self.rules.max_tokens_per_example:,} per example"
             )
-        return problems, tokens
+        return problems, tokens, file_parts
 
-    def measure_line(self, line: bytes) -> int | None:
-        """Estimated tokens of a line holding an example of valid shape; None if it does not.
+    def measure_line(self, line: bytes) -> tuple[int, int] | None:
+        """(estimated tokens, file parts) of a line holding an example of valid shape; None if not.
 
         The fast path for a 1 GB file, where nearly every line is valid: it only says
         yes or no, and `shape_problems` (the same rules) explains a no. The two must agree.
@@ -183,7 +186,7 @@ class ExampleChecker:
             for part in system.parts:
                 characters += len(part.text)
         mime_tokens = self._mime_tokens
-        file_tokens = 0
+        file_tokens = file_parts = 0
         try:
             for turn in contents:
                 for part in turn.parts:
@@ -197,20 +200,25 @@ class ExampleChecker:
                         and _is_gcs_uri(file_data.file_uri)
                     ):
                         file_tokens += tokens
+                        file_parts += 1
                     else:
                         return None
         except TypeError:
             return None
-        return estimate_tokens(characters, file_tokens)
+        return estimate_tokens(characters, file_tokens), file_parts
 
-    def measure_valid(self, example: object) -> int | None:
+    def measure_valid(self, example: object) -> tuple[int, int] | None:
         """`measure_line` for an example already parsed from JSON."""
         return self.measure_line(json.dumps(example).encode())
 
-    def shape_problems(self, example: object) -> tuple[list[str], int]:
-        """Every rule of shape the example breaks, and its estimated tokens so far."""
+    def shape_problems(self, example: object) -> tuple[list[str], int, int]:
+        """Every rule of shape the example breaks, its estimated tokens so far and its file parts.
+
+        A part holding only a `fileData` object counts as a file part even when what it
+        holds is wrong (MIME type, URI, a text-only model): the example still carries a file.
+        """
         if type(example) is not dict:
-            return [f"an example must be a JSON object with 'contents', got {_kind(example)}"], 0
+            return [f"an example must be a JSON object with 'contents', got {_kind(example)}"], 0, 0
         problems: list[str] = []
         for key in example:
             if key not in TOP_KEYS:
@@ -222,9 +230,9 @@ class ExampleChecker:
         contents = example.get("contents", _MISSING)
         if contents is _MISSING:
             problems.append("missing 'contents': each example needs its turns under 'contents'")
-            return problems, estimate_tokens(characters)
-        text, file_tokens = self._check_contents(contents, problems)
-        return problems, estimate_tokens(characters + text, file_tokens)
+            return problems, estimate_tokens(characters), 0
+        text, file_tokens, file_parts = self._check_contents(contents, problems)
+        return problems, estimate_tokens(characters + text, file_tokens), file_parts
 
     def line_too_long(self, size: int) -> str:
         return (
@@ -232,12 +240,12 @@ class ExampleChecker:
             f"{self.rules.max_tokens_per_example:,}-token limit fits in {self.max_line_bytes:,} bytes"
         )
 
-    def _check_contents(self, contents: object, problems: list[str]) -> tuple[int, int]:
+    def _check_contents(self, contents: object, problems: list[str]) -> tuple[int, int, int]:
         if type(contents) is not list or not contents:
             got = "an empty list" if contents == [] else _kind(contents)
             problems.append(f"contents: must be a non-empty list of turns, got {got}")
-            return 0, 0
-        characters = file_tokens = 0
+            return 0, 0, 0
+        characters = file_tokens = file_parts = 0
         has_user = False
         role = None
         for index, turn in enumerate(contents):
@@ -259,9 +267,10 @@ class ExampleChecker:
                 role = None
             parts = turn.get("parts", _MISSING)
             if parts is not _MISSING:
-                text, tokens = self._check_parts(f"contents[{index}]", parts, problems)
+                text, tokens, files = self._check_parts(f"contents[{index}]", parts, problems)
                 characters += text
                 file_tokens += tokens
+                file_parts += files
         if role == "user":
             problems.append(
                 "contents: the last turn must be the model's answer (role 'model'), "
@@ -269,7 +278,7 @@ class ExampleChecker:
             )
         if not has_user:
             problems.append("contents: needs at least one 'user' turn before the model's answer")
-        return characters, file_tokens
+        return characters, file_tokens, file_parts
 
     def _check_turn_keys(self, index: int, turn: dict, problems: list[str]) -> None:
         where = f"contents[{index}]"
@@ -281,12 +290,12 @@ class ExampleChecker:
         if "parts" not in turn:
             problems.append(f"{where}.parts: missing; a turn needs a non-empty list of parts")
 
-    def _check_parts(self, where: str, parts: object, problems: list[str]) -> tuple[int, int]:
+    def _check_parts(self, where: str, parts: object, problems: list[str]) -> tuple[int, int, int]:
         if type(parts) is not list or not parts:
             got = "an empty list" if parts == [] else _kind(parts)
             problems.append(f"{where}.parts: must be a non-empty list of parts, got {got}")
-            return 0, 0
-        characters = file_tokens = 0
+            return 0, 0, 0
+        characters = file_tokens = file_parts = 0
         for index, part in enumerate(parts):
             if type(part) is dict and len(part) == 1:
                 text = part.get("text", _MISSING)
@@ -296,9 +305,10 @@ class ExampleChecker:
                 file_data = part.get("fileData", _MISSING)
                 if type(file_data) is dict:
                     file_tokens += self._check_file_data(f"{where}.parts[{index}]", file_data, problems)
+                    file_parts += 1
                     continue
             self._part_problem(f"{where}.parts[{index}]", part, False, problems)
-        return characters, file_tokens
+        return characters, file_tokens, file_parts
 
     def _check_file_data(self, where: str, file_data: dict, problems: list[str]) -> int:
         where = f"{where}.fileData"

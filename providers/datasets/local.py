@@ -2,23 +2,25 @@
 
 A local data set is addressed by its content: it is uploaded as
 `gs://BUCKET/datasets/SHA256/FILE` (BUCKET: the stack's `gemini-tuning:datasetBucket`),
-so the job's essence carries the content hash and changed data means a new job.
+so the job's essence carries the content hash and changed data means a new job. The
+hash and the check report come from `providers.datasets.cache` while the file is unchanged.
 Paths must stay inside the repository: absolute paths and paths that leave it (also
 through symbolic links) are refused.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from providers.datasets.cache import UNCACHED, DatasetCache
+from providers.datasets.check import DatasetReport
 
 # (job-file key, JobSpec attribute, kind of data set)
 DATASET_FIELDS = (
     ("trainingDataset", "training_dataset", "training"),
     ("validationDataset", "validation_dataset", "validation"),
 )
-_CHUNK = 1 << 20
 
 
 def is_local(reference: str) -> bool:
@@ -35,13 +37,15 @@ class LocalDataset:
     """The path as the job file writes it."""
     path: Path
     """The resolved file, inside the repository."""
+    cache: DatasetCache = field(default=UNCACHED, compare=False, repr=False)
+    """Where its digest and check reports are kept while it is unchanged."""
 
     def sha256(self) -> str:
-        digest = hashlib.sha256()
-        with self.path.open("rb") as data:
-            while chunk := data.read(_CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest()
+        return self.cache.sha256(self.path)
+
+    def check(self, model: str) -> DatasetReport:
+        """Is it fit to tune `model` on, as the kind of data set it is (problems name it as shown)."""
+        return self.cache.check(self.path, model, self.kind, shown_name=self.shown)
 
     def uri(self, bucket: str, sha256: str) -> str:
         return f"gs://{bucket}/datasets/{sha256}/{self.path.name}"

@@ -36,6 +36,8 @@ class RangeResult:
     """(line, message) in line order; at most the `max_reported` asked for."""
     problem_count: int = 0
     max_example_tokens: int = 0
+    total_tokens: int = 0
+    multimodal_examples: int = 0
 
 
 def scan_range(path: Path, start: int, end: int, checker: ExampleChecker, max_reported: int) -> RangeResult:
@@ -51,7 +53,7 @@ def scan_range(path: Path, start: int, end: int, checker: ExampleChecker, max_re
         allowed_tokens = checker.rules.max_tokens_per_example
         position = start
         number = 0
-        max_tokens = 0
+        max_tokens = total_tokens = multimodal = 0
         blank = 0
         problem_count = 0
         while position < end:
@@ -63,9 +65,13 @@ def scan_range(path: Path, start: int, end: int, checker: ExampleChecker, max_re
             position += size
             # Nearly every line is a valid example: measure it and go on. A line of
             # `limit` bytes may be cut short, so it takes the slow path, which sees that.
-            if size < limit and (tokens := measure(line)) is not None and tokens <= allowed_tokens:
+            if size < limit and (measured := measure(line)) is not None and measured[0] <= allowed_tokens:
+                tokens, file_parts = measured
+                total_tokens += tokens
                 if tokens > max_tokens:
                     max_tokens = tokens
+                if file_parts:
+                    multimodal += 1
                 continue
             if line.isspace():
                 blank += 1
@@ -75,9 +81,12 @@ def scan_range(path: Path, start: int, end: int, checker: ExampleChecker, max_re
                 position += size - limit
                 found = [checker.line_too_long(size)]
             else:
-                found, tokens = check(line)
+                found, tokens, file_parts = check(line)
+                total_tokens += tokens
                 if tokens > max_tokens:
                     max_tokens = tokens
+                if file_parts:
+                    multimodal += 1
             for message in found:
                 if len(problems) < max_reported:
                     problems.append((number, message))
@@ -86,6 +95,8 @@ def scan_range(path: Path, start: int, end: int, checker: ExampleChecker, max_re
     result.example_count = number - blank
     result.problem_count = problem_count
     result.max_example_tokens = max_tokens
+    result.total_tokens = total_tokens
+    result.multimodal_examples = multimodal
     return result
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from providers.datasets.check import check_dataset
+from providers.datasets.cache import DatasetCache
 from providers.datasets.local import DATASET_FIELDS, LocalDataset, is_local, locate
 from providers.jobfile.loading import job_file_paths, load_jobs, shown_path
 from providers.jobfile.problems import JobFileError, Problem, shared_once
@@ -118,16 +118,17 @@ def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
 
 def _local_datasets(file: str, spec: JobSpec, root: Path) -> tuple[list[LocalDataset], list[Problem]]:
     datasets, problems = [], []
+    cache = DatasetCache.in_repository(root)
     for key, attribute, kind in DATASET_FIELDS:
         reference = getattr(spec, attribute)
         if reference is None or not is_local(reference):
             continue
         try:
-            dataset = LocalDataset(key, kind, reference, locate(reference, root))
+            dataset = LocalDataset(key, kind, reference, locate(reference, root), cache)
         except ValueError as exc:
             problems.append(Problem(file, key, str(exc)))
             continue
-        report = check_dataset(dataset.path, spec.base_model, kind, shown_name=reference)
+        report = dataset.check(spec.base_model)
         problems.extend(Problem(file, key, str(p)) for p in report.problems)
         if report.problem_count > len(report.problems):
             problems.append(Problem(

@@ -121,7 +121,7 @@ def test_a_directory_is_reported_not_read(tmp_path):
 def test_a_line_with_several_mistakes_reports_each():
     checker = ExampleChecker(FLASH, MODELS[FLASH])
     line = jsonl(example(turn("User", {"text": "a", "fileData": {}}), turn("model", file("image/gif", "s3://a/b"))))
-    problems, _ = checker.check(line.strip())
+    problems, _, _ = checker.check(line.strip())
     assert problems == [
         "contents[0].role: 'User' is not allowed; did you mean 'user'? Allowed: user, model",
         "contents[0].parts[0]: has both 'text' and 'fileData'; a part holds exactly one of: text, fileData",
@@ -178,6 +178,8 @@ def test_a_file_checked_in_parallel_gives_the_same_report(tmp_path):
     lines[2] = "[]"
     lines[250] = example(turn("model", text("b")))
     lines[398] = ""
+    for at in (0, 140, 260, 399):  # one in each of the three ranges, and the last line
+        lines[at] = example(turn("user", file("image/png"), text("What?")), turn("model", text("A cat.")))
     data = jsonl(*lines)
     serial = check(tmp_path, data, workers=1)
     parallel = check(tmp_path, data, workers=3)
@@ -186,7 +188,123 @@ def test_a_file_checked_in_parallel_gives_the_same_report(tmp_path):
         "x.jsonl: line 251: contents: needs at least one 'user' turn before the model's answer",
         "x.jsonl: line 399: empty line; each line must hold one JSON example",
     ]
+    good = math.ceil(len("My invoice is wrong" "billing") / 4)
+    image = 258 + math.ceil(len("What?" "A cat.") / 4)
+    # 393 good lines, 4 with an image, "[]" counts 0, the model-only example 1 ("b")
+    assert (parallel.total_tokens, parallel.multimodal_examples) == (393 * good + 4 * image + 1, 4)
     assert parallel == serial
+
+
+def test_totals_count_every_example_and_each_one_with_file_parts_once(tmp_path):
+    lines = [
+        example(turn("user", text("abcde")), turn("model", text("xyz"))),
+        example(turn("user", file("image/png"), text("What?")), turn("model", text("A cat."))),
+        example(turn("user", file("audio/mpeg", "gs://a/b.mp3"), file("application/pdf", "gs://a/c.pdf")), turn("model", text("ok"))),
+        {"systemInstruction": {"parts": [text("Be brief.")]}, **example(turn("user", text("Hi")), turn("model", text("Hello")))},
+    ]
+    report = check(tmp_path, jsonl(*lines))
+    assert report.ok, report.problems
+    # 8 characters; 11 and an image; 2, audio and a PDF page; 16
+    assert report.total_tokens == 2 + (3 + 258) + (1 + 960 + 258) + 4
+    assert report.multimodal_examples == 2
+    assert report.max_example_tokens == 1 + 960 + 258
+
+
+# --- per-model limits -----------------------------------------------------------------------
+
+CURRENT = "gemini-2.5-flash"
+RETIRED = FLASH
+IMAGE_EXAMPLE = example(turn("user", file("image/png"), text("What is shown?")), turn("model", text("A cat.")))
+
+# Each model's limits as Google states them: tokens per example, validation examples,
+# examples in a text-only training file, in a training file with file parts (None: none stated).
+LIMIT_FIELDS = ("model", "tokens", "validation", "text_training", "multimodal_training")
+MODEL_LIMITS = [
+    pytest.param(CURRENT, 131_072, 5_000, 1_000_000, 300_000, id="current"),
+    pytest.param(RETIRED, 32_000, 256, None, None, id="retired"),
+]
+MOST_TEXT_EXAMPLES = max(rules.max_training_examples or 0 for rules in MODELS.values())
+MOST_MULTIMODAL_EXAMPLES = max(rules.max_multimodal_training_examples or 0 for rules in MODELS.values())
+
+
+@pytest.fixture(scope="module")
+def too_many_text_examples(tmp_path_factory):
+    """A text-only training file one example past the largest limit any model has."""
+    path = tmp_path_factory.mktemp("counts") / "x.jsonl"
+    path.write_bytes(jsonl(GOOD) * (MOST_TEXT_EXAMPLES + 1))
+    yield path
+    path.unlink()  # about 100 MB: not left for pytest's kept temporary folders
+
+
+@pytest.fixture(scope="module")
+def too_many_multimodal_examples(tmp_path_factory):
+    """A training file one example past the largest multimodal limit, the first with an image."""
+    path = tmp_path_factory.mktemp("counts") / "x.jsonl"
+    path.write_bytes(jsonl(IMAGE_EXAMPLE) + jsonl(GOOD) * MOST_MULTIMODAL_EXAMPLES)
+    yield path
+    path.unlink()
+
+
+@pytest.mark.parametrize(LIMIT_FIELDS, MODEL_LIMITS)
+def test_the_catalogue_holds_each_models_stated_limits(model, tokens, validation, text_training, multimodal_training):
+    rules = MODELS[model]
+    assert (rules.max_tokens_per_example, rules.max_validation_examples) == (tokens, validation)
+    assert (rules.max_training_examples, rules.max_multimodal_training_examples) == (text_training, multimodal_training)
+
+
+@pytest.mark.parametrize(LIMIT_FIELDS, MODEL_LIMITS)
+def test_an_example_over_the_models_token_limit_is_reported_with_that_limit(tmp_path, model, tokens, validation, text_training, multimodal_training):
+    at_limit = example(turn("user", text("x" * 4 * tokens)), turn("model", text("")))
+    over = example(turn("user", text("x" * (4 * tokens + 1))), turn("model", text("")))
+    report = check(tmp_path, jsonl(at_limit, over), model=model)
+    assert [str(p) for p in report.problems] == [
+        f"x.jsonl: line 2: about {tokens + 1:,} tokens (estimated); {model} allows at most {tokens:,} per example"
+    ]
+
+
+@pytest.mark.parametrize(LIMIT_FIELDS, MODEL_LIMITS)
+def test_a_validation_set_over_the_models_limit_is_reported_with_that_limit(tmp_path, model, tokens, validation, text_training, multimodal_training):
+    assert check(tmp_path, jsonl(GOOD) * validation, model=model, kind="validation").ok
+    report = check(tmp_path, jsonl(GOOD) * (validation + 1), model=model, kind="validation")
+    assert [str(p) for p in report.problems] == [
+        f"x.jsonl: {validation + 1:,} examples; a validation set for {model} may have at most {validation:,}"
+    ]
+
+
+@pytest.mark.parametrize(LIMIT_FIELDS, MODEL_LIMITS)
+def test_a_training_file_is_held_to_the_models_text_only_or_multimodal_limit(
+    too_many_text_examples, too_many_multimodal_examples, model, tokens, validation, text_training, multimodal_training
+):
+    # (file, examples, of them with file parts, the limit that applies, the message if over it)
+    files = [
+        (too_many_text_examples, MOST_TEXT_EXAMPLES + 1, 0, text_training,
+         "{count:,} examples; a text-only training file for {model} may have at most {limit:,}"),
+        (too_many_multimodal_examples, MOST_MULTIMODAL_EXAMPLES + 1, 1, multimodal_training,
+         "{count:,} examples, 1 of them with image, audio or document parts; "
+         "a training file with such parts for {model} may have at most {limit:,} examples"),
+    ]
+    for path, count, multimodal, limit, message in files:
+        report = check_dataset(path, model, "training", shown_name="x.jsonl")
+        assert (report.example_count, report.multimodal_examples) == (count, multimodal)
+        expected = [] if limit is None else ["x.jsonl: " + message.format(count=count, model=model, limit=limit)]
+        assert [str(p) for p in report.problems] == expected
+
+
+SMALL_LIMITS = replace(MODELS[CURRENT], max_training_examples=3, max_multimodal_training_examples=2)
+
+
+@pytest.mark.parametrize(("lines", "kind", "rules", "expected"), [
+    pytest.param([GOOD] * 3, "training", SMALL_LIMITS, [], id="text-at-limit"),
+    pytest.param([GOOD] * 4, "training", SMALL_LIMITS, ["x.jsonl: 4 examples; a text-only training file for gemini-2.5-flash may have at most 3"], id="text-over"),
+    pytest.param([GOOD, IMAGE_EXAMPLE], "training", SMALL_LIMITS, [], id="multimodal-at-limit"),
+    pytest.param([GOOD, IMAGE_EXAMPLE, GOOD], "training", SMALL_LIMITS, ["x.jsonl: 3 examples, 1 of them with image, audio or document parts; a training file with such parts for gemini-2.5-flash may have at most 2 examples"], id="multimodal-over"),
+    pytest.param([IMAGE_EXAMPLE] * 5, "training", replace(SMALL_LIMITS, max_multimodal_training_examples=None), [], id="multimodal-no-limit"),
+    pytest.param([GOOD] * 5, "training", replace(SMALL_LIMITS, max_training_examples=None), [], id="text-no-limit"),
+    pytest.param([IMAGE_EXAMPLE] * 5, "validation", SMALL_LIMITS, [], id="validation-ignores-training-limits"),
+])
+def test_training_example_limits_count_every_example_and_switch_on_any_file_part(tmp_path, lines, kind, rules, expected):
+    report = check(tmp_path, jsonl(*lines), model=CURRENT, kind=kind, rules=rules)
+    assert [str(p) for p in report.problems] == expected
 
 
 def test_an_unknown_model_or_kind_is_a_programming_error(tmp_path):
@@ -253,10 +371,10 @@ _example = _sometimes_wrong(
 def test_the_fast_path_accepts_exactly_what_the_full_check_accepts(example, model):
     checker = ExampleChecker(model, MODELS[model])
     fast = checker.measure_valid(example)
-    problems, tokens = checker.shape_problems(example)
+    problems, tokens, file_parts = checker.shape_problems(example)
     assert (fast is not None) == (problems == []), problems
     if fast is not None:
-        assert fast == tokens
+        assert fast == (tokens, file_parts)
     assert checker.check(json.dumps(example).encode())[0] == problems
 
 
@@ -276,10 +394,10 @@ def test_the_fast_path_on_a_line_agrees_with_the_full_check_however_the_json_is_
     checker = ExampleChecker(model, MODELS[model])
     line = json.dumps(example, ensure_ascii=ascii_only, separators=(",", ":") if compact else None).encode()
     fast = checker.measure_line(line)
-    problems, tokens = checker.shape_problems(json.loads(line))
+    problems, tokens, file_parts = checker.shape_problems(json.loads(line))
     assert (fast is not None) == (problems == []), problems
     if fast is not None:
-        assert fast == tokens
+        assert fast == (tokens, file_parts)
 
 
 _TURNS = '[{"role":"user","parts":[{"text":"a"}]},{"role":"model","parts":[{"text":"b"}]}]'
@@ -304,7 +422,7 @@ _TURNS = '[{"role":"user","parts":[{"text":"a"}]},{"role":"model","parts":[{"tex
 ])
 def test_lines_json_dumps_would_not_write_get_the_right_verdict_on_both_paths(line, expected, fast):
     checker = ExampleChecker(FLASH, MODELS[FLASH])
-    problems, _ = checker.check(line.encode())
+    problems, _, _ = checker.check(line.encode())
     assert len(problems) == len(expected) and all(p.startswith(e) for p, e in zip(problems, expected)), problems
     assert (checker.measure_line(line.encode()) is not None) == fast
 
