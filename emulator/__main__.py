@@ -243,7 +243,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--refuse-retired-models",
         action="store_true",
-        help="CreateTuningJob answers FAILED_PRECONDITION for a retired base model (Gemini 1.x), as "
+        help="CreateTuningJob answers NOT_FOUND for a retired base model (Gemini 1.x), as Google documents "
         "Vertex does for a project that had not used it before; by default they are accepted",
     )
     parser.add_argument(

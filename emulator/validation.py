@@ -15,7 +15,7 @@ from typing import Mapping
 from google.cloud.aiplatform_v1 import DeployModelRequest, Endpoint, TuningJob
 
 from emulator import names, traffic
-from emulator.errors import FailedPrecondition, InvalidArgument
+from emulator.errors import InvalidArgument, NotFound
 from emulator.rules import BASE_MODELS, TUNING_REGIONS, base_model_id
 
 __all__ = [
@@ -67,7 +67,7 @@ def check_new_tuning_job(location: str, job: TuningJob, *, refuse_retired_models
         )
     if rules.retired and refuse_retired_models:
         current = sorted(name for name, model in BASE_MODELS.items() if not model.retired)
-        raise FailedPrecondition(
+        raise NotFound(
             f"Base model {raw.base_model!r} has been retired and is not available to this project. "
             f"Tune one of: {', '.join(current)}."
         )

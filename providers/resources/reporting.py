@@ -27,10 +27,14 @@ class ReportedError(Exception):
     """A problem already said in one line for the user: shown without a traceback."""
 
 
-def problem_line(props: dict[str, Any], doing: str, error: VertexError | str) -> str:
-    """`jobs/x.yaml: us-central1: submitting the tuning job: STATUS: message; what to do`."""
-    advice = f"; {error.advice}" if isinstance(error, VertexError) else ""
-    return f"{props.get('job_file', 'job file')}: {props.get('region', '')}: {doing}: {error}{advice}"
+def problem_line(props: dict[str, Any], doing: str, error: VertexError | str, advice: str = "") -> str:
+    """`jobs/x.yaml: us-central1: submitting the tuning job: STATUS: message; what to do`.
+
+    `advice` replaces the error's own where the context knows better what to do.
+    """
+    advice = advice or (error.advice if isinstance(error, VertexError) else "")
+    return f"{props.get('job_file', 'job file')}: {props.get('region', '')}: {doing}: {error}" + (
+        f"; {advice}" if advice else "")
 
 
 class _ReportedErrorsInOneLine:

@@ -63,6 +63,8 @@ _ADOPTABLE_STATES = frozenset({
     "JOB_STATE_PAUSED", "JOB_STATE_UPDATING",
 })
 _FIRST_BACKOFF, _LONGEST_BACKOFF = 1.0, 10.0
+_UNKNOWN_MODEL_ADVICE = ("Vertex AI does not offer the base model to this project in this region (Google "
+                         "answers so for retired models): move the job to a current model")
 
 OBSERVED_KEYS = (
     "vertex_job_name", "state", "tuned_model", "tuned_model_endpoint", "error",
@@ -272,6 +274,8 @@ def _submit_or_adopt(props: dict[str, Any], budget: Budget) -> dict[str, Any]:
             except errors.TransientError as exc:
                 if isinstance(exc, errors.OutOfTimeError) or not budget.pause(next(pauses)):
                     raise
+    except errors.NotFoundError as exc:
+        return _not_submitted(problem_line(props, "submitting the tuning job", exc, _UNKNOWN_MODEL_ADVICE))
     except errors.VertexError as exc:
         return _not_submitted(problem_line(props, "submitting the tuning job", exc))
 

@@ -73,7 +73,7 @@ def test_a_current_model_is_accepted_by_id_or_publisher_model_name_without_an_ad
 def test_retired_models_are_refused_naming_the_model_and_todays_models(start_local: StartLocal, base_model: str) -> None:
     local = start_local(refuse_retired_models=True)
 
-    with pytest.raises(exceptions.FailedPrecondition) as raised:
+    with pytest.raises(exceptions.NotFound) as raised:
         local.tuning.create_tuning_job(parent=PARENT, tuning_job=job_for(base_model))
 
     assert raised.value.message == RETIRED_MESSAGE.format(model=base_model)
@@ -92,12 +92,12 @@ def test_the_command_line_flag_refuses_retired_models_over_grpc_and_rest(tmp_pat
         tuning = emulator.tuning_client()
         http = HttpClient(emulator.rest_url)
 
-        with pytest.raises(exceptions.FailedPrecondition, match="'gemini-1.5-flash-002' has been retired"):
+        with pytest.raises(exceptions.NotFound, match="'gemini-1.5-flash-002' has been retired"):
             tuning.create_tuning_job(parent=PARENT, tuning_job=job_for("gemini-1.5-flash-002"))
         refused_over_rest = http.post(f"v1/{PARENT}/tuningJobs", {
             "baseModel": "gemini-1.5-flash-002", "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/t.jsonl"}})
         created = tuning.create_tuning_job(parent=PARENT, tuning_job=job_for("gemini-2.5-flash"))
 
-    assert (refused_over_rest.status, refused_over_rest.json["error"]["status"]) == (400, "FAILED_PRECONDITION")
+    assert (refused_over_rest.status, refused_over_rest.json["error"]["status"]) == (404, "NOT_FOUND")
     assert refused_over_rest.json["error"]["message"] == RETIRED_MESSAGE.format(model="gemini-1.5-flash-002")
     assert created.base_model == "gemini-2.5-flash"
