@@ -5,13 +5,14 @@ plus the stack's settings): a mistake stops the run with every problem listed an
 submitted. What Vertex AI refuses during the run is reported at its end, one line each.
 """
 
+import os
 from pathlib import Path
 
 import pulumi
 
 from providers.resources.job import Job, StackOwner, report_outcomes
 from providers.stack.preflight import check_stack
-from providers.stack.settings import from_pulumi_config
+from providers.stack.settings import PLAN_VARIABLE, from_pulumi_config
 from providers.stack.uploads import submitted_spec, upload
 
 settings = from_pulumi_config()
@@ -27,7 +28,11 @@ def stop(problems) -> None:
 
 
 if report.problems:
-    stop(report.problems)
+    if not (pulumi.runtime.is_dry_run() and os.environ.get(PLAN_VARIABLE) == "1"):
+        stop(report.problems)
+    # A plan's preview: plan the valid job files; the plan shows these problems itself.
+    for problem in report.problems:
+        pulumi.log.warn(f"not planned: {problem}")
 
 owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack,
                    settings.stack_id, settings.allow_project_change)

@@ -4,8 +4,8 @@ Packages, each depending only on those listed after it (checked by import-linter
 `.importlinter` and docs/architecture.md):
 
     cli         `python -m providers validate | schema | plan | status | stacks`
-    resources   the Pulumi resources: TuningJob, ServingEndpoint, the Job component,
-                and their pure planning (essence, traffic)
+    resources   the Pulumi resources: TuningJob, TuningHistory, ServingEndpoint, the Job
+                component, their pure planning (essence, traffic), one-line problem reports
     stack       one stack's settings and the checks run before anything is submitted
     gcp         Google Cloud access: the only client builder, calls, errors, operations,
                 the labels that say who owns a resource

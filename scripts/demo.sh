@@ -43,5 +43,6 @@ echo "demo: Vertex AI emulator on $VERTEX_AI_EMULATOR_HOST (jobs train for ${job
 pulumi stack select dev 2>/dev/null || pulumi stack init dev
 pulumi up --yes --skip-preview --non-interactive --suppress-progress
 echo
-pulumi stack output jobs --json \
-  | python scripts/show_jobs.py "Run 'make demo' again in ${job_seconds}s or later to see them SUCCEEDED."
+python -m providers status --stack dev --no-refresh ||
+  echo "demo: a job FAILED; its message says why" >&2
+echo "demo: run 'make demo' again in ${job_seconds}s or later to see the jobs SUCCEEDED and serving."

@@ -5,5 +5,6 @@ check    `check_dataset`: file-level limits and every line, as a `DatasetReport`
 scan     streaming a file in ranges, in parallel worker processes for large files
 lines    one JSONL line: is it a valid example for the model, and how many tokens
 tokens   the token estimate, and how far off it can be
+cache    check reports and hashes kept while a file is unchanged
 cache    reports and SHA-256 digests kept while a file and the checker are unchanged
 """

@@ -42,7 +42,10 @@ class JobFile:
 @dataclass(frozen=True)
 class LoadedJobs:
     jobs: list[JobFile]
+    """The valid job files, as the stack (or each stack) sees them."""
     warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    """Only when loaded with `strict=False`: the files with errors are not in `jobs`."""
 
 
 def parse_job(data: Any, file: str) -> JobSpec:
@@ -55,12 +58,13 @@ def parse_job(data: Any, file: str) -> JobSpec:
 
 
 def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
-              known_stacks: Iterable[str] = ()) -> LoadedJobs:
+              known_stacks: Iterable[str] = (), strict: bool = True) -> LoadedJobs:
     """The jobs of `jobs_dir` for `stack` (every stack when ""), sorted by file name.
 
     `known_stacks` are the stacks that exist (a `Pulumi.NAME.yaml` each): an override for
     another stack is a warning, and a file that names no stacks is checked for each of them.
-    Raises JobFileError listing every error.
+    Raises JobFileError listing every error; with `strict=False`, returns them in `errors`
+    beside the valid files instead.
     """
     root = (root or Path.cwd()).resolve()
     if not jobs_dir.is_dir():
@@ -90,9 +94,11 @@ def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
         first_file_of[name] = shown
         loaded.extend(JobFile(shown, spec, view_stack) for view_stack, spec in views.items())
     errors = [p for p in problems if p.is_error]
-    if errors:
+    if errors and strict:
         raise JobFileError(errors)
-    return LoadedJobs(loaded, problems)
+    broken = {p.file for p in errors}
+    return LoadedJobs([job for job in loaded if job.path not in broken],
+                      [p for p in problems if not p.is_error], errors)
 
 
 def load_job_file(path: Path, display_name: str | None = None) -> JobSpec:

@@ -102,8 +102,8 @@ def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
     they name, checked."""
     files = [shown_path(path, root.resolve()) for path in job_file_paths(jobs_dir)]
     try:
-        loaded = load_jobs(jobs_dir, root, stack=stack, known_stacks=known_stacks)
-    except JobFileError as exc:
+        loaded = load_jobs(jobs_dir, root, stack=stack, known_stacks=known_stacks, strict=False)
+    except JobFileError as exc:  # no jobs folder at all
         return ValidationReport(str(jobs_dir), files, problems=exc.problems, stack=stack)
     jobs = []
     by_file: dict[str, dict[str, list[Problem]]] = {}
@@ -112,7 +112,7 @@ def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
         jobs.append(CheckedJob(job_file.path, job_file.spec, datasets, job_file.stack))
         by_file.setdefault(job_file.path, {})[job_file.stack] = [
             p.in_stack(job_file.stack) if job_file.stack and not stack else p for p in dataset_problems]
-    problems = [p for views in by_file.values() for p in shared_once(views)]
+    problems = loaded.errors + [p for views in by_file.values() for p in shared_once(views)]
     return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack)
 
 

@@ -14,6 +14,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from providers.gcp.clients import emulator_mismatch
 from providers.jobfile.catalogue import TUNING_REGIONS
 from providers.jobfile.labels import LABEL_VALUE
@@ -22,8 +24,12 @@ from providers.jobfile.problems import Problem
 CONFIG_NAMESPACE = "gemini-tuning"
 STACK_ID_KEY = f"{CONFIG_NAMESPACE}:stackId"
 ALLOW_PROJECT_CHANGE_KEY = f"{CONFIG_NAMESPACE}:allowProjectChange"
+PLAN_VARIABLE = "GEMINI_TUNING_PLAN"
+"""Set by `python -m providers plan` for its preview: the program then plans the valid job
+files around broken ones (the plan reports those) instead of stopping. Never in an update."""
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
-_STACK_FILE = re.compile(r"Pulumi\.(?P<stack>[^.]+)\.ya?ml")
+STACK_FILE = re.compile(r"Pulumi\.(?P<stack>[^.]+)\.ya?ml")
+"""A stack's settings file in the project folder."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,17 @@ def new_stack_id() -> str:
 def known_stacks(root: Path) -> list[str]:
     """The stacks this project has a `Pulumi.<stack>.yaml` for."""
     return sorted(match["stack"] for path in root.iterdir()
-                  if (match := _STACK_FILE.fullmatch(path.name)))
+                  if (match := STACK_FILE.fullmatch(path.name)))
+
+
+def stack_config(root: Path, stack: str) -> dict:
+    """The `config:` of a stack's settings file, as committed (secrets stay encrypted)."""
+    for suffix in ("yaml", "yml"):
+        path = root / f"Pulumi.{stack}.{suffix}"
+        if path.exists():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            return data.get("config") or {}
+    return {}
 
 
 def from_pulumi_config() -> StackSettings:

@@ -6,6 +6,7 @@ named by `emulator_host`. Commands run non-interactively and return the complete
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
@@ -53,8 +54,18 @@ class PulumiProject:
             "VERTEX_AI_EMULATOR_HOST": emulator_host,
             "PULUMI_HOME": str(workdir / "pulumi-home"),
         }
+        self._init_stack("e2e-project")
+
+    def for_stack(self, stack: str, gcp_project: str) -> PulumiProject:
+        """Another stack of this project (same folder, jobs and backend) on `gcp_project`."""
+        other = copy.copy(self)
+        other.stack = stack
+        other._init_stack(gcp_project)
+        return other
+
+    def _init_stack(self, gcp_project: str) -> None:
         self.run("stack", "init")
-        self.run("config", "set", "gcp:project", "e2e-project")
+        self.run("config", "set", "gcp:project", gcp_project)
         self.run("config", "set", "gcp:region", "us-central1")
         self.run("config", "set", "gemini-tuning:useEmulator", "true")
         self.stack_id = secrets.token_hex(6)

@@ -1,0 +1,329 @@
+"""`python -m providers plan --stack NAME [--format markdown|json] [--output FILE]`.
+
+What `pulumi up` would do to a stack, why, and what it would cost, for a reviewer: it runs
+the checks `validate --stack` runs and `pulumi preview --json` for the stack, and renders
+per job and region the action (submit, replace, cancel, keep, wait for quota), why (the
+fields that change, old -> new), the base model, the data set and its size, the
+estimated billable training tokens (a local data set's estimated tokens x epochs; a gs://
+data set's are unknown until Vertex reads it) and their estimated cost (`prices.yaml`),
+and every validation problem. A broken job file's resources are shown as not planned, not
+as cancelled: nothing is applied until it is fixed. Markdown is for a pull-request
+comment, JSON for other tools. Exits 1 when validation fails, 2 when Pulumi cannot preview.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from providers.cli.pricing import price_table
+from providers.cli.pulumi_cli import PulumiFailed, preview
+from providers.jobfile.problems import Problem
+from providers.resources.essence import ESSENCE_KEYS, OPTIONAL_ESSENCE_KEYS
+from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
+from providers.stack.settings import known_stacks, stack_config
+
+TUNING_JOB_TYPE = "pulumi-python:dynamic/gemini-tuning:TuningJob"
+SERVING_TYPE = "pulumi-python:dynamic/gemini-tuning:ServingEndpoint"
+_ACTIVE_STATES = {"QUEUED", "PENDING", "RUNNING", "PAUSED", "UPDATING", "CANCELLING"}
+_WAITING_STATES = {"WAITING_FOR_QUOTA", "NOT_SUBMITTED", "QUEUED"}
+_PAYING_ACTIONS = {"submit", "replace", "wait for quota"}
+_FIELD_NAMES = {
+    "base_model": "baseModel", "training_dataset_uri": "trainingDataset",
+    "validation_dataset_uri": "validationDataset", "epoch_count": "hyperParameters.epochCount",
+    "adapter_size": "hyperParameters.adapterSize",
+    "learning_rate_multiplier": "hyperParameters.learningRateMultiplier",
+    "tuned_model_display_name": "tunedModelDisplayName", "description": "description", "labels": "labels",
+    "kms_key_name": "encryptionSpec.kmsKeyName", "service_account": "serviceAccount",
+    "project": "gcp:project", "region": "regions",
+}
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class Dataset:
+    uri: str
+    local_path: str = ""
+    bytes: int | None = None
+    examples: int | None = None
+    tokens: int | None = None
+    """Estimated tokens of one pass over the data set."""
+
+
+@dataclass
+class Change:
+    job: str
+    region: str
+    action: str
+    why: list[FieldChange] = field(default_factory=list)
+    note: str = ""
+    base_model: str = ""
+    dataset: Dataset | None = None
+    training_tokens: int | None = None
+    tokens_note: str = ""
+    cost: float | None = None
+    serving: str = ""
+
+
+@dataclass
+class Plan:
+    stack: str
+    changes: list[Change]
+    problems: list[Problem]
+    warnings: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.action] = counts.get(change.action, 0) + 1
+        return counts
+
+    def total_cost(self) -> tuple[float, bool]:
+        """The sum of the known costs, and whether any paying change's cost is unknown."""
+        paying = [c for c in self.changes if c.action in _PAYING_ACTIONS]
+        return sum(c.cost or 0.0 for c in paying), any(c.cost is None for c in paying)
+
+
+def add_parser(commands) -> None:
+    plan = commands.add_parser("plan", help="what `pulumi up` would do to a stack, why, and what it costs")
+    plan.add_argument("--stack", required=True)
+    plan.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    plan.add_argument("--output", type=Path, help="write the plan here instead of standard output")
+    plan.add_argument("--jobs-dir", type=Path, default=Path("jobs"))
+    plan.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path.cwd()
+    report = validate_jobs(args.jobs_dir, root, stack=args.stack, known_stacks=known_stacks(root))
+    try:
+        steps = preview(args.stack, root)["steps"]
+    except PulumiFailed as exc:
+        print(f"plan: `pulumi preview` of stack {args.stack!r} failed:\n{exc}", file=sys.stderr)
+        return 2
+    plan = make_plan(args.stack, report, steps, broken_jobs(report, args.jobs_dir),
+                     stack_config(root, args.stack).get("gcp:region", ""))
+    text = json.dumps(as_json(plan), indent=2) if args.format == "json" else as_markdown(plan)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0 if plan.ok else 1
+
+
+def broken_jobs(report: ValidationReport, jobs_dir: Path) -> set[str]:
+    """The job names of files with errors (from the file's `name:`, or the file name)."""
+    names = set()
+    for file in {p.file for p in report.problems}:
+        path = Path(file)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = None
+        name = data.get("name") if isinstance(data, dict) else None
+        names.add(name if isinstance(name, str) else path.stem)
+    return names
+
+
+def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: set[str],
+              default_region: str = "") -> Plan:
+    checked = {job.spec.name: job for job in report.jobs}
+    serving = {_job_and_region(step): _serving_action(step)
+               for step in steps if _type(step) == SERVING_TYPE and step["op"] != "refresh"}
+    changes = [_change(step, checked, broken) for step in steps
+               if _type(step) == TUNING_JOB_TYPE and step["op"] != "refresh"]
+    # Pulumi's preview lists no step for what stays as it is.
+    planned = {(c.job, c.region) for c in changes}
+    changes += [Change(job=name, region=region, action="keep", base_model=job.spec.base_model)
+                for name, job in checked.items() for region in (job.spec.regions or [default_region])
+                if (name, region) not in planned]
+    for change in changes:
+        change.serving = serving.get((change.job, change.region), "")
+    changes.sort(key=lambda c: (c.job, c.region))
+    return Plan(stack, changes, report.problems, report.warnings)
+
+
+def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str]) -> Change:
+    old = (step.get("oldState") or {})
+    new = (step.get("newState") or {})
+    inputs = new.get("inputs") or old.get("inputs") or {}
+    old_outputs = old.get("outputs") or {}
+    job, region = _job_and_region(step)
+    change = Change(job=job, region=region, action=_action(step["op"], old_outputs),
+                    base_model=inputs.get("base_model", ""))
+    if job in broken and step["op"] in ("delete", "delete-replaced", "discard"):
+        change.action = "not planned"
+        change.note = "the job file has problems (see below); nothing is applied until they are fixed"
+        return change
+    if change.action == "replace":
+        old_inputs = old.get("inputs") or {}
+        keys = step.get("replaceReasons") or [*ESSENCE_KEYS, *OPTIONAL_ESSENCE_KEYS]
+        change.why = [FieldChange(_FIELD_NAMES.get(k, k), old_inputs.get(k, ""), inputs.get(k, ""))
+                      for k in keys if old_inputs.get(k, "") != inputs.get(k, "")]
+        if old_outputs.get("state") in _ACTIVE_STATES:
+            change.note = f"cancels {old_outputs.get('vertex_job_name', 'the running job')} first"
+    elif change.action == "cancel":
+        change.note = f"cancels {old_outputs.get('vertex_job_name', '')}; Vertex keeps the job's record"
+    elif change.action == "wait for quota":
+        change.note = old_outputs.get("status_message", "")
+    if change.action in _PAYING_ACTIONS:
+        _estimate(change, inputs, checked.get(job))
+    return change
+
+
+def _action(op: str, old_outputs: dict) -> str:
+    if op == "create":
+        return "submit"
+    if op in ("replace", "create-replacement", "delete-replaced"):
+        return "replace"
+    if op == "delete":
+        return "cancel" if old_outputs.get("state") in _ACTIVE_STATES else "forget (ended)"
+    if op == "update" and old_outputs.get("state") in _WAITING_STATES and not old_outputs.get("vertex_job_name"):
+        return "wait for quota" if old_outputs.get("state") != "NOT_SUBMITTED" else "submit"
+    return "keep"
+
+
+def _estimate(change: Change, inputs: dict, job: CheckedJob | None) -> None:
+    uri = inputs.get("training_dataset_uri", "")
+    change.dataset = Dataset(uri=uri)
+    local = next((d for d in (job.local_datasets if job else []) if d.field == "trainingDataset"), None)
+    if local is None:
+        change.tokens_note = "unknown until Vertex reads the data set"
+        return
+    report = local.check(change.base_model)
+    change.dataset = Dataset(uri=uri, local_path=local.shown, bytes=report.size_bytes,
+                             examples=report.example_count, tokens=report.total_tokens)
+    epochs = int(inputs.get("epoch_count") or 0)
+    if not epochs:
+        change.tokens_note = (f"{report.total_tokens:,} per epoch; Vertex chooses the epochs "
+                              "(set hyperParameters.epochCount for an estimate)")
+        return
+    change.training_tokens = report.total_tokens * epochs
+    change.tokens_note = f"{report.total_tokens:,} x {epochs} epochs"
+    change.cost = price_table().cost(change.base_model, change.training_tokens)
+
+
+def _serving_action(step: dict) -> str:
+    op = step["op"]
+    if op == "create":
+        return "create serving endpoint"
+    if op == "delete":
+        policy = ((step.get("oldState") or {}).get("outputs") or {}).get("deletion_policy")
+        return "delete serving endpoint" if policy == "delete" else "stop managing serving endpoint (kept)"
+    if op == "update":
+        return "update serving endpoint (deploy, move traffic or promote)"
+    if op in ("replace", "create-replacement"):
+        return "replace serving endpoint"
+    return ""
+
+
+def _type(step: dict) -> str:
+    return step["urn"].rsplit("::", 2)[-2].rsplit("$", 1)[-1]
+
+
+def _job_and_region(step: dict) -> tuple[str, str]:
+    inputs = (step.get("newState") or {}).get("inputs") or (step.get("oldState") or {}).get("inputs") or {}
+    return inputs.get("job_name", ""), inputs.get("region", "")
+
+
+def as_json(plan: Plan) -> dict:
+    total, unknown = plan.total_cost()
+    prices = price_table()
+    return {
+        "stack": plan.stack,
+        "ok": plan.ok,
+        "counts": plan.counts(),
+        "estimatedCost": {"amount": round(total, 2), "currency": prices.currency,
+                          "incomplete": unknown, "pricesChecked": prices.checked, "pricesSource": prices.source},
+        "changes": [_change_json(change) for change in plan.changes],
+        "problems": [_problem_json(p) for p in plan.problems],
+        "warnings": [_problem_json(p) for p in plan.warnings],
+    }
+
+
+def _change_json(change: Change) -> dict:
+    data = asdict(change)
+    return {
+        "job": change.job, "region": change.region, "action": change.action,
+        "why": data["why"], "note": change.note, "baseModel": change.base_model,
+        "dataset": ({"uri": change.dataset.uri, "localPath": change.dataset.local_path,
+                     "bytes": change.dataset.bytes, "examples": change.dataset.examples,
+                     "tokensPerEpoch": change.dataset.tokens} if change.dataset else None),
+        "estimatedTrainingTokens": change.training_tokens, "tokensNote": change.tokens_note,
+        "estimatedCost": None if change.cost is None else round(change.cost, 2),
+        "serving": change.serving,
+    }
+
+
+def _problem_json(problem: Problem) -> dict:
+    return {"file": problem.file, "stack": problem.stack, "field": problem.field,
+            "message": problem.message, "severity": problem.severity}
+
+
+def as_markdown(plan: Plan) -> str:
+    prices = price_table()
+    total, unknown = plan.total_cost()
+    counts = ", ".join(f"{n} {action}" for action, n in sorted(plan.counts().items())) or "no jobs"
+    cost = f"${total:,.2f}" + (" plus what is not known yet" if unknown else "")
+    lines = [f"**Stack `{plan.stack}`**: {counts}. Estimated cost of the training it starts: {cost} "
+             f"(an estimate: token counts are estimated, prices as checked {prices.checked}, {prices.source}).", ""]
+    if plan.changes:
+        lines += ["| Job | Region | Action | Why | Base model | Data set | Est. training tokens | Est. cost |",
+                  "|---|---|---|---|---|---|---|---|"]
+        lines += [_row(change, prices.currency) for change in plan.changes]
+        lines.append("")
+    if plan.problems:
+        lines += ["**Problems**: nothing is applied until they are fixed.", ""]
+        lines += [f"- {_escape(str(p))}" for p in plan.problems] + [""]
+    if plan.warnings:
+        lines += ["**Warnings**", ""] + [f"- {_escape(str(w))}" for w in plan.warnings] + [""]
+    return "\n".join(lines).rstrip()
+
+
+def _row(change: Change, currency: str) -> str:
+    why = "; ".join(f"{c.field}: {_short(c.old)} → {_short(c.new)}" for c in change.why)
+    why = "; ".join(part for part in (why, change.note, change.serving) if part)
+    dataset = "-"
+    if change.dataset:
+        dataset = change.dataset.local_path or change.dataset.uri
+        if change.dataset.bytes is not None:
+            dataset += f" ({_size(change.dataset.bytes)}, {change.dataset.examples:,} examples)"
+    tokens = (f"{change.training_tokens:,} ({change.tokens_note})" if change.training_tokens is not None
+              else change.tokens_note or "-")
+    cost = "-" if change.action not in _PAYING_ACTIONS else (
+        f"${change.cost:,.2f}" if change.cost is not None else "unknown")
+    cells = [change.job, change.region, f"**{change.action}**", why or "-", change.base_model or "-",
+             dataset, tokens, cost]
+    return "| " + " | ".join(_escape(cell) for cell in cells) + " |"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    return f"`{text if len(text) <= 60 else text[:57] + '...'}`" if text else "(unset)"
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

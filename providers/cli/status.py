@@ -1,0 +1,82 @@
+"""`python -m providers status [--stack NAME] [--format text|markdown|json] [--no-refresh]`.
+
+Every job of a stack as Vertex AI holds it now: the stack is refreshed first (`pulumi
+refresh --run-program`, so its outputs follow Vertex), then one row per job and region is
+printed from the stack's `jobs` output: state, tuned model, serving endpoint and its
+traffic split, and what the tool says about it. Exits 1 when a job FAILED (or could not be
+submitted), so a scheduled run fails loudly; 2 when Pulumi cannot be asked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from providers.cli.pulumi_cli import PulumiFailed, refresh, stack_outputs
+
+FAILED_STATES = frozenset({"FAILED", "EXPIRED", "NOT_SUBMITTED"})
+FINISHED_STATES = frozenset({"SUCCEEDED", "CANCELLED", "PARTIALLY_SUCCEEDED", *FAILED_STATES})
+COLUMNS = ("job", "region", "state", "tuned model", "serving", "message")
+
+
+def add_parser(commands) -> None:
+    status = commands.add_parser("status", help="every job's state, tuned model and serving endpoint")
+    status.add_argument("--stack", default="", help="default: the selected stack")
+    status.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    status.add_argument("--no-refresh", action="store_true", help="show the outputs of the last run")
+    status.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path.cwd()
+    try:
+        if not args.no_refresh:
+            refresh(args.stack, root)
+        jobs = stack_outputs(args.stack, root).get("jobs") or {}
+    except PulumiFailed as exc:
+        print(f"status: {exc}", file=sys.stderr)
+        return 2
+    rows = table(jobs)
+    if args.format == "json":
+        print(json.dumps({"jobs": jobs, "failed": [f"{r[0]}/{r[1]}" for r in rows if r[2] in FAILED_STATES]},
+                         indent=2))
+    else:
+        print(as_markdown(rows) if args.format == "markdown" else as_text(rows))
+    return 1 if any(row[2] in FAILED_STATES for row in rows) else 0
+
+
+def table(jobs: dict) -> list[tuple[str, ...]]:
+    return [(job, region, out.get("state") or "-", _last(out.get("tunedModel")), _serving(out),
+             out.get("statusMessage") or out.get("servingError") or out.get("history") or "")
+            for job, regions in sorted(jobs.items()) for region, out in sorted(regions.items())]
+
+
+def as_text(rows: list[tuple[str, ...]]) -> str:
+    table_rows = [COLUMNS, *rows]
+    widths = [max(len(row[i]) for row in table_rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in table_rows]
+    unfinished = [row for row in rows if row[2] not in FINISHED_STATES]
+    if unfinished:
+        lines.append(f"\n{len(unfinished)} of {len(rows)} job(s) still waiting or training: "
+                     "a later `pulumi up` carries them on.")
+    return "\n".join(lines)
+
+
+def as_markdown(rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") or "-" for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _last(name: str | None) -> str:
+    """`projects/P/locations/L/models/M@1` -> `models/M@1`: the part people tell apart."""
+    return "/".join(name.split("/")[-2:]) if name else "-"
+
+
+def _serving(out: dict) -> str:
+    if "servingEndpoint" not in out:
+        return "-"
+    split = ", ".join(f"{_last(model)} {share}%" for model, share in (out.get("trafficSplit") or {}).items())
+    return f"{out.get('servingStatus') or '-'} {_last(out.get('servingEndpoint'))}" + (f" ({split})" if split else "")

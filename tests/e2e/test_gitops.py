@@ -1,0 +1,153 @@
+"""End to end: a pull request's plan, the stacks it affects, and the apply and status commands CI runs."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from providers.cli.pricing import price_table
+from tests.e2e.test_tuning_jobs import flash_job, vertex_jobs
+from tests.support.polling import wait_for
+from tests.support.pulumi_project import REPO_ROOT
+
+QUESTIONS = [f"Ticket {i}: my invoice number {i * 7} is wrong again" for i in range(40)]
+
+
+def git(project, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=project.dir, capture_output=True, text=True, check=True,
+                          env={**project.env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+                               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}).stdout
+
+
+def providers_command(project, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "providers", *args], cwd=project.dir, env=project.env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def training_data() -> tuple[str, int]:
+    """A local data set and its tokens, estimated as documented: 4 characters a token per example."""
+    lines, tokens = [], 0
+    for question in QUESTIONS:
+        lines.append(json.dumps({"contents": [{"role": "user", "parts": [{"text": question}]},
+                                              {"role": "model", "parts": [{"text": "billing"}]}]}))
+        tokens += math.ceil((len(question) + len("billing")) / 4)
+    return "\n".join(lines) + "\n", tokens
+
+
+@pytest.fixture
+def reviewed(start_emulator, make_project):
+    """A stack whose state is main's jobs, and a branch that changes them as a pull request would."""
+    emulator = start_emulator(quota=10)
+    project = make_project(emulator)
+    project.run("config", "set", "gemini-tuning:datasetBucket", "e2e-datasets")
+    two_regions = {"regions": ["us-central1", "europe-west4"]}
+    for name in ("kept", "removed", "broken"):
+        project.write_job(name, **flash_job())
+    project.write_job("edited", **flash_job(**two_regions))
+    project.up()
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", ".")
+    git(project, "commit", "--quiet", "-m", "main's jobs")
+
+    git(project, "checkout", "--quiet", "-b", "pull-request")
+    data, tokens = training_data()
+    project.write_file("data/train.jsonl", data)
+    project.write_job("added", **flash_job(trainingDataset="data/train.jsonl", **two_regions,
+                                           hyperParameters={"epochCount": 3}))
+    project.write_job("edited", **flash_job(**two_regions, hyperParameters={"epochCount": 5}))
+    project.remove_job("removed")
+    project.write_job("broken", **flash_job(hyperParameters={"adapterSize": 99}))
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", "the pull request")
+    return emulator, project, tokens
+
+
+def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(reviewed):
+    emulator, project, tokens = reviewed
+    jobs_before = len(vertex_jobs(emulator))
+
+    affected = providers_command(project, "stacks", "--changed-since", "main", "--include-emulator")
+    as_json = providers_command(project, "plan", "--stack", "test", "--format", "json")
+    as_markdown = providers_command(project, "plan", "--stack", "test")
+
+    assert affected.stdout.split() == ["test"]
+    assert as_json.returncode == 1 and as_markdown.returncode == 1, as_json.stderr  # validation failed
+    plan = json.loads(as_json.stdout)
+    actions = {(c["job"], c["region"]): c for c in plan["changes"]}
+    assert {key: c["action"] for key, c in actions.items()} == {
+        ("added", "europe-west4"): "submit", ("added", "us-central1"): "submit",
+        ("broken", "us-central1"): "not planned",
+        ("edited", "europe-west4"): "replace", ("edited", "us-central1"): "replace",
+        ("kept", "us-central1"): "keep",
+        ("removed", "us-central1"): "cancel",
+    }
+    assert actions[("edited", "us-central1")]["why"] == [
+        {"field": "hyperParameters.epochCount", "old": 2, "new": 5}]
+    added = actions[("added", "us-central1")]
+    assert added["dataset"]["localPath"] == "data/train.jsonl"
+    assert added["dataset"]["examples"] == len(QUESTIONS)
+    assert added["dataset"]["tokensPerEpoch"] == tokens
+    assert added["estimatedTrainingTokens"] == tokens * 3
+    price = price_table().per_million_training_tokens["gemini-2.5-flash"]
+    assert added["estimatedCost"] == round(tokens * 3 * price / 1_000_000, 2)
+    assert actions[("kept", "us-central1")]["estimatedCost"] is None
+    assert [p["message"] for p in plan["problems"]] == ["99 is not supported for gemini-2.5-flash; allowed: 1, 2, 4, 8, 16"]
+    assert plan["estimatedCost"]["pricesSource"].startswith("https://cloud.google.com/")
+
+    markdown = as_markdown.stdout
+    assert "| added | us-central1 | **submit** |" in markdown
+    assert "hyperParameters.epochCount: `2` → `5`" in markdown
+    assert "| removed | us-central1 | **cancel** |" in markdown
+    assert "| broken | us-central1 | **not planned** |" in markdown
+    assert "- jobs/broken.yaml: hyperParameters.adapterSize: 99 is not supported" in markdown
+    assert f"{tokens * 3:,} ({tokens:,} x 3 epochs)" in markdown
+    # A plan changes nothing.
+    assert len(vertex_jobs(emulator)) == jobs_before
+
+
+def test_status_shows_the_stacks_states_and_fails_when_a_job_failed(start_emulator, make_project,
+                                                                    storage_emulator):
+    emulator = start_emulator(job_seconds=20, quota=5, storage_url=storage_emulator.url)
+    project = make_project(emulator)
+    bucket = storage_emulator.client().bucket(storage_emulator.bucket)
+    bucket.blob("bad.jsonl").upload_from_string("{}\n")
+    bucket.blob("good.jsonl").upload_from_string(training_data()[0])
+    project.write_job("good", **flash_job(trainingDataset=f"gs://{storage_emulator.bucket}/good.jsonl"))
+    project.write_job("bad", **flash_job(trainingDataset=f"gs://{storage_emulator.bucket}/bad.jsonl"))
+    project.up()
+
+    while_training = providers_command(project, "status", "--stack", "test", "--format", "json")
+    wait_for(lambda: {j.labels["gt-job"]: j.state.name for j in vertex_jobs(emulator)},
+             lambda states: states["bad"] == "JOB_STATE_FAILED", timeout=30)
+    failed = providers_command(project, "status", "--stack", "test")
+
+    assert while_training.returncode == 0, while_training.stderr
+    shown = json.loads(while_training.stdout)["jobs"]
+    outputs = project.outputs()["jobs"]
+    assert {j: r["us-central1"]["state"] for j, r in shown.items()} == {
+        j: r["us-central1"]["state"] for j, r in outputs.items()}
+    assert failed.returncode == 1
+    assert [line.split()[:3] for line in failed.stdout.splitlines() if line.startswith("bad ")] == [
+        ["bad", "us-central1", "FAILED"]]
+
+
+def test_the_ci_apply_script_updates_the_stack_and_writes_the_summary(start_emulator, make_project, tmp_path):
+    emulator = start_emulator(quota=5)
+    project = make_project(emulator)
+    shutil.copytree(REPO_ROOT / "scripts", project.dir / "scripts")
+    project.write_job("triage", **flash_job())
+    summary = tmp_path / "summary.md"
+
+    applied = subprocess.run(["scripts/ci/apply.sh", "test"], cwd=project.dir, capture_output=True, text=True,
+                             env={**project.env, "GITHUB_STEP_SUMMARY": str(summary)}, timeout=600)
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    [job] = vertex_jobs(emulator)
+    assert "| triage | us-central1 | PENDING |" in summary.read_text() or (
+        "| triage | us-central1 | RUNNING |" in summary.read_text())
+    assert job.labels["gt-job"] == "triage"
