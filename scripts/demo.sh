@@ -43,6 +43,9 @@ echo "demo: Vertex AI emulator on $VERTEX_AI_EMULATOR_HOST (jobs train for ${job
 pulumi stack select dev 2>/dev/null || pulumi stack init dev
 pulumi up --yes --skip-preview --non-interactive --suppress-progress
 echo
-python -m providers status --stack dev --no-refresh ||
+status=$(python -m providers status --stack dev --no-refresh) ||
   echo "demo: a job FAILED; its message says why" >&2
-echo "demo: run 'make demo' again in ${job_seconds}s or later to see the jobs SUCCEEDED and serving."
+echo "$status"
+if grep -q "still waiting or training" <<<"$status"; then
+  echo "demo: run 'make demo' again in ${job_seconds}s or later to see the jobs SUCCEEDED and serving."
+fi
