@@ -1,7 +1,9 @@
 """`python -m providers stacks [--changed-since REF] [--json] [--include-emulator]`.
 
 The stacks a change affects, for CI to plan or update just those: every stack with a
-`Pulumi.<stack>.yaml` (emulator stacks only with `--include-emulator`), or with
+`Pulumi.<stack>.yaml` (emulator stacks only with `--include-emulator`, or with
+GEMINI_TUNING_EMULATOR_STACKS=include, for a job repository whose own CI plans on the
+emulator), or with
 `--changed-since REF`, those the files changed since REF's merge base with HEAD
 (committed or not) touch:
 - the program (`Pulumi.yaml`, `__main__.py`, `providers/`, `requirements.txt`): every stack;
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +30,7 @@ from providers.jobfile.loading import JOB_FILE_PATTERNS, job_file_paths
 from providers.stack.settings import STACK_FILE, known_stacks, stack_config
 
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt")
+EMULATOR_STACKS_VARIABLE = "GEMINI_TUNING_EMULATOR_STACKS"
 PROGRAM_FOLDERS = ("providers/",)
 
 
@@ -38,7 +42,9 @@ def add_parser(commands) -> None:
     stacks = commands.add_parser("stacks", help="the stacks a change affects")
     stacks.add_argument("--changed-since", metavar="REF", help="only stacks that files changed since REF touch")
     stacks.add_argument("--json", action="store_true", help="a JSON list")
-    stacks.add_argument("--include-emulator", action="store_true", help="also emulator stacks (useEmulator)")
+    stacks.add_argument("--include-emulator", action="store_true",
+                        default=os.environ.get(EMULATOR_STACKS_VARIABLE) == "include",
+                        help=f"also emulator stacks (useEmulator); also {EMULATOR_STACKS_VARIABLE}=include")
     stacks.add_argument("--jobs-dir", type=Path, default=Path("jobs"))
     stacks.set_defaults(run=run)
 

@@ -110,6 +110,28 @@ def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(re
     assert len(vertex_jobs(emulator)) == jobs_before
 
 
+def test_the_ci_plan_scripts_write_one_comment_for_the_affected_stacks(reviewed, tmp_path):
+    _, project, tokens = reviewed
+    shutil.copytree(REPO_ROOT / "scripts", project.dir / "scripts")
+    # A job repository's own CI plans its emulator stack too.
+    environment = {**project.env, "GEMINI_TUNING_EMULATOR_STACKS": "include",
+                   "GITHUB_OUTPUT": str(tmp_path / "outputs")}
+    comment = tmp_path / "comment.md"
+
+    affected = subprocess.run(["scripts/ci/affected-stacks.sh", "main", "test"], cwd=project.dir, env=environment,
+                              capture_output=True, text=True, timeout=120)
+    planned = subprocess.run(["scripts/ci/plan.sh", "main", str(comment)], cwd=project.dir, env=environment,
+                             capture_output=True, text=True, timeout=600)
+
+    assert affected.returncode == 0 and affected.stdout.strip() == '["test"]', affected.stderr
+    assert (tmp_path / "outputs").read_text() == 'stacks=["test"]\n'
+    assert planned.returncode == 1, planned.stderr  # validation fails, and the plan says why
+    text = comment.read_text()
+    assert "### Stack `test`" in text
+    assert "| added | us-central1 | **submit** |" in text
+    assert "- jobs/broken.yaml: hyperParameters.adapterSize: 99 is not supported" in text
+
+
 def test_status_shows_the_stacks_states_and_fails_when_a_job_failed(start_emulator, make_project,
                                                                     storage_emulator):
     emulator = start_emulator(job_seconds=60, quota=5, storage_url=storage_emulator.url)
