@@ -11,6 +11,7 @@ from pathlib import Path
 import pulumi
 
 from providers.resources.job import Job, StackOwner, report_outcomes
+from providers.resources.stack_guard import StackGuard
 from providers.stack.preflight import check_stack
 from providers.stack.settings import PLAN_VARIABLE, from_pulumi_config
 from providers.stack.uploads import submitted_spec, upload
@@ -34,8 +35,10 @@ if report.problems:
     for problem in report.problems:
         pulumi.log.warn(f"not planned: {problem}")
 
-owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack,
-                   settings.stack_id, settings.allow_project_change)
+owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack, settings.stack_id)
+guard = StackGuard(settings.stack, project=settings.gcp_project, default_region=settings.default_region,
+                   allow_project_change=settings.allow_project_change,
+                   allow_region_change=settings.allow_region_change)
 summary, outcomes = {}, []
 for job in report.jobs:
     spec, uploads = submitted_spec(job, settings.dataset_bucket)
@@ -49,6 +52,7 @@ for job in report.jobs:
         regions=job.spec.regions or [settings.default_region],
         owner=owner,
         protect_serving=settings.protect_serving_endpoints,
+        guard=guard,
     )
     summary[job.spec.name] = component.summary
     outcomes += component.outcomes

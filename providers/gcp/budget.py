@@ -16,7 +16,9 @@ from collections.abc import Iterator
 
 from google.api_core.retry import exponential_sleep_generator
 
-CALL_BUDGET_SECONDS = 100.0
+CALL_BUDGET_SECONDS = 60.0
+"""The dynamic-provider host serves four calls at a time and Pulumi sends up to eight, so a
+call may wait for another before its own budget starts: two budgets stay under ~180 s."""
 BUDGET_VARIABLE = "GEMINI_TUNING_CALL_BUDGET_SECONDS"
 ATTEMPT_SECONDS = 20.0
 """The longest one Vertex call may take before it counts as unanswered."""

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
 
-from providers.gcp.errors import WrongServiceError
+from providers.gcp.errors import AccessError, WrongServiceError
 
 if TYPE_CHECKING:
     from google.cloud import aiplatform_v1, storage
 
 EMULATOR_HOST_VARIABLE = "VERTEX_AI_EMULATOR_HOST"
+STORAGE_EMULATOR_VARIABLE = "STORAGE_EMULATOR_HOST"
+"""google-cloud-storage's own: with it set, uploads go to a Cloud Storage emulator."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,11 @@ def emulator_mismatch(use_emulator: bool, stack: str) -> str:
     if use_emulator and not host:
         return (f"{stack} uses the Vertex AI emulator, but {EMULATOR_HOST_VARIABLE} is not "
                 "set; start it with `make demo` or `python -m emulator` and export its host:port")
-    if host and not use_emulator:
-        return (f"{EMULATOR_HOST_VARIABLE} is set ({host}), but {stack} is not an emulator "
-                f"stack (gemini-tuning:useEmulator is not true): unset {EMULATOR_HOST_VARIABLE} "
-                "to reach Vertex AI; nothing was called")
+    for variable in (EMULATOR_HOST_VARIABLE, STORAGE_EMULATOR_VARIABLE):
+        if os.environ.get(variable) and not use_emulator:
+            return (f"{variable} is set ({os.environ[variable]}), but {stack} is not an emulator "
+                    f"stack (gemini-tuning:useEmulator is not true): unset {variable} "
+                    "to reach Google Cloud; nothing was called")
     return ""
 
 
@@ -87,14 +90,23 @@ def vertex_services(region: str) -> VertexServices:
         return services
 
 
+def _credentials_error(exc: Exception) -> AccessError:
+    return AccessError(f"cannot get Google credentials: {exc}", "UNAUTHENTICATED")
+
+
 def storage_client(project: str) -> storage.Client:
     """The shared Cloud Storage client for `project`."""
     from google.cloud import storage
 
+    import google.auth.exceptions
+
     with _lock:
         client = _storage.get(project)
         if client is None:
-            client = _storage[project] = storage.Client(project=project)
+            try:
+                client = _storage[project] = storage.Client(project=project)
+            except google.auth.exceptions.GoogleAuthError as exc:
+                raise _credentials_error(exc) from exc
         return client
 
 
@@ -116,8 +128,13 @@ def _build_vertex(target: str, plaintext: bool) -> VertexServices:
             endpoints=aiplatform_v1.EndpointServiceClient(
                 transport=EndpointServiceGrpcTransport(channel=channel)),
         )
+    import google.auth.exceptions
+
     options = {"api_endpoint": target}
-    return VertexServices(
-        tuning=aiplatform_v1.GenAiTuningServiceClient(client_options=options),
-        endpoints=aiplatform_v1.EndpointServiceClient(client_options=options),
-    )
+    try:
+        return VertexServices(
+            tuning=aiplatform_v1.GenAiTuningServiceClient(client_options=options),
+            endpoints=aiplatform_v1.EndpointServiceClient(client_options=options),
+        )
+    except google.auth.exceptions.GoogleAuthError as exc:
+        raise _credentials_error(exc) from exc

@@ -80,6 +80,7 @@ _TRANSIENT = (core_exceptions.ServiceUnavailable, core_exceptions.DeadlineExceed
               core_exceptions.InternalServerError, core_exceptions.Aborted)
 _INVALID = (core_exceptions.InvalidArgument, core_exceptions.FailedPrecondition,
             core_exceptions.BadRequest, core_exceptions.OutOfRange)
+_CREDENTIALS_FAILED = "Getting metadata from plugin failed"
 _ACCESS = (core_exceptions.PermissionDenied, core_exceptions.Unauthenticated,
            core_exceptions.Unauthorized, core_exceptions.Forbidden)
 
@@ -93,6 +94,9 @@ def from_google(exc: core_exceptions.GoogleAPICallError) -> VertexError:
     if isinstance(exc, (core_exceptions.ResourceExhausted, core_exceptions.TooManyRequests)):
         return _quota_error(exc)(message, status)
     if isinstance(exc, _TRANSIENT):
+        if _CREDENTIALS_FAILED in message:
+            # gRPC reports a credentials plugin that could not get a token as UNAVAILABLE.
+            return AccessError(message, "UNAUTHENTICATED")
         return TransientError(message, status)
     if isinstance(exc, _INVALID):
         return InvalidRequestError(message, status)

@@ -33,7 +33,6 @@ class StackOwner:
     pulumi_project: str
     stack: str
     stack_id: str
-    allow_project_change: str = ""
 
 
 class Job(pulumi.ComponentResource):
@@ -45,24 +44,26 @@ class Job(pulumi.ComponentResource):
     """Each resource's failure in this run, in one line ("" if none)."""
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
-                 regions: list[str], owner: StackOwner, protect_serving: bool,
+                 regions: list[str], owner: StackOwner, protect_serving: bool, guard: pulumi.Resource,
                  opts: pulumi.ResourceOptions | None = None):
-        """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs)."""
+        """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
+        `guard` is the stack's `StackGuard`, which every resource here waits for."""
         super().__init__(JOB_TYPE, name, None, opts)
+        self._guard = guard
         identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
                     "stack": owner.stack, "stack_id": owner.stack_id}
-        moves = {"allow_project_change": owner.allow_project_change}
         self.summary = {}
         self.outcomes = []
         for region in regions:
             tuning_job = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
-                **identity, **moves, opts=self._child_options(first_release=True),
+                **identity, opts=self._child_options(first_release=True),
             )
             history = TuningHistory(
                 f"{name}-{region}-history", job_file=job_file, job_name=name,
                 deletion_policy=spec.deletion_policy, current_job=tuning_job.vertex_job_name,
                 current_state=tuning_job.state, current_spec=tuning_job.spec_hash,
+                current_endpoint=tuning_job.tuned_model_endpoint,
                 region=region, **identity, opts=self._child_options(),
             )
             outputs = {
@@ -82,7 +83,7 @@ class Job(pulumi.ComponentResource):
                     display_name=spec.serving.display_name or name,
                     canary_percent=spec.serving.canary_percent or 0,
                     deletion_policy=spec.serving.deletion_policy, labels=spec.labels,
-                    tuned_model=tuning_job.tuned_model, region=region, **identity, **moves,
+                    tuned_model=tuning_job.tuned_model, region=region, **identity,
                     opts=self._child_options(
                         first_release=True, protect=protect_serving,
                         # Removing the job or its serving block keeps the endpoint applications
@@ -101,7 +102,7 @@ class Job(pulumi.ComponentResource):
 
     def _child_options(self, first_release: bool = False, **options: Any) -> pulumi.ResourceOptions:
         aliases = [pulumi.Alias(type_=_FIRST_RELEASE_TYPE, parent=pulumi.ROOT_STACK_RESOURCE)] if first_release else []
-        return pulumi.ResourceOptions(parent=self, aliases=aliases, **options)
+        return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[self._guard], **options)
 
 
 def report_outcomes(outcomes: list[pulumi.Output[str]]) -> None:

@@ -39,7 +39,6 @@ from providers.resources import stack_config
 from providers.resources.endpoints import empty_and_delete_endpoint
 from providers.resources.reporting import ReportedError, problem_line
 from providers.resources.traffic import Deploy, SetTraffic, next_step
-from providers.resources.tuning_job import project_move_refused
 
 OBSERVED_KEYS = ("endpoint_name", "status", "serving_model", "traffic_split",
                  "deployed_models", "pending_operation", "error", "refused_model", "failure")
@@ -69,12 +68,6 @@ class ServingEndpointProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         stack_config.configure(req.config)
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]):
-        from pulumi.dynamic import CheckFailure, CheckResult
-
-        moved = project_move_refused(olds, news)
-        return CheckResult(news, [CheckFailure("project", moved)] if moved else [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in REPLACE_KEYS if olds.get(key) != news.get(key)]
@@ -136,14 +129,12 @@ class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
     def __init__(self, resource_name: str, *, job_file: str, job_name: str, display_name: str,
                  canary_percent: int, deletion_policy: str, labels: dict[str, str],
                  tuned_model: pulumi.Input[str], project: str, region: str, pulumi_project: str,
-                 stack: str, stack_id: str, allow_project_change: str = "",
-                 opts: pulumi.ResourceOptions | None = None):
+                 stack: str, stack_id: str, opts: pulumi.ResourceOptions | None = None):
         props = {
             "job_file": job_file, "job_name": job_name, "display_name": display_name,
             "canary_percent": canary_percent, "deletion_policy": deletion_policy,
             "labels": labels, "tuned_model": tuned_model, "project": project, "region": region,
             "pulumi_project": pulumi_project, "stack": stack, "stack_id": stack_id,
-            "allow_project_change": allow_project_change,
             **{key: None for key in OBSERVED_KEYS},
         }
         super().__init__(ServingEndpointProvider(), resource_name, props, opts)

@@ -27,7 +27,8 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResul
 from providers.gcp import errors
 from providers.gcp.budget import Budget
 from providers.gcp.identity import is_serving_endpoint, spec_of
-from providers.gcp.vertex import EndpointView, StackListing, TuningJobView, VertexClient
+from providers.gcp.names import same_resource
+from providers.gcp.vertex import TERMINAL_STATES, EndpointView, StackListing, TuningJobView, VertexClient
 from providers.resources import stack_config
 from providers.resources.endpoints import empty_and_delete_endpoint
 from providers.resources.reporting import ReportedError, problem_line
@@ -99,12 +100,13 @@ class TuningHistory(Resource, module="gemini-tuning", name="TuningHistory"):
 
     def __init__(self, resource_name: str, *, job_file: str, job_name: str, deletion_policy: str,
                  current_job: pulumi.Input[str], current_state: pulumi.Input[str],
-                 current_spec: pulumi.Input[str], project: str, region: str,
+                 current_spec: pulumi.Input[str], current_endpoint: pulumi.Input[str], project: str, region: str,
                  pulumi_project: str, stack: str, stack_id: str,
                  opts: pulumi.ResourceOptions | None = None):
         props = {
             "job_file": job_file, "job_name": job_name, "deletion_policy": deletion_policy,
             "current_job": current_job, "current_state": current_state, "current_spec": current_spec,
+            "current_endpoint": current_endpoint,
             "project": project, "region": region, "pulumi_project": pulumi_project,
             "stack": stack, "stack_id": stack_id,
             **{key: None for key in OBSERVED_KEYS},
@@ -126,7 +128,7 @@ def _reconcile(props: dict[str, Any]) -> dict[str, Any]:
                 continue
             cancel(vertex, job)
             done.append(f"cancelled {job.name}, an earlier version of the job that was still running")
-        if _retires_endpoints(props):
+        if _retires_endpoints(props) and _current_serves(vertex, props):
             for endpoint in _tuned_model_endpoints(vertex, props, everything=False):
                 if not empty_and_delete_endpoint(vertex, endpoint.name):
                     done.append(f"still emptying {endpoint.name}; the next `pulumi up` finishes it")
@@ -134,6 +136,11 @@ def _reconcile(props: dict[str, Any]) -> dict[str, Any]:
                 retired.append(endpoint.name)
                 done.append(f"deleted {endpoint.name}, the tuned-model endpoint of an earlier version")
         earlier = _earlier(_fresh_listing(vertex, props), props)
+    except errors.OutOfTimeError:
+        # Not a failure: the next run's refresh sees what is left, and its update does it.
+        done.append("the call's time ran out; the next `pulumi up` carries on")
+        return {"earlier_jobs": [], "retired_endpoints": retired, "status_message": "; ".join(done),
+                "failure": ""}
     except errors.VertexError as exc:
         line = problem_line(props, "cancelling or retiring the job's earlier versions", exc)
         return {"earlier_jobs": [], "retired_endpoints": retired, "status_message": line, "failure": line}
@@ -148,12 +155,23 @@ def _work(earlier: list[dict[str, Any]], props: dict[str, Any]) -> list[str]:
     return running + (endpoints if _retires_endpoints(props) else [])
 
 
-_ENDED_OR_CANCELLING = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED", "PARTIALLY_SUCCEEDED",
-                                  "CANCELLING"})
+_ENDED_OR_CANCELLING = frozenset({state.removeprefix("JOB_STATE_") for state in TERMINAL_STATES} | {"CANCELLING"})
 
 
 def _retires_endpoints(props: dict[str, Any]) -> bool:
     return props.get("deletion_policy") == "delete" and props.get("current_state") == SUCCEEDED
+
+
+def _current_serves(vertex: VertexClient, props: dict[str, Any]) -> bool:
+    """Whether the current version's own endpoint serves its tuned model: only then may the
+    earlier versions' endpoints go (an adopted old job may have lost its endpoint)."""
+    endpoint = props.get("current_endpoint") or ""
+    if not endpoint:
+        return False
+    try:
+        return bool(vertex.get_endpoint(endpoint).deployed_models)
+    except errors.NotFoundError:
+        return False
 
 
 def _fresh_listing(vertex: VertexClient, props: dict[str, Any]) -> StackListing:
@@ -163,11 +181,16 @@ def _fresh_listing(vertex: VertexClient, props: dict[str, Any]) -> StackListing:
 
 
 def _versions(listing: StackListing, props: dict[str, Any]) -> list[TuningJobView]:
-    """This job's tuning jobs in this region other than the current one, oldest first."""
+    """This job's tuning jobs in this region other than the current one, oldest first.
+
+    Besides earlier specs, a twin of the current job (same spec: a submission whose lost
+    answer was retried) counts, once the current job is known by name.
+    """
     job_labels = stack_config.owner(props).of_job(props["job_name"])
-    current_spec = props.get("current_spec") or ""
+    current_spec, current_job = props.get("current_spec") or "", props.get("current_job") or ""
     return sorted((job for job in listing.jobs
-                   if job_labels.items() <= job.labels.items() and spec_of(job.labels) != current_spec),
+                   if job_labels.items() <= job.labels.items() and not same_resource(job.name, current_job)
+                   and (spec_of(job.labels) != current_spec or current_job)),
                   key=lambda j: j.create_time)
 
 

@@ -74,6 +74,9 @@ OBSERVED_KEYS = (
 problem of the last create or update, in one line; a read clears it."""
 IDENTITY_KEYS = ("project", "region")
 """Changing either is a different Vertex job."""
+UPDATE_KEYS = ("job_file", "stack_id")
+"""Settings of ours that change without touching the Vertex job; recorded by `update`, so
+that messages name the file as it is now."""
 
 
 def awaiting_submission(outputs: dict[str, Any]) -> bool:
@@ -88,7 +91,7 @@ class TuningJobProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         stack_config.configure(req.config)
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         job_file = news.get("job_file", "job file")
         try:
             spec = parse_job(json.loads(news.get("spec_json") or "null"), job_file)
@@ -96,9 +99,6 @@ class TuningJobProvider(ResourceProvider):
             return CheckResult(news, [
                 CheckFailure(problem.field or "spec", str(problem)) for problem in exc.problems
             ])
-        moved = project_move_refused(olds, news)
-        if moved:
-            return CheckResult(news, [CheckFailure("project", moved)])
         essence = essence_of(spec, news["region"])
         return CheckResult({**news, **essence, "spec_hash": spec_hash(essence)}, [])
 
@@ -107,7 +107,8 @@ class TuningJobProvider(ResourceProvider):
         replaces += changed_essence_keys(olds, news)
         if replaces:
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
-        return DiffResult(changes=awaiting_submission(olds), replaces=[], stables=[])
+        changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
+        return DiffResult(changes=changed or awaiting_submission(olds), replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(_key(props), {**props, **_submit_or_adopt(props, Budget())})
@@ -133,10 +134,12 @@ class TuningJobProvider(ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         try:
             vertex = _client(props, Budget())
-            job = _current_job(vertex, props, shared_listing=False)
-            if job is None or job.has_ended or job.state == CANCELLING:
-                return
-            cancel(vertex, job)
+            # The recorded job, and any twin a lost answer left with the same labels.
+            jobs = {job.name: job for job in (_current_job(vertex, props, shared_listing=False),
+                                              *_labelled(vertex, props)) if job is not None}
+            for job in jobs.values():
+                if not (job.has_ended or job.state == CANCELLING):
+                    cancel(vertex, job)
         except errors.VertexError as exc:
             raise ReportedError(problem_line(props, "cancelling the tuning job", exc)) from None
 
@@ -164,7 +167,6 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         pulumi_project: str,
         stack: str,
         stack_id: str,
-        allow_project_change: str = "",
         opts: pulumi.ResourceOptions | None = None,
     ):
         props: dict[str, Any] = {
@@ -177,7 +179,6 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             "pulumi_project": pulumi_project,
             "stack": stack,
             "stack_id": stack_id,
-            "allow_project_change": allow_project_change,
             "spec_hash": None,
             **{key: None for key in ESSENCE_KEYS},
             **{key: None for key in OBSERVED_KEYS},
@@ -188,20 +189,6 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         super().__init__(TuningJobProvider(), resource_name, props, opts)
 
 
-def project_move_refused(olds: dict[str, Any], news: dict[str, Any]) -> str:
-    """Why a change of the resource's GCP project is refused ("" when it is not).
-
-    A new project means new jobs and cancelled old ones; a stack whose project setting
-    changed by accident must not do that, so the user names the new project to allow it.
-    """
-    old, new = olds.get("project"), news.get("project")
-    if not old or old == new or news.get("allow_project_change") == new:
-        return ""
-    return (f"{news.get('job_file', 'job file')}: the stack's gcp:project changed from {old!r} to "
-            f"{new!r}, which would cancel this job and submit it again in {new!r}; if that is "
-            f"meant, run `pulumi config set gemini-tuning:allowProjectChange {new}`")
-
-
 def cancel(vertex: VertexClient, job: TuningJobView) -> None:
     """Asks Vertex to cancel `job` (asynchronous: it passes through CANCELLING)."""
     try:
@@ -209,8 +196,9 @@ def cancel(vertex: VertexClient, job: TuningJobView) -> None:
     except errors.NotFoundError:
         return
     except errors.InvalidRequestError:
-        # It ended between our look and the cancel: nothing left to stop.
-        if not vertex.get_tuning_job(job.name).has_ended:
+        # It ended, or another cancel got there first, between our look and this one.
+        now = vertex.get_tuning_job(job.name)
+        if not (now.has_ended or now.state == CANCELLING):
             raise
 
 
@@ -250,8 +238,16 @@ def _current_job(vertex: VertexClient, props: dict[str, Any], *, shared_listing:
     return _adoptable(vertex, props)
 
 
+def _labelled(vertex: VertexClient, props: dict[str, Any]) -> list[TuningJobView]:
+    """The jobs carrying this resource's labels: none without the stack's id, whose labels
+    another stack with the same names could carry too."""
+    if not stack_config.owner(props).stack_id:
+        return []
+    return vertex.find_tuning_jobs(_labels(props))
+
+
 def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | None:
-    return _latest_adoptable(vertex.find_tuning_jobs(_labels(props)))
+    return _latest_adoptable(_labelled(vertex, props))
 
 
 def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:

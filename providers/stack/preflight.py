@@ -7,11 +7,13 @@ program runs the same checks, so `pulumi preview` fails with the same messages.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from providers.datasets.cache import DatasetCache
 from providers.datasets.local import DATASET_FIELDS, LocalDataset, is_local, locate
+from providers.gcp.clients import STORAGE_EMULATOR_VARIABLE
 from providers.jobfile.loading import job_file_paths, load_jobs, shown_path
 from providers.jobfile.problems import JobFileError, Problem, shared_once
 from providers.jobfile.rules import key_region_problems
@@ -83,6 +85,12 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
                                 "no job files; to remove every job of this stack, run `pulumi destroy`"))
     problems.extend(settings.problems())
     for job in report.jobs:
+        if job.local_datasets and settings.use_emulator and not os.environ.get(STORAGE_EMULATOR_VARIABLE):
+            problems.append(Problem(
+                job.file, job.local_datasets[0].field,
+                f"an emulator stack uploads local data sets to a Cloud Storage emulator: set "
+                f"{STORAGE_EMULATOR_VARIABLE} (host:port), or nothing would stop the upload reaching "
+                "real Cloud Storage"))
         if job.local_datasets and not settings.dataset_bucket:
             problems.append(Problem(
                 job.file, job.local_datasets[0].field,

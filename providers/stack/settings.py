@@ -23,7 +23,6 @@ from providers.jobfile.problems import Problem
 
 CONFIG_NAMESPACE = "gemini-tuning"
 STACK_ID_KEY = f"{CONFIG_NAMESPACE}:stackId"
-ALLOW_PROJECT_CHANGE_KEY = f"{CONFIG_NAMESPACE}:allowProjectChange"
 PLAN_VARIABLE = "GEMINI_TUNING_PLAN"
 """Set by `python -m providers plan` for its preview: the program then plans the valid job
 files around broken ones (the plan reports those) instead of stopping. Never in an update."""
@@ -50,6 +49,8 @@ class StackSettings:
     use_emulator: bool
     allow_project_change: str = ""
     """The project the user allowed the stack's jobs to move to (gemini-tuning:allowProjectChange)."""
+    allow_region_change: str = ""
+    """The default region the user allowed jobs without regions to move to (allowRegionChange)."""
 
     @property
     def stack_file(self) -> str:
@@ -129,4 +130,5 @@ def from_pulumi_config() -> StackSettings:
         jobs_dir=Path(config.get("jobsDir") or "jobs"),
         use_emulator=config.get_bool("useEmulator") or False,
         allow_project_change=config.get("allowProjectChange") or "",
+        allow_region_change=config.get("allowRegionChange") or "",
     )

@@ -112,6 +112,29 @@ def test_the_emulator_host_on_a_real_stack_is_refused_before_any_call(start_emul
     assert project.resource_outputs("triage-us-central1")["vertex_job_name"] == job.name
 
 
+def test_a_changed_default_region_is_refused_before_anything_moves(start_emulator, make_project):
+    emulator = start_emulator(quota=5)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())  # no regions: the stack's gcp:region
+    project.up()
+    [job] = jobs_in(emulator, "e2e-project")
+
+    project.run("config", "set", "gcp:region", "europe-west4")
+    refused = project.up(check=False)
+    project.run("config", "set", "gemini-tuning:allowRegionChange", "europe-west4")
+    moved = project.up(check=False)
+
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0
+    assert "the stack's gcp:region changed from 'us-central1' to 'europe-west4'" in output
+    assert "`pulumi config set gemini-tuning:allowRegionChange europe-west4`" in output
+    assert "Traceback" not in output
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert state_of(jobs_in(emulator, "e2e-project")[0]) in ("CANCELLING", "CANCELLED")
+    assert [state_of(j) for j in jobs_in(emulator, "e2e-project", "europe-west4")] == ["PENDING"]
+    assert job.name == jobs_in(emulator, "e2e-project")[0].name
+
+
 def real_stack_state(project) -> None:
     state = json.loads(project.run("stack", "export").stdout)
     for resource in state["deployment"]["resources"]:

@@ -82,10 +82,14 @@ def test_diff_replaces_on_an_essence_change_and_deletes_the_old_job_first():
     assert result.delete_before_replace is True
 
 
-def test_diff_reports_nothing_when_only_the_file_changed_but_not_the_essence():
-    old = {**checked(), "state": "RUNNING", "job_file": "jobs/old-name.yaml"}
-    result = TuningJobProvider().diff("id", old, checked(hyperParameters={"adapterSize": 8}))
-    assert result.changes is False and result.replaces == []
+def test_a_renamed_file_is_recorded_without_touching_the_job():
+    old = {**checked(), "state": "RUNNING", "job_file": "jobs/old-name.yaml", "vertex_job_name": "j"}
+    renamed = TuningJobProvider().diff("id", old, checked(hyperParameters={"adapterSize": 8}))
+    updated = TuningJobProvider().update("id", old, checked())
+    unchanged = TuningJobProvider().diff("id", {**old, "job_file": "jobs/triage.yaml"}, checked())
+    assert renamed.changes is True and renamed.replaces == []
+    assert updated.outs["job_file"] == "jobs/triage.yaml" and updated.outs["vertex_job_name"] == "j"
+    assert unchanged.changes is False
 
 
 def test_diff_asks_for_an_update_while_the_job_waits_for_quota():

@@ -7,6 +7,9 @@ import json
 import pytest
 from google.api_core import exceptions as core_exceptions
 
+from providers.gcp.budget import Budget
+from providers.gcp.vertex import VertexClient
+from providers.resources.endpoints import empty_and_delete_endpoint
 from providers.resources.tuning_history import TuningHistoryProvider
 from providers.resources.tuning_job import TuningJobProvider
 from tests.support.polling import wait_for
@@ -25,7 +28,8 @@ def job_inputs(stack_id: str = STACK_ID, **changes) -> dict:
 def history(current: dict, policy: str = "delete", **changes) -> dict:
     return {"job_file": "jobs/triage.yaml", "job_name": "triage", "deletion_policy": policy,
             "current_job": current.get("vertex_job_name") or "", "current_state": current.get("state") or "",
-            "current_spec": current["spec_hash"], "project": "p", "region": "us-central1",
+            "current_spec": current["spec_hash"], "current_endpoint": current.get("tuned_model_endpoint") or "",
+            "project": "p", "region": "us-central1",
             "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": STACK_ID, **changes}
 
 
@@ -124,3 +128,32 @@ def test_a_read_sees_a_job_that_succeeded_despite_its_cancel(start):
     assert earlier["state"] == "SUCCEEDED" and earlier["tunedModelEndpoint"]
     # Once the new version succeeds, the policy (delete) retires that endpoint too.
     assert TuningHistoryProvider().diff(created.id, read.outs, history({**new, "state": "SUCCEEDED"})).changes
+
+
+def test_earlier_endpoints_stay_while_the_current_versions_own_endpoint_does_not_serve(start):
+    # A spec edit undone: the create adopts the old SUCCEEDED job, whose endpoint an earlier
+    # run retired. The endpoint that serves now must not go.
+    emulator = start(job_seconds=1, quota=2)
+    first = succeeded(emulator, TuningJobProvider().create(job_inputs()).outs)
+    second = succeeded(emulator, TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs)
+    assert empty_and_delete_endpoint(VertexClient("p", "us-central1", Budget()), first["tuned_model_endpoint"])
+
+    TuningHistoryProvider().create(history(first))
+
+    assert endpoint_exists(emulator, second["tuned_model_endpoint"])
+
+
+def test_a_twin_of_the_current_job_left_by_a_lost_answer_is_cancelled(start):
+    emulator = start(job_seconds=600, quota=2, cancel_seconds=0)
+    twin = TuningJobProvider().create(job_inputs()).outs
+    # A retried submission whose first answer was lost: same labels, a second job.
+    job = emulator.tuning_client().get_tuning_job(name=twin["vertex_job_name"])
+    job.name = ""
+    current = emulator.tuning_client().create_tuning_job(parent="projects/p/locations/us-central1", tuning_job=job)
+
+    result = TuningHistoryProvider().create(history({**twin, "vertex_job_name": current.name}))
+
+    states = {j.name: j.state.name for j in emulator.tuning_client().list_tuning_jobs(
+        parent="projects/p/locations/us-central1")}
+    assert states == {twin["vertex_job_name"]: "JOB_STATE_CANCELLED", current.name: "JOB_STATE_PENDING"}
+    assert f"cancelled {twin['vertex_job_name']}" in result.outs["status_message"]

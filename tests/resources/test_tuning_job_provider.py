@@ -243,13 +243,13 @@ def test_read_of_a_job_vertex_does_not_know_drops_the_resource(start):
     assert TuningJobProvider().read("id", props).id is None
 
 
-def test_a_change_of_project_is_refused_unless_allowed():
-    olds = inputs()
-    moved = {**olds, "project": "other", "spec_json": olds["spec_json"]}
+def test_delete_cancels_a_twin_that_a_lost_answer_left_with_the_same_labels(start):
+    emulator = start(job_seconds=600, quota=2, cancel_seconds=0)
+    created = TuningJobProvider().create(inputs())
+    job = emulator.tuning_client().get_tuning_job(name=created.outs["vertex_job_name"])
+    job.name = ""
+    emulator.tuning_client().create_tuning_job(parent="projects/p/locations/us-central1", tuning_job=job)
 
-    refused = TuningJobProvider().check(olds, moved)
-    allowed = TuningJobProvider().check(olds, {**moved, "allow_project_change": "other"})
+    TuningJobProvider().delete(created.id, created.outs)
 
-    assert [f.property for f in refused.failures] == ["project"]
-    assert "pulumi config set gemini-tuning:allowProjectChange other" in refused.failures[0].reason
-    assert allowed.failures == []
+    assert [j.state.name for j in all_jobs(emulator)] == ["JOB_STATE_CANCELLED", "JOB_STATE_CANCELLED"]
