@@ -1,7 +1,8 @@
 """Upgrading the tool never replaces a running job: a stack made by the first release upgrades in place.
 
-`releases/first-release.tar.gz` is the first release's program (`git archive --format=tar.gz
-c0aa5db Pulumi.yaml __main__.py providers`). Its state names the first release's resource
+`releases/first-release.tar.gz` is the first release's program and its pinned packages
+(`git archive --format=tar.gz c0aa5db Pulumi.yaml __main__.py providers requirements.txt`),
+run in a virtualenv of its own as a user's earlier install would be. Its state names the first release's resource
 types, places every resource at the top level and pickles the providers by their old
 module paths; the current checkout must take all of that over with nothing replaced,
 created, cancelled or deleted in Vertex AI.
@@ -10,12 +11,15 @@ created, cancelled or deleted in Vertex AI.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import sysconfig
 import tarfile
 from pathlib import Path
 
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.polling import wait_for
-from tests.support.pulumi_project import REPO_ROOT, PulumiProject
+from tests.support.pulumi_project import REPO_ROOT, REPO_VIRTUALENV, PulumiProject
 
 FIRST_RELEASE = Path(__file__).parent / "releases" / "first-release.tar.gz"
 PROJECT_ID = "e2e-project"
@@ -48,15 +52,34 @@ def vertex_world(emulator: EmulatorProcess) -> dict:
     return world
 
 
+def first_release_virtualenv(release: Path, target: Path) -> Path:
+    """A virtualenv with the first release's pinned packages (pulumi-gcp among them).
+
+    It sees the current virtualenv's packages through a .pth file, so pip installs only what
+    the first release pinned differently or the current release dropped.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(target)], check=True)
+    python = target / "bin" / "python"
+    site_packages = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True).stdout.strip()
+    (Path(site_packages) / "current-release.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-r", str(release / "requirements.txt")], check=True)
+    return target
+
+
 def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_path):
     first_release = tmp_path / "first-release"
     with tarfile.open(FIRST_RELEASE) as archive:
         archive.extractall(first_release, filter="data")
+    first_release_packages = first_release_virtualenv(first_release, tmp_path / "first-release-venv")
     state = tmp_path / "emulator.json"
 
     # Made by the first release: two jobs that succeeded, one with serving endpoints...
     with EmulatorProcess(state, job_seconds=3, quota=5) as emulator:
-        project = PulumiProject(tmp_path, emulator.host, program=first_release)
+        project = PulumiProject(tmp_path, emulator.host, program=first_release,
+                                virtualenv=first_release_packages)
         project.write_job("triage", **flash_job(
             regions=list(REGIONS), serving={"displayName": "triage"}, deletionPolicy="delete"))
         project.write_job("summaries", **flash_job())
@@ -73,7 +96,7 @@ def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_pa
         assert sorted(state_name for state_name, *_ in _jobs(before)) == [
             "JOB_STATE_PENDING", "JOB_STATE_SUCCEEDED", "JOB_STATE_SUCCEEDED", "JOB_STATE_SUCCEEDED"]
 
-        project.use_program(REPO_ROOT)
+        project.use_program(REPO_ROOT, REPO_VIRTUALENV)
         steps = project.preview_steps()
         project.up()
         second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)

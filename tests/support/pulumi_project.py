@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_VIRTUALENV = REPO_ROOT / ".venv"
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py", "providers")
 COMMAND_TIMEOUT_SECONDS = 170
 # Google's own tools fall back to these; tests name their project and region themselves, and
@@ -33,14 +34,13 @@ class PulumiCommandError(AssertionError):
 
 class PulumiProject:
     def __init__(self, workdir: Path, emulator_host: str, stack: str = "test",
-                 program: Path = REPO_ROOT):
-        """`program`: the checkout whose Pulumi.yaml, __main__.py and providers/ to run."""
+                 program: Path = REPO_ROOT, virtualenv: Path = REPO_VIRTUALENV):
+        """`program`: the checkout whose Pulumi.yaml, __main__.py and providers/ to run, with
+        the Python packages of `virtualenv`."""
         self.dir = workdir / "project"
         self.jobs_dir = self.dir / "jobs"
         self.stack = stack
         self.dir.mkdir(parents=True)
-        self.use_program(program)
-        self.jobs_dir.mkdir()
         backend = workdir / "backend"
         backend.mkdir()
         self.env = {
@@ -49,11 +49,11 @@ class PulumiProject:
             "PULUMI_CONFIG_PASSPHRASE": "e2e-tests",
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PULUMI_RUNTIME_VIRTUALENV": str(REPO_ROOT / ".venv"),
-            "PATH": f"{REPO_ROOT / '.venv' / 'bin'}:{REPO_ROOT / '.tools' / 'bin'}:{os.environ['PATH']}",
             "VERTEX_AI_EMULATOR_HOST": emulator_host,
             "PULUMI_HOME": str(workdir / "pulumi-home"),
         }
+        self.use_program(program, virtualenv)
+        self.jobs_dir.mkdir()
         self._init_stack("e2e-project")
 
     def for_stack(self, stack: str, gcp_project: str) -> PulumiProject:
@@ -71,8 +71,9 @@ class PulumiProject:
         self.stack_id = secrets.token_hex(6)
         self.run("config", "set", "gemini-tuning:stackId", self.stack_id)
 
-    def use_program(self, program: Path) -> None:
-        """Puts `program`'s project files in place of the current ones, as a checkout upgrade does."""
+    def use_program(self, program: Path, virtualenv: Path = REPO_VIRTUALENV) -> None:
+        """Puts `program`'s project files in place of the current ones, as a checkout upgrade
+        does, run with the packages installed in `virtualenv`."""
         for name in PROJECT_FILES:
             source, target = program / name, self.dir / name
             if target.is_dir():
@@ -81,11 +82,13 @@ class PulumiProject:
                 shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy(source, target)
-        # The engine hands Pulumi.yaml's virtualenv to the provider host: use the repo's.
+        # The engine hands Pulumi.yaml's virtualenv to the provider host.
         pulumi_yaml = self.dir / "Pulumi.yaml"
         pulumi_yaml.write_text(
-            pulumi_yaml.read_text().replace("virtualenv: .venv", f"virtualenv: {REPO_ROOT / '.venv'}")
+            pulumi_yaml.read_text().replace("virtualenv: .venv", f"virtualenv: {virtualenv}")
         )
+        self.env["PULUMI_RUNTIME_VIRTUALENV"] = str(virtualenv)
+        self.env["PATH"] = f"{virtualenv / 'bin'}:{REPO_ROOT / '.tools' / 'bin'}:{os.environ['PATH']}"
 
     def write_job(self, name: str, **fields) -> Path:
         path = self.jobs_dir / f"{name}.yaml"
