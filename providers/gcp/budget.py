@@ -14,8 +14,6 @@ import os
 import time
 from collections.abc import Iterator
 
-from google.api_core.retry import exponential_sleep_generator
-
 CALL_BUDGET_SECONDS = 100.0
 BUDGET_VARIABLE = "GEMINI_TUNING_CALL_BUDGET_SECONDS"
 ATTEMPT_SECONDS = 20.0
@@ -56,4 +54,8 @@ class Budget:
 
 def backoff(first: float, longest: float) -> Iterator[float]:
     """Pauses between attempts: exponential, with google.api_core's jitter (full random)."""
+    # Imported here: google.api_core.retry brings in `requests` (0.1 s), which the program
+    # and the hosts that only check and diff never need.
+    from google.api_core.retry import exponential_sleep_generator
+
     return exponential_sleep_generator(first, longest)
