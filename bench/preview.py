@@ -7,16 +7,22 @@ region each, every third job of a region serving) go into a scratch copy of the 
 (tests/support/pulumi_project.py) on a fresh emulator started with --rpc-log. Setting up
 runs `pulumi up`, waits until every job has succeeded, and runs `pulumi up` again so the
 serving endpoints serve: after that nothing is left to do. Two baselines, made in the same
-scratch folder with bench/noop_program (the same Pulumi.yaml, so refresh is on):
+scratch folder with bench/noop_program (the same Pulumi.yaml, so refresh is on), laid out
+from the project's recorded state:
 
-    flat        N no-op dynamic resources (issue 11's baseline)
-    same graph  the resources the project registers for these files, each a no-op: a
-                component per job with a resource per TuningJob, TuningHistory and
-                ServingEndpoint under it. What the Pulumi engine and SDK cost for that
-                graph is the floor; the project minus it is what the tool itself adds.
+    flat         N no-op dynamic resources (issue 11's baseline)
+    same graph   the resources the project registers, each a no-op without inputs: a
+                 component per job with one under it per TuningJob, TuningHistory and
+                 ServingEndpoint
+    same inputs  the same graph, each no-op with its real counterpart's recorded inputs,
+                 and taking the same inputs from its siblings' outputs (a TuningHistory
+                 takes three of its TuningJob's); its outputs are its inputs, so its state
+                 is somewhat smaller than the project's. What the Pulumi engine and SDK
+                 spend on this is the floor: the project minus it is what the tool adds.
 
-Then, --runs times, in turn (project, flat, same graph, project, ...) so that a drift in
-the machine's speed touches all three, each is timed from start to exit as a user runs it:
+Then, --runs times, in turn (project, flat, same graph, same inputs, project, ...) so that
+a drift in the machine's speed touches all, each is timed from start to exit as a user
+runs it:
 
     preview       pulumi preview                           (refresh, then the program)
     no-change up  pulumi up --yes --expect-no-changes      (preview, then the update)
@@ -42,7 +48,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from tests.support.emulator_process import EmulatorProcess  # noqa: E402
-from tests.support.generated_jobs import REGIONS, GeneratedJob, vertex_jobs, write_generated_jobs  # noqa: E402
+from tests.support.generated_jobs import REGIONS, vertex_jobs, write_generated_jobs  # noqa: E402
 from tests.support.polling import wait_for  # noqa: E402
 from tests.support.pulumi_project import PulumiProject  # noqa: E402
 from tests.support.rpc_log import ENDPOINT_SERVICE, TUNING_SERVICE, RpcLog, by_method  # noqa: E402
@@ -50,29 +56,39 @@ from tests.support.rpc_log import ENDPOINT_SERVICE, TUNING_SERVICE, RpcLog, by_m
 GCP_PROJECT = "e2e-project"  # what PulumiProject configures
 BASELINE_PROGRAM = REPO_ROOT / "bench" / "noop_program"
 SETUP_TIMEOUT_SECONDS = 3600
+JOB_TYPE = "gemini-tuning:index:Job"
+PROVIDER_KEY = "__provider"
 COMMANDS = {
     "preview": ("preview",),
     "no-change up": ("up", "--yes", "--expect-no-changes"),
 }
 
 
-def project_resources(job: GeneratedJob) -> int:
-    """The dynamic resources the program registers under a job's component (one region)."""
-    return 3 if job.serving else 2
+def layouts(project: PulumiProject, count: int) -> dict[str, dict]:
+    """The baselines' layouts (see bench/noop_program), from the project's recorded state."""
+    resources = json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
+    names = {r["urn"]: r["urn"].rsplit("::", 1)[1] for r in resources}
+    graph, inputs = [], []
+    for component in (r for r in resources if r["type"] == JOB_TYPE):
+        children = [r for r in resources if r.get("parent") == component["urn"]]
+        graph.append([{"name": names[child["urn"]]} for child in children])
+        inputs.append([_same_inputs(child, names) for child in children])
+    return {"flat": {"resources": count}, "same graph": {"components": graph},
+            "same inputs": {"components": inputs}}
+
+
+def _same_inputs(resource: dict, names: dict[str, str]) -> dict:
+    """A no-op child with `resource`'s inputs, taking the same ones from its siblings' outputs."""
+    depends = {key: names[urns[0]] for key, urns in resource.get("propertyDependencies", {}).items()
+               if urns and key != PROVIDER_KEY}
+    return {"name": names[resource["urn"]], "depends": depends,
+            "inputs": {key: value for key, value in resource["inputs"].items()
+                       if key != PROVIDER_KEY and key not in depends}}
 
 
 def set_up(workdir: Path, count: int, emulator: EmulatorProcess) -> dict[str, PulumiProject]:
-    projects = {"project": PulumiProject(workdir / "project", emulator.host)}
-    jobs = write_generated_jobs(projects["project"], count)
-    layouts = {"flat": {"resources": count},
-               "same graph": {"components": [project_resources(job) for job in jobs]}}
-    for name, layout in layouts.items():
-        baseline = projects[name] = PulumiProject(workdir / name.replace(" ", "-"), emulator.host,
-                                                  program=BASELINE_PROGRAM)
-        baseline.write_file("layout.json", json.dumps(layout))
-        baseline.run("up", "--yes", "--skip-preview", timeout=SETUP_TIMEOUT_SECONDS)
-
-    project = projects["project"]
+    project = PulumiProject(workdir / "project", emulator.host)
+    jobs = write_generated_jobs(project, count)
     started = time.monotonic()
     project.run("up", "--yes", "--skip-preview", timeout=SETUP_TIMEOUT_SECONDS)
     wait_for(lambda: vertex_jobs(emulator, GCP_PROJECT),
@@ -81,6 +97,13 @@ def set_up(workdir: Path, count: int, emulator: EmulatorProcess) -> dict[str, Pu
     project.run("up", "--yes", "--skip-preview", timeout=SETUP_TIMEOUT_SECONDS)  # the serving endpoints
     print(f"set up {count} jobs in {len(REGIONS)} regions ({sum(j.serving for j in jobs)} serving) "
           f"in {time.monotonic() - started:.0f} s", flush=True)
+
+    projects = {"project": project}
+    for name, layout in layouts(project, count).items():
+        baseline = projects[name] = PulumiProject(workdir / name.replace(" ", "-"), emulator.host,
+                                                  program=BASELINE_PROGRAM)
+        baseline.write_file("layout.json", json.dumps(layout))
+        baseline.run("up", "--yes", "--skip-preview", timeout=SETUP_TIMEOUT_SECONDS)
     return projects
 
 

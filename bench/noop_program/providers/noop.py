@@ -2,7 +2,8 @@
 
 Its provider lives in an importable module, as the project's do, so the engine and the
 provider host handle it the same way (pickled by module path, configured once per host).
-`read` is the SDK's default: it returns what the state recorded, without calling anything.
+`create` records the inputs as outputs; `read` is the SDK's default, which returns what the
+state recorded without calling anything.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
 class NoopProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(props["key"], props)
+        return CreateResult(props["noop_key"], props)
 
 
 class Noop(Resource, module="bench", name="Noop"):
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(NoopProvider(), name, {"key": name}, opts)
+    noop_key: pulumi.Output[str]
+
+    def __init__(self, name: str, inputs: dict[str, Any] | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(NoopProvider(), name, {**(inputs or {}), "noop_key": name}, opts)
