@@ -47,6 +47,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from providers.resources.job import JOB_TYPE  # noqa: E402
 from tests.support.emulator_process import EmulatorProcess  # noqa: E402
 from tests.support.generated_jobs import REGIONS, vertex_jobs, write_generated_jobs  # noqa: E402
 from tests.support.polling import wait_for  # noqa: E402
@@ -56,7 +57,6 @@ from tests.support.rpc_log import ENDPOINT_SERVICE, TUNING_SERVICE, RpcLog, by_m
 GCP_PROJECT = "e2e-project"  # what PulumiProject configures
 BASELINE_PROGRAM = REPO_ROOT / "bench" / "noop_program"
 SETUP_TIMEOUT_SECONDS = 3600
-JOB_TYPE = "gemini-tuning:index:Job"
 PROVIDER_KEY = "__provider"
 COMMANDS = {
     "preview": ("preview",),
