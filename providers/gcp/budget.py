@@ -14,8 +14,6 @@ import os
 import time
 from collections.abc import Iterator
 
-from google.api_core.retry import exponential_sleep_generator
-
 CALL_BUDGET_SECONDS = 60.0
 """The dynamic-provider host serves four calls at a time and Pulumi sends up to eight, so a
 call may wait for another before its own budget starts: two budgets stay under ~180 s."""
@@ -58,4 +56,8 @@ class Budget:
 
 def backoff(first: float, longest: float) -> Iterator[float]:
     """Pauses between attempts: exponential, with google.api_core's jitter (full random)."""
+    # Imported here: google.api_core.retry brings in `requests` (0.1 s), which the program
+    # and the hosts that only check and diff never need.
+    from google.api_core.retry import exponential_sleep_generator
+
     return exponential_sleep_generator(first, longest)

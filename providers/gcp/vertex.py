@@ -12,6 +12,11 @@ backoff while the budget lasts. Calls that change something and cannot be repeat
 what a retry means (see `providers.resources.tuning_job`).
 
 Reads during a refresh share one listing per region and stack (see `StackListing`).
+
+google.cloud.aiplatform_v1 is imported where a request is built, not with this module: the
+Pulumi program and the provider host's `check` and `diff` import this module (through the
+resources) but never call Vertex, and that import alone takes about a second (measured
+with bench/preview.py). By the time a method builds a request, `clients.py` has imported it.
 """
 
 from __future__ import annotations
@@ -19,10 +24,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 from google.api_core import exceptions as core_exceptions
-from google.cloud import aiplatform_v1
 from google.longrunning import operations_pb2
 from google.protobuf import field_mask_pb2
 from google.rpc import code_pb2
@@ -31,6 +35,9 @@ from providers.gcp import errors
 from providers.gcp.budget import Budget, backoff
 from providers.gcp.clients import vertex_services
 from providers.gcp.names import same_resource
+
+if TYPE_CHECKING:
+    from google.cloud import aiplatform_v1
 
 TERMINAL_STATES = frozenset(
     {"JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED",
@@ -42,14 +49,9 @@ LIST_PAGE_SIZE = 100
 LISTING_MAX_AGE_SECONDS = 30.0
 _FIRST_BACKOFF, _LONGEST_BACKOFF = 0.5, 8.0
 
-_ADAPTER_SIZES = {
-    1: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_ONE,
-    2: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_TWO,
-    4: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_FOUR,
-    8: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_EIGHT,
-    16: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_SIXTEEN,
-    32: aiplatform_v1.SupervisedHyperParameters.AdapterSize.ADAPTER_SIZE_THIRTY_TWO,
-}
+_ADAPTER_SIZES = {1: "ADAPTER_SIZE_ONE", 2: "ADAPTER_SIZE_TWO", 4: "ADAPTER_SIZE_FOUR",
+                  8: "ADAPTER_SIZE_EIGHT", 16: "ADAPTER_SIZE_SIXTEEN", 32: "ADAPTER_SIZE_THIRTY_TWO"}
+"""Adapter size -> the name of its `SupervisedHyperParameters.AdapterSize` value."""
 
 
 @dataclass(frozen=True)
@@ -123,12 +125,15 @@ class VertexClient:
     def create_tuning_job(self, request: TuningJobRequest) -> TuningJobView:
         """Submits a job, once: a submission that timed out may have gone through, and a
         second one would be a second paid job (callers look it up by its labels)."""
+        from google.cloud import aiplatform_v1
+
         hyper = aiplatform_v1.SupervisedHyperParameters(
             epoch_count=request.epoch_count,
             learning_rate_multiplier=request.learning_rate_multiplier,
         )
         if request.adapter_size:
-            hyper.adapter_size = _ADAPTER_SIZES[request.adapter_size]
+            hyper.adapter_size = aiplatform_v1.SupervisedHyperParameters.AdapterSize[
+                _ADAPTER_SIZES[request.adapter_size]]
         job = aiplatform_v1.TuningJob(
             base_model=request.base_model,
             tuned_model_display_name=request.tuned_model_display_name,
@@ -163,6 +168,8 @@ class VertexClient:
     # `get_operation` within their budget and pick up again on a later run.
 
     def create_endpoint(self, display_name: str, labels: dict[str, str]) -> str:
+        from google.cloud import aiplatform_v1
+
         endpoint = aiplatform_v1.Endpoint(display_name=display_name, labels=labels)
         return self._start(self._endpoints.create_endpoint, parent=self.parent, endpoint=endpoint)
 
@@ -176,12 +183,16 @@ class VertexClient:
     def deploy_model(self, endpoint: str, model: str, display_name: str,
                      traffic_split: dict[str, int]) -> str:
         """Deploys `model`; in `traffic_split` the key "0" stands for the model being deployed."""
+        from google.cloud import aiplatform_v1
+
         deployed = aiplatform_v1.DeployedModel(model=model, display_name=display_name)
         return self._start(self._endpoints.deploy_model, endpoint=endpoint, deployed_model=deployed,
                            traffic_split=traffic_split)
 
     def set_traffic_split(self, endpoint: str, traffic_split: dict[str, int]) -> EndpointView:
         """Moves traffic between the endpoint's deployed models at once (not an operation)."""
+        from google.cloud import aiplatform_v1
+
         _listings.forget(self.parent)
         updated = self._call(
             self._endpoints.update_endpoint,
@@ -192,6 +203,8 @@ class VertexClient:
 
     def set_endpoint_labels(self, endpoint: str, labels: dict[str, str]) -> EndpointView:
         """Replaces an endpoint's labels (Vertex updates them in place)."""
+        from google.cloud import aiplatform_v1
+
         _listings.forget(self.parent)
         updated = self._call(
             self._endpoints.update_endpoint,
@@ -202,6 +215,8 @@ class VertexClient:
 
     def undeploy_model(self, endpoint: str, deployed_model_id: str,
                        traffic_split: dict[str, int]) -> str:
+        from google.cloud import aiplatform_v1
+
         request = aiplatform_v1.UndeployModelRequest(
             endpoint=endpoint, deployed_model_id=deployed_model_id, traffic_split=traffic_split)
         return self._start(self._endpoints.undeploy_model, request=request)
@@ -233,11 +248,15 @@ class VertexClient:
     # Plumbing.
 
     def _list_tuning_jobs(self, query: str) -> list[TuningJobView]:
+        from google.cloud import aiplatform_v1
+
         return [_view(job) for page in self._pages(
             self._tuning.list_tuning_jobs, aiplatform_v1.ListTuningJobsRequest, query)
             for job in page.tuning_jobs]
 
     def _list_endpoints(self, query: str) -> list[EndpointView]:
+        from google.cloud import aiplatform_v1
+
         return [_endpoint_view(endpoint) for page in self._pages(
             self._endpoints.list_endpoints, aiplatform_v1.ListEndpointsRequest, query)
             for endpoint in page.endpoints]

@@ -76,12 +76,12 @@ class TuningHistoryProvider(ResourceProvider):
         budget = Budget()
         try:
             vertex = VertexClient(props["project"], props["region"], budget)
-            versions = _versions(_fresh_listing(vertex, props), props)
-            for job in versions:
+            listing = _fresh_listing(vertex, props)
+            for job in _versions(listing, props):
                 if not job.has_ended and job.state != CANCELLING:
                     cancel(vertex, job)
             if props.get("deletion_policy") == "delete":
-                for endpoint in _tuned_model_endpoints(vertex, props, everything=True):
+                for endpoint in _tuned_model_endpoints(listing, props, everything=True):
                     if not empty_and_delete_endpoint(vertex, endpoint.name):
                         raise ReportedError(problem_line(
                             props, f"deleting the tuned-model endpoint {endpoint.name}",
@@ -123,19 +123,21 @@ def _reconcile(props: dict[str, Any]) -> dict[str, Any]:
     retired: list[str] = []
     try:
         vertex = VertexClient(props["project"], props["region"], budget)
-        for job in _versions(_fresh_listing(vertex, props), props):
+        listing = _fresh_listing(vertex, props)
+        for job in _versions(listing, props):
             if job.has_ended or job.state == CANCELLING:
                 continue
             cancel(vertex, job)
             done.append(f"cancelled {job.name}, an earlier version of the job that was still running")
         if _retires_endpoints(props) and _current_serves(vertex, props):
-            for endpoint in _tuned_model_endpoints(vertex, props, everything=False):
+            for endpoint in _tuned_model_endpoints(listing, props, everything=False):
                 if not empty_and_delete_endpoint(vertex, endpoint.name):
                     done.append(f"still emptying {endpoint.name}; the next `pulumi up` finishes it")
                     break
                 retired.append(endpoint.name)
                 done.append(f"deleted {endpoint.name}, the tuned-model endpoint of an earlier version")
-        earlier = _earlier(_fresh_listing(vertex, props), props)
+        # Listed again only if this call changed something: the outputs show what is left.
+        earlier = _earlier(_fresh_listing(vertex, props) if done else listing, props)
     except errors.OutOfTimeError:
         # Not a failure: the next run's refresh sees what is left, and its update does it.
         done.append("the call's time ran out; the next `pulumi up` carries on")
@@ -205,9 +207,8 @@ def _earlier(listing: StackListing, props: dict[str, Any]) -> list[dict[str, Any
     } for job in _versions(listing, props)]
 
 
-def _tuned_model_endpoints(vertex: VertexClient, props: dict[str, Any], *, everything: bool) -> list[EndpointView]:
+def _tuned_model_endpoints(listing: StackListing, props: dict[str, Any], *, everything: bool) -> list[EndpointView]:
     """The endpoints Vertex deployed this job's tuned models to: the earlier versions' (or all)."""
-    labels = stack_config.owner(props).of_job(props["job_name"])
     current_spec = props.get("current_spec") or ""
-    return [e for e in vertex.find_endpoints(labels)
+    return [e for e in listing.endpoints
             if not is_serving_endpoint(e.labels) and (everything or spec_of(e.labels) != current_spec)]

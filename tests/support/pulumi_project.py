@@ -117,10 +117,11 @@ class PulumiProject:
     def command(self, *args: str) -> list[str]:
         return ["pulumi", *args, "--non-interactive", "--stack", self.stack]
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(self, *args: str, check: bool = True,
+            timeout: float = COMMAND_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
         result = subprocess.run(
             self.command(*args), cwd=self.dir, env=self.env, capture_output=True, text=True,
-            timeout=COMMAND_TIMEOUT_SECONDS,
+            timeout=timeout,
         )
         if check and result.returncode != 0:
             raise PulumiCommandError(
