@@ -51,10 +51,17 @@ def start_emulator(tmp_path):
 
 @pytest.fixture
 def make_project(tmp_path):
-    def make(emulator: EmulatorProcess, stack: str = "test") -> PulumiProject:
-        return PulumiProject(tmp_path, emulator.host, stack=stack)
+    """Makes a project; whatever its started commands left running is killed after the test."""
+    made: list[PulumiProject] = []
 
-    return make
+    def make(emulator: EmulatorProcess, stack: str = "test") -> PulumiProject:
+        project = PulumiProject(tmp_path, emulator.host, stack=stack)
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        project.close()
 
 
 @pytest.fixture
