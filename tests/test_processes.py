@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 from tests.support.polling import wait_for
-from tests.support.processes import TEST_RUN_VARIABLE, kill_session, marked_processes, run_in_session, running_processes
+from tests.support.processes import (
+    TEST_RUN_VARIABLE, kill_session, marked_processes, run_in_session, running_processes)
 
 # A parent that starts a child in a process group of its own, as `pulumi` starts its
 # plugins, prints the child's pid and waits.

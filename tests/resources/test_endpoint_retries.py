@@ -30,7 +30,8 @@ def props(**changes) -> dict:
 
 def endpoints(emulator) -> list:
     """The serving endpoints (Vertex makes one more per tuned model, of its own)."""
-    return [e for e in emulator.endpoint_client().list_endpoints(parent=PARENT) if e.labels.get("gt-role") == "serving"]
+    listed = emulator.endpoint_client().list_endpoints(parent=PARENT)
+    return [endpoint for endpoint in listed if endpoint.labels.get("gt-role") == "serving"]
 
 
 def tuned_model(emulator) -> str:

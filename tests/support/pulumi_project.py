@@ -82,6 +82,10 @@ class PulumiProject:
             pulumi_yaml.read_text().replace("virtualenv: .venv", f"virtualenv: {REPO_ROOT / '.venv'}")
         )
 
+    def use_emulator(self, emulator) -> None:
+        """Talks to `emulator` (an EmulatorProcess) from now on, as after a restart on a new port."""
+        self.env["VERTEX_AI_EMULATOR_HOST"] = emulator.host
+
     def write_job(self, name: str, **fields) -> Path:
         path = self.jobs_dir / f"{name}.yaml"
         path.write_text(yaml.safe_dump({"name": name, **fields}, sort_keys=False))

@@ -1,0 +1,118 @@
+"""End to end under faults: Vertex AI failing, refusing or slow, through the real `pulumi` CLI.
+
+What a user relies on: a blip never pays for a job twice nor shows a traceback, and the
+next `pulumi up` carries on; a refusal ends the run with one line per job and region that
+says what to do; no provider call outlives its time budget.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.test_tuning_jobs import REGIONS, flash_job, jobs_named, state_of, vertex_jobs
+from tests.support.chaos import TRACEBACK, ChaosSettings, diagnostics, run_trial
+
+ACCESS_ADVICE = ("grant the identity running Pulumi roles/aiplatform.user on the project (and actAs on the "
+                 "job's service account), or sign in: gcloud auth application-default login")
+INVALID_ADVICE = "fix the job file (or the stack's settings) and run `pulumi up` again"
+# What the program adds after the providers' lines, and Pulumi after a failed program.
+_RUN_SUMMARY = re.compile(
+    r"\d+ problem\(s\) with Vertex AI; see above\..*|an unhandled error occurred: .*|update failed")
+
+
+def problems(result) -> list[str]:
+    """The run's error lines, the run's own summary lines left out."""
+    output = result.stdout + result.stderr
+    return sorted(line for line in diagnostics(output) if not _RUN_SUMMARY.fullmatch(line))
+
+
+def injected(code: str, method: str) -> str:
+    service = "GenAiTuningService" if "Tuning" in method else "EndpointService"
+    return f"{code.upper()}: Injected fault: {code.upper()} for /google.cloud.aiplatform.v1.{service}/{method}."
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_a_blip_on_every_method_never_duplicates_a_job_nor_shows_a_traceback_and_the_next_up_converges(
+    tmp_path, seed
+):
+    # 30% of all calls answer UNAVAILABLE: 2 served job files in 3 regions, submitted by
+    # one `pulumi up` (and one more if need be), then served by one (and one more).
+    trial = run_trial(tmp_path, seed, ChaosSettings(jobs=2, job_seconds=3, extra_runs=1))
+
+    assert trial.duplicate_jobs == [] and trial.duplicate_endpoints == []
+    assert [run.stage for run in trial.runs if run.has_traceback] == []
+    assert trial.converged, "\n\n".join(run.output for run in trial.runs)
+    faulted = [line for line in trial.rpc_log.splitlines() if '"UNAVAILABLE"' in line]
+    assert len(faulted) > 20, "the faults were injected"
+
+
+@pytest.mark.parametrize(("code", "advice"), [("permission_denied", ACCESS_ADVICE),
+                                              ("invalid_argument", INVALID_ADVICE)], ids=["denied", "invalid"])
+def test_a_refused_submission_ends_the_run_with_one_line_per_job_and_region(
+    start_emulator, make_project, code, advice
+):
+    emulator = start_emulator(quota=10, faults=[f"{code}:CreateTuningJob:*"])
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(regions=list(REGIONS)))
+    project.write_job("summaries", **flash_job(regions=list(REGIONS)))
+
+    result = project.up(check=False)
+
+    assert result.returncode != 0
+    assert problems(result) == sorted(
+        f"jobs/{job}.yaml: {region}: submitting the tuning job: {injected(code, 'CreateTuningJob')}; {advice}"
+        for job in ("triage", "summaries") for region in REGIONS)
+    assert TRACEBACK not in result.stdout + result.stderr
+    assert vertex_jobs(emulator) == []
+
+
+def test_refused_reads_during_refresh_fail_the_run_in_one_line_per_resource(start_emulator, make_project):
+    emulator = start_emulator(quota=10)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(regions=list(REGIONS)))
+    project.up()
+
+    refusing = start_emulator(on_state_of=emulator, faults=["permission_denied:ListTuningJobs:*"])
+    project.use_emulator(refusing)
+    result = project.up(check=False)
+
+    # The wrapper in providers/resources/reporting.py shows a ReportedError as its line alone.
+    denied = injected("permission_denied", "ListTuningJobs")
+    assert result.returncode != 0
+    assert problems(result) == sorted(
+        f"jobs/triage.yaml: {region}: {doing}: {denied}; {ACCESS_ADVICE}"
+        for region in REGIONS for doing in ("reading the tuning job", "reading the job's earlier versions"))
+    assert TRACEBACK not in result.stdout + result.stderr
+
+
+def test_a_refused_cancel_keeps_the_job_in_the_stack_says_so_in_one_line_and_the_next_up_cancels(
+    start_emulator, make_project
+):
+    emulator = start_emulator(quota=10, cancel_seconds=0)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(regions=list(REGIONS)))
+    project.write_job("summaries", **flash_job())
+    project.up()
+
+    refusing = start_emulator(on_state_of=emulator, cancel_seconds=0,
+                              faults=["permission_denied:CancelTuningJob:*"])
+    project.use_emulator(refusing)
+    project.remove_job("triage")
+    result = project.up(check=False)
+
+    assert result.returncode != 0
+    assert problems(result) == sorted(
+        f"jobs/triage.yaml: {region}: cancelling the tuning job: "
+        f"{injected('permission_denied', 'CancelTuningJob')}; {ACCESS_ADVICE}" for region in REGIONS)
+    assert TRACEBACK not in result.stdout + result.stderr
+    assert [state_of(j) for j in jobs_named(refusing, "triage")] in (["PENDING"] * 2, ["RUNNING"] * 2,
+                                                                     ["PENDING", "RUNNING"], ["RUNNING", "PENDING"])
+
+    granted = start_emulator(on_state_of=refusing, cancel_seconds=0)
+    project.use_emulator(granted)
+    project.up()
+
+    assert [state_of(j) for j in jobs_named(granted, "triage")] == ["CANCELLED"] * 2
+    assert "triage" not in project.outputs()["jobs"]
