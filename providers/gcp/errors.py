@@ -53,7 +53,7 @@ class TransientError(VertexError):
 
 
 class OutOfTimeError(TransientError):
-    advice = "the call's time budget ran out; the next `pulumi up` carries on"
+    advice = "the next `pulumi up` carries on"
 
 
 class QuotaFullError(VertexError):

@@ -317,7 +317,8 @@ class VertexClient:
                     raise error from exc
                 if not self.budget.pause(next(pauses)):
                     raise errors.OutOfTimeError(
-                        f"{error}; retried until the call's time budget ran out", error.status) from exc
+                        f"{error.message} (retried until the call's time budget of {self.budget.seconds:g} s "
+                        "ran out)", error.status) from exc
                 retrying = True
 
 

@@ -7,10 +7,13 @@ says what to do; no provider call outlives its time budget.
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 
 import pytest
 
+from providers.gcp.budget import BUDGET_VARIABLE
 from tests.e2e.test_tuning_jobs import REGIONS, flash_job, jobs_named, state_of, vertex_jobs
 from tests.support.chaos import TRACEBACK, ChaosSettings, diagnostics, run_trial
 
@@ -116,3 +119,69 @@ def test_a_refused_cancel_keeps_the_job_in_the_stack_says_so_in_one_line_and_the
 
     assert [state_of(j) for j in jobs_named(granted, "triage")] == ["CANCELLED"] * 2
     assert "triage" not in project.outputs()["jobs"]
+
+
+def provider_call_seconds(events: str) -> dict[tuple[str, str], int]:
+    """(resource, step) -> seconds from its start to its end, from `pulumi up --json` events
+    (whole seconds: Pulumi stamps events so), for the job files' resources."""
+    started, seconds = {}, {}
+    for event in map(json.loads, events.splitlines()):
+        for kind in ("resourcePreEvent", "resOutputsEvent", "resOpFailedEvent"):
+            if kind in event and "dynamic/gemini-tuning:" in event[kind]["metadata"]["type"]:
+                key = (event[kind]["metadata"]["urn"].rsplit("::", 1)[1], event[kind]["metadata"]["op"])
+                if kind == "resourcePreEvent":
+                    started[key] = event["timestamp"]
+                else:
+                    seconds[key] = event["timestamp"] - started[key]
+    return seconds
+
+
+def error_lines(events: str) -> list[str]:
+    """The error diagnostics among `pulumi up --json` events."""
+    return [event["diagnosticEvent"]["message"].strip() for event in map(json.loads, events.splitlines())
+            if event.get("diagnosticEvent", {}).get("severity") == "error"]
+
+
+def test_a_slow_vertex_never_keeps_a_provider_call_past_its_budget_and_the_next_up_finishes(
+    start_emulator, make_project
+):
+    budget = 12  # seconds; no operation starts with less than 10 left
+    # Operations never finish, and a quarter of all calls are held until the caller gives up.
+    slow = start_emulator(quota=10, operation_polls=1_000_000, faults=["deadline_exceeded:*:25%:hang"],
+                          fault_seed=3)
+    project = make_project(slow)
+    project.env[BUDGET_VARIABLE] = str(budget)
+    # The dynamic-provider host serves 4 calls at a time (pulumi.dynamic.__main__); with more
+    # operations in parallel the others wait in its queue, on Pulumi's clock, which no
+    # budget of a call can see: users are told to run with 4.
+    project.env["PULUMI_PARALLEL"] = "4"
+    for name in ("triage", "summaries"):
+        project.write_job(name, **flash_job(regions=list(REGIONS), serving={}))
+
+    # The second run also refreshes what the first recorded, through the same slow Vertex.
+    runs = [project.run("up", "--yes", "--skip-preview", "--json", check=False) for _ in range(2)]
+
+    seconds = {key: s for run in runs for key, s in provider_call_seconds(run.stdout).items()}
+    assert len(seconds) >= 12, seconds
+    assert max(seconds.values()) <= budget + 2, seconds
+    assert max(seconds.values()) >= budget - 2, "some calls ran until their budget was spent"
+    assert all(TRACEBACK not in run.stdout + run.stderr for run in runs)
+    lines = [line for run in runs for line in error_lines(run.stdout) if not _RUN_SUMMARY.fullmatch(line)]
+    assert lines, "the slowness failed some calls"
+    for line in lines:
+        assert re.fullmatch(r"jobs/(triage|summaries)\.yaml: (us-central1|europe-west4): [a-z' ]+[^:]*: "
+                            r"DEADLINE_EXCEEDED: [^:;]+; (the next `pulumi up` carries on|"
+                            r"Vertex AI did not answer in time; run `pulumi up` again)", line), line
+
+    fast = start_emulator(quota=10, on_state_of=slow)
+    project.use_emulator(fast)
+    project.up()
+
+    outputs = project.outputs()["jobs"]
+    for job in ("triage", "summaries"):
+        for region in REGIONS:
+            assert outputs[job][region]["vertexJob"] and outputs[job][region]["state"] in ("PENDING", "RUNNING")
+            assert outputs[job][region]["servingStatus"] == "WAITING_FOR_TUNING"
+            assert outputs[job][region]["servingEndpoint"]
+    assert Counter((j.labels["gt-job"], j.name.split("/")[3]) for j in vertex_jobs(fast)) == {
+        (job, region): 1 for job in ("triage", "summaries") for region in REGIONS}
