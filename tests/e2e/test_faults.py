@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 
 from providers.gcp.budget import BUDGET_VARIABLE
+from tests.e2e.test_local_datasets import example
 from tests.e2e.test_tuning_jobs import REGIONS, flash_job, jobs_named, state_of, vertex_jobs
 from tests.support.chaos import TRACEBACK, ChaosSettings, diagnostics, run_trial
 
@@ -185,3 +186,32 @@ def test_a_slow_vertex_never_keeps_a_provider_call_past_its_budget_and_the_next_
             assert outputs[job][region]["servingEndpoint"]
     assert Counter((j.labels["gt-job"], j.name.split("/")[3]) for j in vertex_jobs(fast)) == {
         (job, region): 1 for job in ("triage", "summaries") for region in REGIONS}
+
+
+MISSING_BUCKET_ADVICE = ("the bucket does not exist: create it (gcloud storage buckets create gs://no-such-bucket) "
+                         "or name another with `pulumi config set gemini-tuning:datasetBucket BUCKET`")
+
+
+@pytest.mark.parametrize(("storage", "bucket", "error", "advice"), [
+    ("emulator", "no-such-bucket", "NOT_FOUND: ", MISSING_BUCKET_ADVICE),
+    ("http://127.0.0.1:9", "e2e-datasets", "UNAVAILABLE: no answer from Cloud Storage (",  # nothing listens there
+     "Cloud Storage did not answer in time; run `pulumi up` again"),
+], ids=["missing-bucket", "unreachable"])
+def test_a_failed_upload_ends_the_run_in_one_line_saying_what_to_do(
+    start_emulator, make_project, storage_emulator, storage, bucket, error, advice
+):
+    emulator = start_emulator()
+    project = make_project(emulator)
+    project.use_storage(storage_emulator.url if storage == "emulator" else storage, bucket)
+    project.env[BUDGET_VARIABLE] = "3"  # how long Cloud Storage's own retries may take
+    project.write_file("data/train.jsonl", example("My invoice is wrong", "billing"))
+    project.write_job("triage", baseModel="gemini-2.5-flash", trainingDataset="data/train.jsonl")
+
+    result = project.up(check=False)
+
+    assert result.returncode != 0
+    [line] = [line for line in problems(result) if line != "1 problem(s); nothing was submitted"]
+    assert re.fullmatch(rf"jobs/triage\.yaml: trainingDataset: uploading to gs://{bucket}/datasets/[0-9a-f]{{64}}/"
+                        rf"train\.jsonl: {re.escape(error)}.*; {re.escape(advice)}", line), line
+    assert TRACEBACK not in result.stdout + result.stderr
+    assert vertex_jobs(emulator) == []
