@@ -72,6 +72,21 @@ def test_a_refused_submission_ends_the_run_with_one_line_per_job_and_region(
     assert vertex_jobs(emulator) == []
 
 
+def test_a_refused_serving_endpoint_ends_the_run_with_one_line_per_job_and_region(start_emulator, make_project):
+    emulator = start_emulator(quota=10, faults=["permission_denied:CreateEndpoint:*"])
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(regions=list(REGIONS), serving={}))
+
+    result = project.up(check=False)
+
+    assert result.returncode != 0
+    assert problems(result) == sorted(
+        f"jobs/triage.yaml: {region}: creating the serving endpoint: "
+        f"{injected('permission_denied', 'CreateEndpoint')}; {ACCESS_ADVICE}" for region in REGIONS)
+    assert TRACEBACK not in result.stdout + result.stderr
+    assert len(jobs_named(emulator, "triage")) == len(REGIONS), "the tuning jobs went through"
+
+
 def test_refused_reads_during_refresh_fail_the_run_in_one_line_per_resource(start_emulator, make_project):
     emulator = start_emulator(quota=10)
     project = make_project(emulator)
