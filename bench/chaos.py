@@ -41,7 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
-from tests.support.chaos import DEFAULT_REGIONS, ChaosSettings, Trial, diagnostics, run_trial  # noqa: E402
+from tests.support.chaos import DEFAULT_REGIONS, ChaosSettings, Trial, problems, run_trial  # noqa: E402
 
 
 def main() -> int:
@@ -113,11 +113,11 @@ def _summary(trials: list[Trial], seconds: float) -> str:
                  f"of {sum(len(t.runs) for t in trials)}")
     faults = [_faults(t) for t in trials]
     lines.append(f"  calls answered with the fault: {sum(f for f, _ in faults)} of {sum(c for _, c in faults)}")
-    problems = Counter(_shape(line) for t in trials for run in t.runs if run.returncode
-                       for line in diagnostics(run.output))
-    if problems:
+    reported = Counter(_shape(line) for t in trials for run in t.runs if run.returncode
+                       for line in problems(run.output))
+    if reported:
         lines.append("  problems the failed runs reported (job file, region and ids left out):")
-        lines += [f"    {n:3} x {shape}" for shape, n in problems.most_common(10)]
+        lines += [f"    {n:3} x {shape}" for shape, n in reported.most_common(10)]
     return "\n".join(lines)
 
 

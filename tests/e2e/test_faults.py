@@ -16,20 +16,17 @@ import pytest
 from providers.gcp.budget import BUDGET_VARIABLE
 from tests.e2e.test_local_datasets import example
 from tests.e2e.test_tuning_jobs import REGIONS, flash_job, jobs_named, state_of, vertex_jobs
-from tests.support.chaos import TRACEBACK, ChaosSettings, diagnostics, run_trial
+from tests.support import chaos
+from tests.support.chaos import RUN_SUMMARY, TRACEBACK, ChaosSettings, run_trial
 
 ACCESS_ADVICE = ("grant the identity running Pulumi roles/aiplatform.user on the project (and actAs on the "
                  "job's service account), or sign in: gcloud auth application-default login")
 INVALID_ADVICE = "fix the job file (or the stack's settings) and run `pulumi up` again"
-# What the program adds after the providers' lines, and Pulumi after a failed program.
-_RUN_SUMMARY = re.compile(
-    r"\d+ problem\(s\) with Vertex AI; see above\..*|an unhandled error occurred: .*|update failed")
 
 
 def problems(result) -> list[str]:
-    """The run's error lines, the run's own summary lines left out."""
-    output = result.stdout + result.stderr
-    return sorted(line for line in diagnostics(output) if not _RUN_SUMMARY.fullmatch(line))
+    """The problems a run reported, one a line, sorted."""
+    return chaos.problems(result.stdout + result.stderr)
 
 
 def injected(code: str, method: str) -> str:
@@ -182,7 +179,7 @@ def test_a_slow_vertex_never_keeps_a_provider_call_past_its_budget_and_the_next_
     assert max(seconds.values()) <= budget + 2, seconds
     assert max(seconds.values()) >= budget - 2, "some calls ran until their budget was spent"
     assert all(TRACEBACK not in run.stdout + run.stderr for run in runs)
-    lines = [line for run in runs for line in error_lines(run.stdout) if not _RUN_SUMMARY.fullmatch(line)]
+    lines = [line for run in runs for line in error_lines(run.stdout) if not RUN_SUMMARY.fullmatch(line)]
     assert lines, "the slowness failed some calls"
     for line in lines:
         assert re.fullmatch(r"jobs/(triage|summaries)\.yaml: (us-central1|europe-west4): [a-z' ]+[^:]*: "
@@ -225,7 +222,7 @@ def test_a_failed_upload_ends_the_run_in_one_line_saying_what_to_do(
     result = project.up(check=False)
 
     assert result.returncode != 0
-    [line] = [line for line in problems(result) if line != "1 problem(s); nothing was submitted"]
+    [line] = problems(result)
     assert re.fullmatch(rf"jobs/triage\.yaml: trainingDataset: uploading to gs://{bucket}/datasets/[0-9a-f]{{64}}/"
                         rf"train\.jsonl: {re.escape(error)}.*; {re.escape(advice)}", line), line
     assert TRACEBACK not in result.stdout + result.stderr

@@ -21,6 +21,7 @@ most one per job and region), no Python traceback in any output, and convergence
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -101,6 +102,16 @@ def diagnostics(output: str) -> list[str]:
     section = output.partition("\nDiagnostics:\n")[2].split("\nOutputs:\n")[0].split("\nResources:\n")[0]
     return [line.strip().removeprefix("error: ") for line in section.splitlines()
             if line.strip().startswith("error: ")]
+
+
+RUN_SUMMARY = re.compile(r"\d+ problem\(s\)(; nothing was submitted| with Vertex AI; see above\..*)"
+                         r"|an unhandled error occurred: .*|update failed")
+"""What the program says after the problems' lines, and Pulumi after a failed program."""
+
+
+def problems(output: str) -> list[str]:
+    """The problems a pulumi command's output reports, sorted, the run's summary lines left out."""
+    return sorted(line for line in diagnostics(output) if not RUN_SUMMARY.fullmatch(line))
 
 
 def job_names(settings: ChaosSettings) -> list[str]:
