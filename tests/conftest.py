@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Iterator
 
@@ -15,6 +16,20 @@ os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 os.environ.setdefault("VERTEX_AI_EMULATOR_HOST", "127.0.0.1:9")
 
 from tests.support.emulator_process import EmulatorProcess
+from tests.support.processes import TEST_RUN_VARIABLE, kill, marked_processes
+
+# Every process the tests start inherits this, so that none can hide after the run.
+os.environ[TEST_RUN_VARIABLE] = secrets.token_hex(8)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_left_running() -> Iterator[None]:
+    """Fails the run if a process the tests started outlives them (and kills it)."""
+    yield
+    left = marked_processes(os.environ[TEST_RUN_VARIABLE])
+    kill(left)
+    assert not left, "processes started by the tests are still running after them (now killed):\n" + "\n".join(
+        map(str, left))
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
     VertexError                 status (gRPC code name), Google's message, and advice
      ├── NotFoundError          the named job, model, endpoint or object does not exist
+     ├── AlreadyExistsError     ALREADY_EXISTS: the name asked for is taken
      ├── TransientError         UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL, ABORTED or a rate
      │    │                     limit: retried with backoff within the call's time budget
      │    └── OutOfTimeError    the budget ran out before Vertex answered
@@ -43,12 +44,16 @@ class NotFoundError(VertexError):
     advice = "it was deleted outside this tool"
 
 
+class AlreadyExistsError(VertexError):
+    pass
+
+
 class TransientError(VertexError):
     advice = "Vertex AI did not answer in time; run `pulumi up` again"
 
 
 class OutOfTimeError(TransientError):
-    advice = "the call's time budget ran out; the next `pulumi up` carries on"
+    advice = "the next `pulumi up` carries on"
 
 
 class QuotaFullError(VertexError):
@@ -91,6 +96,8 @@ def from_google(exc: core_exceptions.GoogleAPICallError) -> VertexError:
     status = _status_name(exc)
     if isinstance(exc, core_exceptions.NotFound):
         return NotFoundError(message, status)
+    if isinstance(exc, core_exceptions.AlreadyExists):
+        return AlreadyExistsError(message, status)
     if isinstance(exc, (core_exceptions.ResourceExhausted, core_exceptions.TooManyRequests)):
         return _quota_error(exc)(message, status)
     if isinstance(exc, _TRANSIENT):

@@ -8,15 +8,21 @@ and never starts it twice.
 
 from __future__ import annotations
 
-
 from providers.gcp.budget import backoff
+from providers.gcp.errors import VertexError
 from providers.gcp.vertex import VertexClient
 
 _FIRST_POLL, _LONGEST_POLL = 0.2, 5.0
 
 
-class OperationFailed(Exception):
-    """A long-running operation ended with an error; the message is Vertex's."""
+class OperationFailed(VertexError):
+    """A long-running operation ended with an error: Vertex's status and message, and the
+    advice a call answering the same would get."""
+
+    def __init__(self, operation: str, error: VertexError):
+        super().__init__(error.message, error.status)
+        self.operation = operation
+        self.advice = error.advice
 
 
 def finished(vertex: VertexClient, operation: str) -> bool:
@@ -25,8 +31,8 @@ def finished(vertex: VertexClient, operation: str) -> bool:
     while True:
         state = vertex.get_operation(operation)
         if state.done:
-            if state.error:
-                raise OperationFailed(state.error)
+            if state.error is not None:
+                raise OperationFailed(operation, state.error)
             return True
         if not vertex.budget.pause(next(pauses)):
             return False

@@ -7,9 +7,15 @@ error tree of `providers.gcp.errors`, never a GAPIC type or a google.api_core er
 Every call runs inside the provider call's `Budget`: each attempt's timeout is what the
 budget has left (at most 20 s), and transient answers (UNAVAILABLE, DEADLINE_EXCEEDED,
 INTERNAL, ABORTED, rate limits) are retried with google.api_core's jittered exponential
-backoff while the budget lasts. Calls that change something and cannot be repeated safely
-(creating a tuning job, starting an operation) are attempted once; their callers decide
-what a retry means (see `providers.resources.tuning_job`).
+backoff while the budget lasts. A transient answer does not say whether the request went
+through, so only requests that are safe to send twice are retried here:
+- reads, cancels, traffic and label updates (the same request asks for the same result);
+- operations named by an id of ours (CreateEndpoint with `endpoint_id`, DeployModel with
+  the deployed model's `id`), the same id on every attempt of one call: ALREADY_EXISTS
+  on a later attempt means an earlier one went through, and the caller is told so;
+- undeploying and deleting: NOT_FOUND on a later attempt means an earlier one did it.
+Creating a tuning job is attempted once: its caller looks for the job by its labels
+before each new attempt (see `providers.resources.tuning_job`).
 
 Reads during a refresh share one listing per region and stack (see `StackListing`).
 
@@ -21,6 +27,7 @@ with bench/preview.py). By the time a method builds a request, `clients.py` has 
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -106,8 +113,8 @@ class EndpointView:
 class OperationView:
     name: str
     done: bool
-    error: str
-    """"STATUS: message" when the operation failed."""
+    error: errors.VertexError | None
+    """Why the operation failed, classified as a call's answer would be (None if it did not)."""
 
 
 class VertexClient:
@@ -167,11 +174,16 @@ class VertexClient:
     # Endpoints. Long-running calls return the operation's name; callers poll it with
     # `get_operation` within their budget and pick up again on a later run.
 
-    def create_endpoint(self, display_name: str, labels: dict[str, str]) -> str:
+    def create_endpoint(self, display_name: str, labels: dict[str, str]) -> tuple[str, str]:
+        """Starts creating an endpoint: its name, and the operation ("" if an earlier attempt
+        of this call started it and its answer was lost: look for the endpoint by name)."""
         from google.cloud import aiplatform_v1
 
+        endpoint_id = _new_id()
         endpoint = aiplatform_v1.Endpoint(display_name=display_name, labels=labels)
-        return self._start(self._endpoints.create_endpoint, parent=self.parent, endpoint=endpoint)
+        operation = self._start(self._endpoints.create_endpoint, done_on_retry=errors.AlreadyExistsError,
+                                parent=self.parent, endpoint=endpoint, endpoint_id=endpoint_id)
+        return f"{self.parent}/endpoints/{endpoint_id}", operation
 
     def get_endpoint(self, name: str) -> EndpointView:
         return _endpoint_view(self._call(self._endpoints.get_endpoint, name=name))
@@ -182,12 +194,16 @@ class VertexClient:
 
     def deploy_model(self, endpoint: str, model: str, display_name: str,
                      traffic_split: dict[str, int]) -> str:
-        """Deploys `model`; in `traffic_split` the key "0" stands for the model being deployed."""
+        """Deploys `model`; in `traffic_split` the key "0" stands for the model being deployed.
+
+        Returns the operation, or "" if an earlier attempt of this call started it and its
+        answer was lost (read the endpoint to see where it stands).
+        """
         from google.cloud import aiplatform_v1
 
-        deployed = aiplatform_v1.DeployedModel(model=model, display_name=display_name)
-        return self._start(self._endpoints.deploy_model, endpoint=endpoint, deployed_model=deployed,
-                           traffic_split=traffic_split)
+        deployed = aiplatform_v1.DeployedModel(id=_new_id(), model=model, display_name=display_name)
+        return self._start(self._endpoints.deploy_model, done_on_retry=errors.AlreadyExistsError,
+                           endpoint=endpoint, deployed_model=deployed, traffic_split=traffic_split)
 
     def set_traffic_split(self, endpoint: str, traffic_split: dict[str, int]) -> EndpointView:
         """Moves traffic between the endpoint's deployed models at once (not an operation)."""
@@ -215,21 +231,24 @@ class VertexClient:
 
     def undeploy_model(self, endpoint: str, deployed_model_id: str,
                        traffic_split: dict[str, int]) -> str:
+        """The operation, or "" if an earlier attempt of this call already undeployed it."""
         from google.cloud import aiplatform_v1
 
         request = aiplatform_v1.UndeployModelRequest(
             endpoint=endpoint, deployed_model_id=deployed_model_id, traffic_split=traffic_split)
-        return self._start(self._endpoints.undeploy_model, request=request)
+        return self._start(self._endpoints.undeploy_model, done_on_retry=errors.NotFoundError, request=request)
 
     def delete_endpoint(self, name: str) -> str:
-        return self._start(self._endpoints.delete_endpoint, name=name)
+        """The operation, or "" if an earlier attempt of this call already deleted it."""
+        return self._start(self._endpoints.delete_endpoint, done_on_retry=errors.NotFoundError, name=name)
 
     def get_operation(self, name: str) -> OperationView:
         operation = self._call(self._endpoints.get_operation,
                                request=operations_pb2.GetOperationRequest(name=name))
-        error = ""
+        error = None
         if operation.HasField("error") and operation.error.code:
-            error = f"{code_pb2.Code.Name(operation.error.code)}: {operation.error.message or 'no message'}"
+            error = errors.from_google(core_exceptions.from_grpc_status(
+                operation.error.code, operation.error.message or "no message"))
         return OperationView(operation.name, operation.done, error)
 
     # What one stack has in this region, listed once and shared by a run's reads.
@@ -286,16 +305,22 @@ class VertexClient:
             found = list_matching("")
         return [item for item in found if labels.items() <= item.labels.items()]
 
-    def _start(self, method, **kwargs) -> str:
-        """Starts a long-running operation, once, if the budget leaves time to follow it."""
+    def _start(self, method, *, done_on_retry: type[errors.VertexError], **kwargs) -> str:
+        """Starts a long-running operation if the budget leaves time to follow it; its name,
+        or "" when a retry answered `done_on_retry` (an earlier attempt went through)."""
         if not self.budget.allows_operation():
             raise errors.OutOfTimeError("too little of the call's time budget is left to start "
                                         "an operation", "DEADLINE_EXCEEDED")
         _listings.forget(self.parent)
-        return self._call(method, repeatable=False, **kwargs).operation.name
+        started = self._call(method, done_on_retry=done_on_retry, **kwargs)
+        return started.operation.name if started is not None else ""
 
-    def _call(self, method, *, repeatable: bool = True, **kwargs):
+    def _call(self, method, *, repeatable: bool = True,
+              done_on_retry: type[errors.VertexError] | None = None, **kwargs):
+        """`method`'s answer, transient answers retried if `repeatable`; None when a retry
+        answers `done_on_retry`."""
         pauses = backoff(_FIRST_BACKOFF, _LONGEST_BACKOFF)
+        retrying = False
         while True:
             timeout = self.budget.attempt_timeout()
             if not timeout:
@@ -305,11 +330,15 @@ class VertexClient:
                 return method(**kwargs, retry=None, timeout=timeout)
             except core_exceptions.GoogleAPICallError as exc:
                 error = errors.from_google(exc)
+                if retrying and done_on_retry is not None and isinstance(error, done_on_retry):
+                    return None
                 if not (repeatable and isinstance(error, errors.TransientError)):
                     raise error from exc
                 if not self.budget.pause(next(pauses)):
                     raise errors.OutOfTimeError(
-                        f"{error}; retried until the call's time budget ran out", error.status) from exc
+                        f"{error.message} (retried until the call's time budget of {self.budget.seconds:g} s "
+                        "ran out)", error.status) from exc
+                retrying = True
 
 
 Labelled = TypeVar("Labelled", TuningJobView, EndpointView)
@@ -376,6 +405,13 @@ def _endpoint_view(endpoint: aiplatform_v1.Endpoint) -> EndpointView:
         traffic_split=dict(endpoint.traffic_split),
         labels=dict(endpoint.labels),
     )
+
+
+def _new_id() -> str:
+    """An id of ours for an endpoint or a deployed model: 9 digits without a leading zero,
+    which Vertex accepts for both (CreateEndpointRequest.endpoint_id, DeployedModel.id);
+    the ids Vertex makes up are longer, so never the same."""
+    return str(10**8 + secrets.randbelow(9 * 10**8))
 
 
 def _label_filter(labels: dict[str, str]) -> str:

@@ -28,9 +28,11 @@ def empty_and_delete_endpoint(vertex: VertexClient, endpoint: str) -> bool:
             operation = vertex.undeploy_model(endpoint, deployed_id, split)
         except NotFoundError:
             continue
-        if not finished(vertex, operation):
+        # No operation: an earlier attempt of the call undeployed it.
+        if operation and not finished(vertex, operation):
             return False
     try:
-        return finished(vertex, vertex.delete_endpoint(endpoint))
+        operation = vertex.delete_endpoint(endpoint)
     except NotFoundError:
         return True
+    return not operation or finished(vertex, operation)

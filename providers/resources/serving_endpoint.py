@@ -24,7 +24,8 @@ next `pulumi up`.
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import pulumi
 from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
@@ -157,7 +158,7 @@ def _desired(props: dict[str, Any], olds: dict[str, Any]) -> str:
 
 
 def _unfinished(olds: dict[str, Any], news: dict[str, Any]) -> bool:
-    if olds.get("pending_operation"):
+    if olds.get("pending_operation") or not olds.get("endpoint_name"):
         return True
     deployed = olds.get("deployed_models") or {}
     by_model = olds.get("traffic_split") or {}
@@ -171,9 +172,21 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
     refused = olds.get("refused_model") or ""
     try:
         return _reconcile_steps(_client(props, Budget()), props, olds, recorded, refused)
-    except (errors.VertexError, OperationFailed) as exc:
+    except _StepFailed as exc:
+        line = problem_line(props, exc.doing, exc.error)
+        return {**recorded, "error": line, "failure": line}
+    except errors.VertexError as exc:
         line = problem_line(props, "updating the serving endpoint", exc)
         return {**recorded, "error": line, "failure": line}
+
+
+class _StepFailed(Exception):
+    """A step of `_reconcile_steps` failed: what it was doing, and Vertex's error."""
+
+    def __init__(self, doing: str, error: errors.VertexError):
+        super().__init__(doing)
+        self.doing = doing
+        self.error = error
 
 
 def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str, Any],
@@ -189,14 +202,17 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
             error = problem_line(props, f"finishing operation {pending}", exc)
     endpoint = _existing_endpoint(vertex, props, olds)
     if endpoint is None:
-        operation = vertex.create_endpoint(props["display_name"], _labels(props))
-        if not finished(vertex, operation):
-            return {**recorded, "status": UPDATING, "pending_operation": operation, "failure": ""}
-        endpoint = _existing_endpoint(vertex, props, {})
-        if endpoint is None:  # created, but not listed yet: the next run finds it
+        with _doing("creating the serving endpoint"):
+            name, operation = vertex.create_endpoint(props["display_name"], _labels(props))
+            if operation and not finished(vertex, operation):
+                return {**recorded, "status": UPDATING, "pending_operation": operation, "failure": ""}
+            endpoint = _endpoint_named(vertex, name)
+        if endpoint is None:
+            # An attempt whose answer was lost is creating it: the next run finds it by its labels.
             return {**recorded, "status": UPDATING, "pending_operation": "", "error": error, "failure": error}
     if endpoint.labels != _labels(props):
-        endpoint = vertex.set_endpoint_labels(endpoint.name, _labels(props))
+        with _doing(f"labelling {endpoint.name}"):
+            endpoint = vertex.set_endpoint_labels(endpoint.name, _labels(props))
     desired = _desired(props, olds)
     for _ in range(_MAX_STEPS_PER_CALL):
         step = next_step(endpoint.deployed_models, endpoint.traffic_split, desired,
@@ -204,23 +220,50 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
         if step is None:
             break
         if isinstance(step, SetTraffic):
-            endpoint = vertex.set_traffic_split(endpoint.name, step.traffic_split)
+            with _doing(f"moving traffic on {endpoint.name}"):
+                endpoint = vertex.set_traffic_split(endpoint.name, step.traffic_split)
             continue
         if isinstance(step, Deploy):
-            try:
-                operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
-                                                step.traffic_split)
-            except errors.InvalidRequestError as exc:
-                line = problem_line(props, f"deploying {step.model} to {endpoint.name}",
-                                    f"{exc}. {_REFUSAL_HELP}")
-                return _observed(endpoint, props, "", line, step.model, failure=line)
+            with _doing(f"deploying {step.model} to {endpoint.name}"):
+                try:
+                    operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
+                                                    step.traffic_split)
+                except errors.InvalidRequestError as exc:
+                    line = problem_line(props, f"deploying {step.model} to {endpoint.name}",
+                                        f"{exc}. {_REFUSAL_HELP}")
+                    return _observed(endpoint, props, "", line, step.model, failure=line)
+                if not operation:
+                    # An attempt whose answer was lost started it: done, or still deploying
+                    # (then the next run sees it; deploying again now could deploy it twice).
+                    endpoint = vertex.get_endpoint(endpoint.name)
+                    if not any(same_resource(m, step.model) for m in endpoint.deployed_models.values()):
+                        return _observed(endpoint, props, "", error, refused, failure=error, updating=True)
+                    continue
+                done = finished(vertex, operation)
         else:
-            operation = vertex.undeploy_model(endpoint.name, step.deployed_model_id, step.traffic_split)
-        done = finished(vertex, operation)
+            with _doing(f"undeploying {step.deployed_model_id} from {endpoint.name}"):
+                operation = vertex.undeploy_model(endpoint.name, step.deployed_model_id, step.traffic_split)
+                done = not operation or finished(vertex, operation)
         endpoint = vertex.get_endpoint(endpoint.name)
         if not done:
-            return _observed(endpoint, props, operation, error, refused, failure=error)
+            return _observed(endpoint, props, operation, error, refused, failure=error, updating=True)
     return _observed(endpoint, props, "", error, refused, failure=error)
+
+
+@contextmanager
+def _doing(what: str) -> Iterator[None]:
+    """Names the step a Vertex error comes from, for its line."""
+    try:
+        yield
+    except errors.VertexError as exc:
+        raise _StepFailed(what, exc) from exc
+
+
+def _endpoint_named(vertex: VertexClient, name: str) -> EndpointView | None:
+    try:
+        return vertex.get_endpoint(name)
+    except errors.NotFoundError:
+        return None
 
 
 def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
@@ -238,13 +281,14 @@ def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
 
 
 def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error: str,
-              refused: str, failure: str = "") -> dict[str, Any]:
+              refused: str, failure: str = "", updating: bool = False) -> dict[str, Any]:
+    """The outputs for `endpoint`; `updating`: an operation on it is still running."""
     by_model = {endpoint.deployed_models[i]: share for i, share in endpoint.traffic_split.items()
                 if i in endpoint.deployed_models}
     desired = props.get("tuned_model") or ""
     serving_model = max(by_model, key=by_model.get) if by_model else ""
     share = next((s for model, s in by_model.items() if same_resource(model, desired)), None)
-    if pending:
+    if pending or updating:
         status = UPDATING
     elif refused and same_resource(refused, desired):
         status = DEPLOY_REFUSED

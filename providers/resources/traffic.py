@@ -41,14 +41,17 @@ def next_step(deployed: dict[str, str], split: dict[str, int], desired: str,
     if not desired:
         return None
     new_ids = [i for i, model in deployed.items() if same_resource(model, desired)]
-    others = [i for i in deployed if i not in new_ids]
     if not new_ids:
+        others = list(deployed)
         if not others:
             return Deploy(desired, {"0": 100})
         if canary_percent:
             return Deploy(desired, _canary_split("0", others, split, canary_percent))
         return Deploy(desired, {"0": 100, **{i: 0 for i in others}})
-    new_id = new_ids[0]
+    # Deployed twice (a deploy whose answer was lost, then tried again): the copy with
+    # less traffic goes like any other model.
+    new_id = max(new_ids, key=lambda i: split.get(i, 0))
+    others = [i for i in deployed if i != new_id]
     idle = [i for i in others if split.get(i, 0) == 0]
     if idle:
         return Undeploy(idle[0], split_without(split, idle[0]))

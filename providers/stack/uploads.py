@@ -42,5 +42,5 @@ def upload(job: CheckedJob, uploads: list[Upload], project: str) -> list[Problem
         try:
             upload_if_missing(item.path, item.uri, project)
         except VertexError as exc:
-            problems.append(Problem(job.file, item.field, f"uploading to {item.uri}: {exc}"))
+            problems.append(Problem(job.file, item.field, f"uploading to {item.uri}: {exc}; {exc.advice}"))
     return problems

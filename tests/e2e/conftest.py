@@ -32,13 +32,18 @@ def start_emulator(tmp_path):
     started: list[EmulatorProcess] = []
 
     def start(job_seconds: float = 600, quota: int = 1, faults: tuple[str, ...] = (),
-              storage_url: str | None = None, **options) -> EmulatorProcess:
+              storage_url: str | None = None, on_state_of: EmulatorProcess | None = None,
+              **options) -> EmulatorProcess:
         """`storage_url`: the Cloud Storage emulator the Vertex emulator reads data sets from;
-        `options`: any other EmulatorProcess option (cancel_seconds, rpc_log, ...)."""
+        `on_state_of`: an emulator to stop and carry on from (its state file; other options
+        are not carried over); `options`: any other EmulatorProcess option (cancel_seconds,
+        rpc_log, ...)."""
+        if on_state_of is not None:
+            on_state_of.stop()
         emulator = EmulatorProcess(
-            tmp_path / f"emulator-{len(started)}.json", job_seconds=job_seconds, quota=quota,
-            faults=faults, environment={"STORAGE_EMULATOR_HOST": storage_url} if storage_url else None,
-            **options,
+            on_state_of.state_file if on_state_of else tmp_path / f"emulator-{len(started)}.json",
+            job_seconds=job_seconds, quota=quota, faults=faults,
+            environment={"STORAGE_EMULATOR_HOST": storage_url} if storage_url else None, **options,
         )
         emulator.start()
         started.append(emulator)
@@ -51,10 +56,17 @@ def start_emulator(tmp_path):
 
 @pytest.fixture
 def make_project(tmp_path):
-    def make(emulator: EmulatorProcess, stack: str = "test") -> PulumiProject:
-        return PulumiProject(tmp_path, emulator.host, stack=stack)
+    """Makes a project; whatever its started commands left running is killed after the test."""
+    made: list[PulumiProject] = []
 
-    return make
+    def make(emulator: EmulatorProcess, stack: str = "test") -> PulumiProject:
+        project = PulumiProject(tmp_path, emulator.host, stack=stack)
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        project.close()
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 Each instance has its own file backend, stack and jobs folder, and talks to the emulator
 named by `emulator_host`. Commands run non-interactively and return the completed process.
+Each command runs in a session of its own, and nothing it starts outlives it: what is left
+when it ends (or times out) is killed, and `close()` kills what `start` started
+(`tests.support.processes`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import subprocess
 from pathlib import Path
 
 import yaml
+
+from tests.support.processes import kill_session, run_in_session
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPO_VIRTUALENV = REPO_ROOT / ".venv"
@@ -41,6 +46,7 @@ class PulumiProject:
         self.jobs_dir = self.dir / "jobs"
         self.stack = stack
         self.dir.mkdir(parents=True)
+        self._started: list[subprocess.Popen] = []
         backend = workdir / "backend"
         backend.mkdir()
         self.env = {
@@ -90,6 +96,10 @@ class PulumiProject:
         self.env["PULUMI_RUNTIME_VIRTUALENV"] = str(virtualenv)
         self.env["PATH"] = f"{virtualenv / 'bin'}:{REPO_ROOT / '.tools' / 'bin'}:{os.environ['PATH']}"
 
+    def use_emulator(self, emulator) -> None:
+        """Talks to `emulator` (an EmulatorProcess) from now on, as after a restart on a new port."""
+        self.env["VERTEX_AI_EMULATOR_HOST"] = emulator.host
+
     def write_job(self, name: str, **fields) -> Path:
         path = self.jobs_dir / f"{name}.yaml"
         path.write_text(yaml.safe_dump({"name": name, **fields}, sort_keys=False))
@@ -119,10 +129,7 @@ class PulumiProject:
 
     def run(self, *args: str, check: bool = True,
             timeout: float = COMMAND_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            self.command(*args), cwd=self.dir, env=self.env, capture_output=True, text=True,
-            timeout=timeout,
-        )
+        result = run_in_session(self.command(*args), cwd=self.dir, env=self.env, timeout=timeout)
         if check and result.returncode != 0:
             raise PulumiCommandError(
                 f"pulumi {' '.join(args)} exited {result.returncode}\n"
@@ -131,12 +138,25 @@ class PulumiProject:
         return result
 
     def start(self, *args: str) -> subprocess.Popen:
-        """Starts a command in its own process group, so a test can kill all of it."""
+        """Starts a command in a session of its own, so that `kill` (or `close`) ends all of it."""
         with open(self.dir.parent / "started-command.log", "a") as log:
-            return subprocess.Popen(
+            process = subprocess.Popen(
                 self.command(*args), cwd=self.dir, env=self.env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
+        self._started.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen) -> None:
+        """Kills a started command with everything it started, its plugins included (a crash)."""
+        kill_session(process.pid)
+        process.wait()
+
+    def close(self) -> None:
+        """Kills whatever the started commands left running."""
+        for process in self._started:
+            self.kill(process)
+        self._started.clear()
 
     def up(self, check: bool = True) -> subprocess.CompletedProcess:
         return self.run("up", "--yes", "--skip-preview", check=check)

@@ -1,0 +1,134 @@
+"""Serving endpoints when Vertex AI's answers are lost: retried safely, never made or deployed twice.
+
+Each call that starts an operation (CreateEndpoint, DeployModel, UndeployModel,
+DeleteEndpoint) is retried on a transient answer with the same ids of ours, so an attempt
+that went through is found, not repeated. With `--operation-polls 0` an operation is done
+when it starts, so an `after` fault is an operation that went through and whose answer
+was lost; with the default an `after` fault leaves one Vertex would still be running.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.resources.serving_endpoint import SERVING, UPDATING, ServingEndpointProvider
+from providers.resources.traffic import Undeploy, next_step
+from tests.emulator.builders import tuning_job
+from tests.support.emulator_process import EmulatorProcess
+from tests.support.polling import wait_for
+
+STACK_ID = "0123456789ab"
+PARENT = "projects/p/locations/us-central1"
+
+
+def props(**changes) -> dict:
+    return {"job_file": "jobs/triage.yaml", "job_name": "triage", "display_name": "triage",
+            "canary_percent": 0, "deletion_policy": "delete", "tuned_model": "", "labels": {},
+            "project": "p", "region": "us-central1", "pulumi_project": "gemini-tuning",
+            "stack": "dev", "stack_id": STACK_ID, **changes}
+
+
+def endpoints(emulator) -> list:
+    """The serving endpoints (Vertex makes one more per tuned model, of its own)."""
+    listed = emulator.endpoint_client().list_endpoints(parent=PARENT)
+    return [endpoint for endpoint in listed if endpoint.labels.get("gt-role") == "serving"]
+
+
+def tuned_model(emulator) -> str:
+    """The model of a tuning job that succeeded (submitted directly: not what is tested here)."""
+    job = emulator.tuning_client().create_tuning_job(parent=PARENT, tuning_job=tuning_job())
+    return wait_for(lambda: emulator.tuning_client().get_tuning_job(name=job.name),
+                    lambda j: j.state.name == "JOB_STATE_SUCCEEDED", timeout=30).tuned_model.model
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_create_endpoint_answer_lost_or_refused_is_retried_into_one_endpoint(start, when):
+    emulator = start(operation_polls=0, faults=[f"unavailable:CreateEndpoint:2:{when}"])
+
+    created = ServingEndpointProvider().create(props())
+
+    [endpoint] = endpoints(emulator)
+    assert created.outs["endpoint_name"] == endpoint.name and created.outs["failure"] == ""
+
+
+def test_a_create_vertex_is_still_running_after_its_answer_was_lost_is_finished_by_the_next_run(start):
+    emulator = start(faults=["unavailable:CreateEndpoint:1:after"])
+
+    created = ServingEndpointProvider().create(props())
+
+    # The retry with the same id is refused (it is being created): not a second endpoint.
+    assert created.outs["status"] == UPDATING and created.outs["failure"] == ""
+    assert ServingEndpointProvider().diff(created.id, created.outs, props()).changes is True
+    updated = ServingEndpointProvider().update(created.id, created.outs, props())
+    assert [e.name for e in endpoints(emulator)] == [updated.outs["endpoint_name"]]
+
+
+@pytest.mark.parametrize(("when", "polls"), [("before", None), ("after", None), ("after", 0)])
+def test_a_deploy_answer_lost_or_refused_is_retried_and_the_model_deployed_once(start, when, polls):
+    emulator = start(job_seconds=0.5, operation_polls=polls, faults=[f"unavailable:DeployModel:2:{when}"])
+    model = tuned_model(emulator)
+
+    created = ServingEndpointProvider().create(props(tuned_model=model))
+
+    [endpoint] = endpoints(emulator)
+    assert [d.model for d in endpoint.deployed_models] == [model.split("@")[0]]
+    assert created.outs["status"] == SERVING and created.outs["failure"] == ""
+
+
+@pytest.mark.parametrize("method", ["UndeployModel", "DeleteEndpoint"])
+def test_emptying_and_deleting_whose_answers_were_lost_finishes_in_one_call(start, method):
+    emulator = start(job_seconds=0.5, operation_polls=0, faults=[f"unavailable:{method}:2:after"])
+    created = ServingEndpointProvider().create(props(tuned_model=tuned_model(emulator)))
+
+    ServingEndpointProvider().delete(created.id, created.outs)
+
+    assert endpoints(emulator) == []
+
+
+def test_a_model_deployed_twice_keeps_one_copy():
+    model = "projects/p/locations/us-central1/models/m@1"
+    assert next_step({"1": model, "2": model}, {"1": 0, "2": 100}, model, 0) == Undeploy("1", {"2": 100})
+
+
+def test_a_recorded_deploy_that_failed_meanwhile_is_reported_in_one_line_and_the_next_steps_go_on(
+    tmp_path, monkeypatch
+):
+    state = tmp_path / "state.json"
+
+    def emulator(**options) -> EmulatorProcess:
+        process = EmulatorProcess(state, job_seconds=0.5, **options).start()
+        monkeypatch.setenv("VERTEX_AI_EMULATOR_HOST", process.host)
+        return process
+
+    first = emulator()
+    try:
+        model = tuned_model(first)
+        waiting = ServingEndpointProvider().create(props())
+    finally:
+        first.stop()
+    # Operations that never finish within a call: the deploy is recorded, still running.
+    monkeypatch.setenv("GEMINI_TUNING_CALL_BUDGET_SECONDS", "10.5")
+    slow = emulator(operation_polls=1_000_000)
+    try:
+        deploying = ServingEndpointProvider().update(waiting.id, waiting.outs, props(tuned_model=model))
+    finally:
+        slow.stop()
+    assert deploying.outs["status"] == UPDATING and deploying.outs["pending_operation"]
+    # Meanwhile someone deletes the endpoint: the deploy fails when it completes.
+    monkeypatch.delenv("GEMINI_TUNING_CALL_BUDGET_SECONDS")
+    last = emulator(operation_polls=1)
+    try:
+        deletion = last.endpoint_client().delete_endpoint(name=waiting.outs["endpoint_name"])
+        deletion.result(timeout=10)
+
+        updated = ServingEndpointProvider().update(waiting.id, deploying.outs, props(tuned_model=model))
+
+        operation = deploying.outs["pending_operation"]
+        assert updated.outs["failure"] == (
+            f"jobs/triage.yaml: us-central1: finishing operation {operation}: NOT_FOUND: Endpoint "
+            f"{waiting.outs['endpoint_name']} does not exist.; it was deleted outside this tool")
+        [endpoint] = endpoints(last)
+        assert updated.outs["endpoint_name"] == endpoint.name != waiting.outs["endpoint_name"]
+        assert updated.outs["status"] == SERVING
+    finally:
+        last.stop()
