@@ -372,6 +372,8 @@ class _Listings:
         self._lock = threading.Lock()
         self._taken: dict[tuple, tuple[float, StackListing]] = {}
         self._fetching: dict[tuple, threading.Lock] = {}
+        self._writes: dict[str, int] = {}
+        """Per region, how many times this process changed something there."""
 
     def get(self, parent: str, labels: dict[str, str], fetch: Callable[[], StackListing]) -> StackListing:
         key = (parent, tuple(sorted(labels.items())))
@@ -381,15 +383,21 @@ class _Listings:
         with fetching:
             with self._lock:
                 taken = self._taken.get(key)
+                writes_before = self._writes.get(parent, 0)
             if taken and time.monotonic() - taken[0] < LISTING_MAX_AGE_SECONDS:
                 return taken[1]
+            started = time.monotonic()
             listing = fetch()
             with self._lock:
-                self._taken[key] = (time.monotonic(), listing)
+                # A write that landed while the listing was being read may be missing from
+                # it: this caller gets it, but no later read may.
+                if self._writes.get(parent, 0) == writes_before:
+                    self._taken[key] = (started, listing)
             return listing
 
     def forget(self, parent: str) -> None:
         with self._lock:
+            self._writes[parent] = self._writes.get(parent, 0) + 1
             for key in [k for k in self._taken if k[0] == parent]:
                 del self._taken[key]
 
