@@ -9,12 +9,13 @@ of the job's newest version once that version has succeeded:
 - removing the job (or its `serving:` block) keeps the endpoint unless the file said
   `deletionPolicy: delete` (the program also sets Pulumi's `retain_on_delete` then).
 
-The endpoint carries the stack's labels and the job's own `labels`; endpoints made before
-stacks had ids get the id label on their next update.
+The endpoint carries the stack's labels and the job's own `labels`; labels others put on it
+(billing, policy) stay. Endpoints made before stacks had ids get the id label on their next
+update.
 
 Serving rests on an assumption: Google documents that a tuned model is deployed to an
 endpoint of its own, and deploying it to another endpoint (DeployModel) only through API
-fields. Should Vertex refuse, the refusal is reported once, nothing already serving is
+fields. Should Vertex refuse (INVALID_ARGUMENT), the refusal is reported once, nothing already serving is
 touched, and the same model is not tried again (`refused_model`).
 
 Every call does a bounded amount of work (see `providers.gcp.budget`): an operation
@@ -43,6 +44,7 @@ from providers.resources.traffic import Deploy, SetTraffic, next_step
 
 OBSERVED_KEYS = ("endpoint_name", "status", "serving_model", "traffic_split",
                  "deployed_models", "pending_operation", "error", "refused_model", "failure")
+_MAPPING_KEYS = ("traffic_split", "deployed_models")
 # A plan needs at most: deploy, undeploy idle models, promote. More means Vertex keeps
 # answering differently from what was asked; stop rather than loop.
 _MAX_STEPS_PER_CALL = 6
@@ -151,6 +153,14 @@ def _labels(props: dict[str, Any]) -> dict[str, str]:
             **serving_labels(stack_config.owner(props), props["job_name"])}
 
 
+def _merged_labels(current: dict[str, str], props: dict[str, Any], olds: dict[str, Any]) -> dict[str, str]:
+    """The endpoint's labels after this update: ours as the job file says now, and the
+    labels others put on it (a billing or policy tool) as they are. A label the job file
+    had and no longer has goes."""
+    dropped = set(olds.get("labels") or {}) - set(props.get("labels") or {})
+    return {**{k: v for k, v in current.items() if k not in dropped}, **_labels(props)}
+
+
 def _desired(props: dict[str, Any], olds: dict[str, Any]) -> str:
     """The model to serve: the job's newest tuned model, unless Vertex refused to deploy it."""
     desired = props.get("tuned_model") or ""
@@ -168,12 +178,17 @@ def _unfinished(olds: dict[str, Any], news: dict[str, Any]) -> bool:
 
 def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
     """Moves the endpoint toward what `props` asks for, within one call's budget."""
-    recorded = {key: olds.get(key) for key in OBSERVED_KEYS}
+    # What the last call saw, for a call that fails before it sees anything new.
+    recorded = {key: olds.get(key) or ({} if key in _MAPPING_KEYS else "") for key in OBSERVED_KEYS}
     refused = olds.get("refused_model") or ""
     try:
         return _reconcile_steps(_client(props, Budget()), props, olds, recorded, refused)
     except _StepFailed as exc:
         line = problem_line(props, exc.doing, exc.error)
+        if exc.operation:
+            # Started but not followed to its end: the next call polls it, never starts it again.
+            return {**recorded, "status": UPDATING, "pending_operation": exc.operation,
+                    "error": line, "failure": line}
         return {**recorded, "error": line, "failure": line}
     except errors.VertexError as exc:
         line = problem_line(props, "updating the serving endpoint", exc)
@@ -181,12 +196,14 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
 
 
 class _StepFailed(Exception):
-    """A step of `_reconcile_steps` failed: what it was doing, and Vertex's error."""
+    """A step of `_reconcile_steps` failed: what it was doing, Vertex's error, and the
+    operation it had started, if any, whose end nobody saw."""
 
-    def __init__(self, doing: str, error: errors.VertexError):
+    def __init__(self, doing: str, error: errors.VertexError, operation: str = ""):
         super().__init__(doing)
         self.doing = doing
         self.error = error
+        self.operation = operation
 
 
 def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str, Any],
@@ -204,15 +221,16 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
     if endpoint is None:
         with _doing("creating the serving endpoint"):
             name, operation = vertex.create_endpoint(props["display_name"], _labels(props))
-            if operation and not finished(vertex, operation):
+            if operation and not _follow(vertex, operation):
                 return {**recorded, "status": UPDATING, "pending_operation": operation, "failure": ""}
             endpoint = _endpoint_named(vertex, name)
         if endpoint is None:
             # An attempt whose answer was lost is creating it: the next run finds it by its labels.
             return {**recorded, "status": UPDATING, "pending_operation": "", "error": error, "failure": error}
-    if endpoint.labels != _labels(props):
+    labels = _merged_labels(endpoint.labels, props, olds)
+    if endpoint.labels != labels:
         with _doing(f"labelling {endpoint.name}"):
-            endpoint = vertex.set_endpoint_labels(endpoint.name, _labels(props))
+            endpoint = vertex.set_endpoint_labels(endpoint.name, labels)
     desired = _desired(props, olds)
     for _ in range(_MAX_STEPS_PER_CALL):
         step = next_step(endpoint.deployed_models, endpoint.traffic_split, desired,
@@ -229,6 +247,8 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
                     operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
                                                     step.traffic_split)
                 except errors.InvalidRequestError as exc:
+                    if exc.status != "INVALID_ARGUMENT":
+                        raise  # e.g. FAILED_PRECONDITION: the endpoint is busy; not a verdict on the model
                     line = problem_line(props, f"deploying {step.model} to {endpoint.name}",
                                         f"{exc}. {_REFUSAL_HELP}")
                     return _observed(endpoint, props, "", line, step.model, failure=line)
@@ -239,11 +259,11 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
                     if not any(same_resource(m, step.model) for m in endpoint.deployed_models.values()):
                         return _observed(endpoint, props, "", error, refused, failure=error, updating=True)
                     continue
-                done = finished(vertex, operation)
+                done = _follow(vertex, operation)
         else:
             with _doing(f"undeploying {step.deployed_model_id} from {endpoint.name}"):
                 operation = vertex.undeploy_model(endpoint.name, step.deployed_model_id, step.traffic_split)
-                done = not operation or finished(vertex, operation)
+                done = not operation or _follow(vertex, operation)
         endpoint = vertex.get_endpoint(endpoint.name)
         if not done:
             return _observed(endpoint, props, operation, error, refused, failure=error, updating=True)
@@ -255,8 +275,21 @@ def _doing(what: str) -> Iterator[None]:
     """Names the step a Vertex error comes from, for its line."""
     try:
         yield
+    except _StepFailed as exc:
+        raise _StepFailed(what, exc.error, exc.operation) from exc.error
     except errors.VertexError as exc:
         raise _StepFailed(what, exc) from exc
+
+
+def _follow(vertex: VertexClient, operation: str) -> bool:
+    """Polls an operation this call started (see `finished`). If polling itself fails, the
+    operation is still running for all we know: its name goes with the error."""
+    try:
+        return finished(vertex, operation)
+    except OperationFailed:
+        raise
+    except errors.VertexError as exc:
+        raise _StepFailed("", exc, operation) from exc
 
 
 def _endpoint_named(vertex: VertexClient, name: str) -> EndpointView | None:

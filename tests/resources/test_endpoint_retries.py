@@ -132,3 +132,65 @@ def test_a_recorded_deploy_that_failed_meanwhile_is_reported_in_one_line_and_the
         assert updated.outs["status"] == SERVING
     finally:
         last.stop()
+
+
+def test_a_deploy_whose_progress_cannot_be_read_is_followed_by_the_next_run_not_started_again(
+    tmp_path, monkeypatch
+):
+    state, log = tmp_path / "state.json", tmp_path / "rpc.jsonl"
+
+    def emulator(**options) -> EmulatorProcess:
+        process = EmulatorProcess(state, job_seconds=0.5, rpc_log=log, **options).start()
+        monkeypatch.setenv("VERTEX_AI_EMULATOR_HOST", process.host)
+        return process
+
+    first = emulator()
+    try:
+        model = tuned_model(first)
+        waiting = ServingEndpointProvider().create(props())
+    finally:
+        first.stop()
+    # The deploy starts; reading its progress is refused once.
+    second = emulator(operation_polls=3, faults=["permission_denied:GetOperation:1"])
+    try:
+        deploying = ServingEndpointProvider().update(waiting.id, waiting.outs, props(tuned_model=model))
+        assert deploying.outs["status"] == UPDATING and deploying.outs["pending_operation"]
+        assert deploying.outs["failure"].startswith(f"jobs/triage.yaml: us-central1: deploying {model}")
+
+        served = ServingEndpointProvider().update(waiting.id, deploying.outs, props(tuned_model=model))
+
+        [endpoint] = endpoints(second)
+        assert [d.model for d in endpoint.deployed_models] == [model.split("@")[0]]
+        assert served.outs["status"] == SERVING and served.outs["failure"] == ""
+        deploys = [line for line in log.read_text().splitlines() if '"DeployModel"' in line]
+        assert len(deploys) == 1
+    finally:
+        second.stop()
+
+
+def test_a_busy_endpoint_is_not_taken_for_a_refusal_of_the_model(start, monkeypatch):
+    emulator = start(job_seconds=0.5, faults=["failed_precondition:DeployModel:1"])
+    model = tuned_model(emulator)
+
+    created = ServingEndpointProvider().create(props(tuned_model=model))
+
+    assert "FAILED_PRECONDITION" in created.outs["failure"]
+    assert created.outs["refused_model"] == "" and created.outs["status"] != "DEPLOY_REFUSED"
+    updated = ServingEndpointProvider().update(created.id, created.outs, props(tuned_model=model))
+    assert updated.outs["status"] == SERVING and updated.outs["failure"] == ""
+
+
+def test_labels_others_put_on_the_endpoint_stay_and_labels_the_job_dropped_go(start):
+    emulator = start()
+    created = ServingEndpointProvider().create(props(labels={"team": "support", "tier": "gold"}))
+    name = created.outs["endpoint_name"]
+    client = emulator.endpoint_client()
+    endpoint = client.get_endpoint(name=name)
+    endpoint.labels["cost-center"] = "cc-42"
+    client.update_endpoint(endpoint=endpoint, update_mask={"paths": ["labels"]})
+
+    ServingEndpointProvider().update(created.id, created.outs, props(labels={"team": "support"}))
+
+    labels = dict(client.get_endpoint(name=name).labels)
+    assert labels["cost-center"] == "cc-42" and labels["team"] == "support"
+    assert "tier" not in labels and labels["gt-stack-id"] == STACK_ID
