@@ -96,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         job_duration=timedelta(seconds=args.job_seconds),
         tuning_job_quota=args.quota,
         operation_polls=args.operation_polls,
+        operation_duration=None if args.operation_seconds is None else timedelta(seconds=args.operation_seconds),
         cancel_delay=timedelta(seconds=args.cancel_seconds),
         cancel_outcome=CancelOutcome(args.cancel_outcome),
         projects=projects,
@@ -233,6 +234,14 @@ def _parser() -> argparse.ArgumentParser:
         help="GetOperation calls after which a long-running operation (CreateEndpoint, DeployModel, "
         f"DeleteModel, ...) is done and its effect visible (default {DEFAULT_OPERATION_POLLS}; "
         "0: done when started)",
+    )
+    parser.add_argument(
+        "--operation-seconds",
+        type=_non_negative_seconds,
+        default=None,
+        metavar="S",
+        help="also finish a long-running operation once S seconds have passed on the clock since it "
+        "started, polled or not, as Vertex does (default: only --operation-polls finishes it)",
     )
     parser.add_argument(
         "--refuse-tuned-model-deploy",

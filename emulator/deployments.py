@@ -54,6 +54,7 @@ __all__ = [
     "existing_endpoint",
     "existing_model",
     "is_being_created",
+    "is_being_deployed",
 ]
 
 ENDPOINTS = "endpoints"
@@ -84,6 +85,14 @@ def is_being_created(state: State, endpoint: str) -> bool:
     return any(
         names.parse_parent(request.parent).child(ENDPOINTS, request.endpoint_id) == endpoint
         for request in pending_requests(state, CREATE_ENDPOINT)
+    )
+
+
+def is_being_deployed(state: State, endpoint: str, deployed_model_id: str) -> bool:
+    """Whether a DeployModel operation that is not done yet deploys `deployed_model_id` to `endpoint`."""
+    return any(
+        request.endpoint == endpoint and request.deployed_model.id == deployed_model_id
+        for request in pending_requests(state, DEPLOY_MODEL)
     )
 
 

@@ -35,6 +35,7 @@ from emulator.deployments import (
     UNDEPLOY_MODEL,
     existing_endpoint,
     is_being_created,
+    is_being_deployed,
 )
 from emulator.errors import AlreadyExists, InvalidArgument
 from emulator.listing import list_page
@@ -125,6 +126,9 @@ class EndpointService:
                 _refuse_tuned_model(txn.state, request.deployed_model.model)
             started = DeployModelRequest(request)
             started.deployed_model.id = request.deployed_model.id or txn.state.new_id()
+            if is_being_deployed(txn.state, request.endpoint, started.deployed_model.id):
+                raise AlreadyExists(
+                    f"Endpoint {request.endpoint} is deploying a model with id {started.deployed_model.id} already.")
             return txn.start_operation(DEPLOY_MODEL, request.endpoint, started)
 
     def undeploy_model(self, request: UndeployModelRequest) -> Operation:

@@ -8,7 +8,10 @@ typed response or an error, packed as `Any` the way Vertex AI packs them.
 When an operation finishes: it is not done when it is started. Each
 GetOperation asked about it counts as a poll, and the poll that brings the
 count to `Settings.operation_polls` completes it (with 0, the request that
-starts it does). Until then nobody sees its effect. Completing checks the
+starts it does); with `Settings.operation_duration`, so does the first request
+after that much time has passed on the clock, as Vertex finishes an operation
+whether or not anyone asks (a client whose answer was lost never knew its name).
+Until then nobody sees its effect. Completing checks the
 request again against the state as it is then — other operations may have
 changed it since — and either makes the change and answers the response, or
 answers the error in `operation.error`. The change, the operation turning done
@@ -22,7 +25,7 @@ the kinds the services start and `operations_service` completes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 import proto
@@ -34,7 +37,7 @@ from google.protobuf.message import Message as ProtobufMessage
 from emulator.errors import ApiError, NotFound
 from emulator.store import PendingOperation, State
 
-__all__ = ["Commit", "OperationKind", "pending_requests", "poll", "start"]
+__all__ = ["Commit", "OperationKind", "complete_due", "pending_requests", "poll", "start"]
 
 AnyMessage = proto.Message | ProtobufMessage
 Commit = Callable[[], AnyMessage]
@@ -99,6 +102,20 @@ def poll(
     if kind is None:
         raise RuntimeError(f"operation {name} is of kind {pending.kind!r}, which this emulator cannot complete")
     return _complete(state, operation, pending, kind, now)
+
+
+def complete_due(state: State, *, now: datetime, duration: timedelta, kinds: Mapping[str, OperationKind]) -> None:
+    """Complete every pending operation started `duration` or longer before `now`."""
+    for pending in list(state.pending_operations.values()):
+        operation = state.operations.get(pending.name)
+        kind = kinds.get(pending.kind)
+        if operation is None or kind is None:
+            continue
+        metadata = kind.metadata_type.pb()()
+        operation.metadata.Unpack(metadata)
+        started = metadata.generic_metadata.create_time.ToDatetime(tzinfo=timezone.utc)
+        if now - started >= duration:
+            _complete(state, operation, pending, kind, now)
 
 
 def pending_requests(state: State, kind: OperationKind) -> list[Any]:

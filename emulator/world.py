@@ -21,6 +21,7 @@ from google.longrunning import operations_pb2
 
 from emulator import operations
 from emulator.clock import Clock
+from emulator.deployments import OPERATION_KINDS
 from emulator.projects import ProjectNumbers, is_project_number
 from emulator.store import State, Store
 from emulator.tuning_lifecycle import DEFAULT_CANCEL_DELAY, CancelOutcome, Timeline, advance_tuning_jobs
@@ -42,6 +43,9 @@ class Settings:
 
     operation_polls: int = DEFAULT_OPERATION_POLLS
     """GetOperation calls after which a long-running operation is done (0: done when started)."""
+
+    operation_duration: timedelta | None = None
+    """Time after which a long-running operation is done without being polled (None: only by polls)."""
 
     cancel_delay: timedelta = DEFAULT_CANCEL_DELAY
     """Time from a cancel request until the job has ended (0: at once)."""
@@ -110,4 +114,7 @@ class World:
             # Read under the lock, so the order of requests is the order of their times.
             now = self.clock.now()
             advance_tuning_jobs(state, now, self.settings.timeline)
+            if self.settings.operation_duration is not None:
+                operations.complete_due(state, now=now, duration=self.settings.operation_duration,
+                                        kinds=OPERATION_KINDS)
             yield Transaction(state=state, now=now, settings=self.settings)

@@ -30,8 +30,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 from google.api_core import exceptions as core_exceptions
 from google.longrunning import operations_pb2
@@ -155,9 +156,9 @@ class VertexClient:
         )
         if request.kms_key_name:
             job.encryption_spec = aiplatform_v1.EncryptionSpec(kms_key_name=request.kms_key_name)
-        _listings.forget(self.parent)
-        return _view(self._call(self._tuning.create_tuning_job, repeatable=False,
-                                parent=self.parent, tuning_job=job))
+        with self._changing():
+            return _view(self._call(self._tuning.create_tuning_job, repeatable=False,
+                                    parent=self.parent, tuning_job=job))
 
     def get_tuning_job(self, name: str) -> TuningJobView:
         return _view(self._call(self._tuning.get_tuning_job, name=name))
@@ -168,22 +169,24 @@ class VertexClient:
         return sorted(jobs, key=lambda j: j.create_time)
 
     def cancel_tuning_job(self, name: str) -> None:
-        _listings.forget(self.parent)
-        self._call(self._tuning.cancel_tuning_job, name=name)
+        with self._changing():
+            self._call(self._tuning.cancel_tuning_job, name=name)
 
     # Endpoints. Long-running calls return the operation's name; callers poll it with
     # `get_operation` within their budget and pick up again on a later run.
 
-    def create_endpoint(self, display_name: str, labels: dict[str, str]) -> tuple[str, str]:
-        """Starts creating an endpoint: its name, and the operation ("" if an earlier attempt
-        of this call started it and its answer was lost: look for the endpoint by name)."""
+    def endpoint_name(self, endpoint_id: str) -> str:
+        return f"{self.parent}/endpoints/{endpoint_id}"
+
+    def create_endpoint(self, endpoint_id: str, display_name: str, labels: dict[str, str]) -> str:
+        """Starts creating the endpoint `endpoint_id` (see `new_resource_id`): the operation,
+        or "" if an earlier attempt of this call started it and its answer was lost (look
+        for the endpoint by name). AlreadyExistsError if an earlier call made the id's."""
         from google.cloud import aiplatform_v1
 
-        endpoint_id = _new_id()
         endpoint = aiplatform_v1.Endpoint(display_name=display_name, labels=labels)
-        operation = self._start(self._endpoints.create_endpoint, done_on_retry=errors.AlreadyExistsError,
-                                parent=self.parent, endpoint=endpoint, endpoint_id=endpoint_id)
-        return f"{self.parent}/endpoints/{endpoint_id}", operation
+        return self._start(self._endpoints.create_endpoint, done_on_retry=errors.AlreadyExistsError,
+                           parent=self.parent, endpoint=endpoint, endpoint_id=endpoint_id)
 
     def get_endpoint(self, name: str) -> EndpointView:
         return _endpoint_view(self._call(self._endpoints.get_endpoint, name=name))
@@ -192,16 +195,18 @@ class VertexClient:
         """Endpoints in this region carrying all of `labels` (always asked afresh)."""
         return self._find_by_labels(labels, self._list_endpoints)
 
-    def deploy_model(self, endpoint: str, model: str, display_name: str,
+    def deploy_model(self, endpoint: str, deployed_model_id: str, model: str, display_name: str,
                      traffic_split: dict[str, int]) -> str:
-        """Deploys `model`; in `traffic_split` the key "0" stands for the model being deployed.
+        """Deploys `model` as `deployed_model_id` (see `new_resource_id`); in `traffic_split`
+        the key "0" stands for the model being deployed.
 
         Returns the operation, or "" if an earlier attempt of this call started it and its
-        answer was lost (read the endpoint to see where it stands).
+        answer was lost (read the endpoint to see where it stands). AlreadyExistsError if
+        an earlier call deployed or is deploying the id.
         """
         from google.cloud import aiplatform_v1
 
-        deployed = aiplatform_v1.DeployedModel(id=_new_id(), model=model, display_name=display_name)
+        deployed = aiplatform_v1.DeployedModel(id=deployed_model_id, model=model, display_name=display_name)
         return self._start(self._endpoints.deploy_model, done_on_retry=errors.AlreadyExistsError,
                            endpoint=endpoint, deployed_model=deployed, traffic_split=traffic_split)
 
@@ -209,24 +214,24 @@ class VertexClient:
         """Moves traffic between the endpoint's deployed models at once (not an operation)."""
         from google.cloud import aiplatform_v1
 
-        _listings.forget(self.parent)
-        updated = self._call(
-            self._endpoints.update_endpoint,
-            endpoint=aiplatform_v1.Endpoint(name=endpoint, traffic_split=traffic_split),
-            update_mask=field_mask_pb2.FieldMask(paths=["traffic_split"]),
-        )
+        with self._changing():
+            updated = self._call(
+                self._endpoints.update_endpoint,
+                endpoint=aiplatform_v1.Endpoint(name=endpoint, traffic_split=traffic_split),
+                update_mask=field_mask_pb2.FieldMask(paths=["traffic_split"]),
+            )
         return _endpoint_view(updated)
 
     def set_endpoint_labels(self, endpoint: str, labels: dict[str, str]) -> EndpointView:
         """Replaces an endpoint's labels (Vertex updates them in place)."""
         from google.cloud import aiplatform_v1
 
-        _listings.forget(self.parent)
-        updated = self._call(
-            self._endpoints.update_endpoint,
-            endpoint=aiplatform_v1.Endpoint(name=endpoint, labels=labels),
-            update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
-        )
+        with self._changing():
+            updated = self._call(
+                self._endpoints.update_endpoint,
+                endpoint=aiplatform_v1.Endpoint(name=endpoint, labels=labels),
+                update_mask=field_mask_pb2.FieldMask(paths=["labels"]),
+            )
         return _endpoint_view(updated)
 
     def undeploy_model(self, endpoint: str, deployed_model_id: str,
@@ -311,9 +316,19 @@ class VertexClient:
         if not self.budget.allows_operation():
             raise errors.OutOfTimeError("too little of the call's time budget is left to start "
                                         "an operation", "DEADLINE_EXCEEDED")
-        _listings.forget(self.parent)
-        started = self._call(method, done_on_retry=done_on_retry, **kwargs)
+        with self._changing():
+            started = self._call(method, done_on_retry=done_on_retry, **kwargs)
         return started.operation.name if started is not None else ""
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Around a call that changes something in this region: no listing taken before it
+        ends serves a later read (one taken while it ran may miss it)."""
+        _listings.forget(self.parent)
+        try:
+            yield
+        finally:
+            _listings.forget(self.parent)
 
     def _call(self, method, *, repeatable: bool = True,
               done_on_retry: type[errors.VertexError] | None = None, **kwargs):
@@ -323,6 +338,8 @@ class VertexClient:
         retrying = False
         while True:
             timeout = self.budget.attempt_timeout()
+            if retrying and done_on_retry is not None and not self.budget.allows_operation():
+                timeout = 0.0  # a retry starts the operation again: only with time to follow it
             if not timeout:
                 raise errors.OutOfTimeError("the call's time budget ran out before Vertex AI answered",
                                             "DEADLINE_EXCEEDED")
@@ -415,10 +432,11 @@ def _endpoint_view(endpoint: aiplatform_v1.Endpoint) -> EndpointView:
     )
 
 
-def _new_id() -> str:
+def new_resource_id() -> str:
     """An id of ours for an endpoint or a deployed model: 9 digits without a leading zero,
     which Vertex accepts for both (CreateEndpointRequest.endpoint_id, DeployedModel.id);
-    the ids Vertex makes up are longer, so never the same."""
+    the ids Vertex makes up are longer, so never the same. Callers record it before the
+    request, so a later run can repeat the request with the same id."""
     return str(10**8 + secrets.randbelow(9 * 10**8))
 
 

@@ -36,15 +36,19 @@ from providers.gcp.budget import Budget
 from providers.gcp.identity import serving_labels
 from providers.gcp.names import same_resource
 from providers.gcp.operations import OperationFailed, finished
-from providers.gcp.vertex import EndpointView, VertexClient
+from providers.gcp.vertex import EndpointView, VertexClient, new_resource_id
 from providers.resources import stack_config
 from providers.resources.endpoints import empty_and_delete_endpoint
 from providers.resources.reporting import ReportedError, problem_line
 from providers.resources.traffic import Deploy, SetTraffic, next_step
 
 OBSERVED_KEYS = ("endpoint_name", "status", "serving_model", "traffic_split",
-                 "deployed_models", "pending_operation", "error", "refused_model", "failure")
-_MAPPING_KEYS = ("traffic_split", "deployed_models")
+                 "deployed_models", "pending_operation", "creating_endpoint", "deploying_model",
+                 "error", "refused_model", "failure")
+"""`creating_endpoint` and `deploying_model` ({"id", "model"}) hold the ids of ours a request
+was sent with until its result is seen, so a later run repeats the request with the same id
+(Vertex answers ALREADY_EXISTS) instead of making a second endpoint or deploying twice."""
+_MAPPING_KEYS = ("traffic_split", "deployed_models", "deploying_model")
 # A plan needs at most: deploy, undeploy idle models, promote. More means Vertex keeps
 # answering differently from what was asked; stop rather than loop.
 _MAX_STEPS_PER_CALL = 6
@@ -185,10 +189,10 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
         return _reconcile_steps(_client(props, Budget()), props, olds, recorded, refused)
     except _StepFailed as exc:
         line = problem_line(props, exc.doing, exc.error)
-        if exc.operation:
-            # Started but not followed to its end: the next call polls it, never starts it again.
-            return {**recorded, "status": UPDATING, "pending_operation": exc.operation,
-                    "error": line, "failure": line}
+        if exc.started:
+            # A request that may have gone through: the next call follows it, never starts
+            # it afresh.
+            return {**recorded, "status": UPDATING, **exc.started, "error": line, "failure": line}
         return {**recorded, "error": line, "failure": line}
     except errors.VertexError as exc:
         line = problem_line(props, "updating the serving endpoint", exc)
@@ -197,13 +201,14 @@ def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
 
 class _StepFailed(Exception):
     """A step of `_reconcile_steps` failed: what it was doing, Vertex's error, and the
-    operation it had started, if any, whose end nobody saw."""
+    outputs that record what it may have started (`pending_operation`, `creating_endpoint`,
+    `deploying_model`)."""
 
-    def __init__(self, doing: str, error: errors.VertexError, operation: str = ""):
+    def __init__(self, doing: str, error: errors.VertexError, started: dict[str, Any]):
         super().__init__(doing)
         self.doing = doing
         self.error = error
-        self.operation = operation
+        self.started = started
 
 
 def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str, Any],
@@ -219,14 +224,20 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
             error = problem_line(props, f"finishing operation {pending}", exc)
     endpoint = _existing_endpoint(vertex, props, olds)
     if endpoint is None:
-        with _doing("creating the serving endpoint"):
-            name, operation = vertex.create_endpoint(props["display_name"], _labels(props))
+        name = olds.get("creating_endpoint") or vertex.endpoint_name(new_resource_id())
+        with _doing("creating the serving endpoint", creating_endpoint=name):
+            try:
+                operation = vertex.create_endpoint(name.rsplit("/", 1)[1], props["display_name"], _labels(props))
+            except errors.AlreadyExistsError:
+                operation = ""  # an earlier run's request with this id went through
             if operation and not _follow(vertex, operation):
-                return {**recorded, "status": UPDATING, "pending_operation": operation, "failure": ""}
+                return {**recorded, "status": UPDATING, "pending_operation": operation,
+                        "creating_endpoint": name, "failure": ""}
             endpoint = _endpoint_named(vertex, name)
         if endpoint is None:
-            # An attempt whose answer was lost is creating it: the next run finds it by its labels.
-            return {**recorded, "status": UPDATING, "pending_operation": "", "error": error, "failure": error}
+            # A request whose answer was lost is creating it: the next run looks for it.
+            return {**recorded, "status": UPDATING, "pending_operation": "", "creating_endpoint": name,
+                    "error": error, "failure": error}
     labels = _merged_labels(endpoint.labels, props, olds)
     if endpoint.labels != labels:
         with _doing(f"labelling {endpoint.name}"):
@@ -242,10 +253,13 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
                 endpoint = vertex.set_traffic_split(endpoint.name, step.traffic_split)
             continue
         if isinstance(step, Deploy):
-            with _doing(f"deploying {step.model} to {endpoint.name}"):
+            deploying = _deploying(olds, step.model)
+            with _doing(f"deploying {step.model} to {endpoint.name}", deploying_model=deploying):
                 try:
-                    operation = vertex.deploy_model(endpoint.name, step.model, props["display_name"],
-                                                    step.traffic_split)
+                    operation = vertex.deploy_model(endpoint.name, deploying["id"], step.model,
+                                                    props["display_name"], step.traffic_split)
+                except errors.AlreadyExistsError:
+                    operation = ""  # an earlier run's request with this id went through
                 except errors.InvalidRequestError as exc:
                     if exc.status != "INVALID_ARGUMENT":
                         raise  # e.g. FAILED_PRECONDITION: the endpoint is busy; not a verdict on the model
@@ -253,13 +267,18 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
                                         f"{exc}. {_REFUSAL_HELP}")
                     return _observed(endpoint, props, "", line, step.model, failure=line)
                 if not operation:
-                    # An attempt whose answer was lost started it: done, or still deploying
-                    # (then the next run sees it; deploying again now could deploy it twice).
+                    # A request whose answer was lost started it: done, or still deploying
+                    # (then the next run repeats it with the same id, which cannot deploy twice).
                     endpoint = vertex.get_endpoint(endpoint.name)
-                    if not any(same_resource(m, step.model) for m in endpoint.deployed_models.values()):
-                        return _observed(endpoint, props, "", error, refused, failure=error, updating=True)
+                    if deploying["id"] not in endpoint.deployed_models:
+                        return _observed(endpoint, props, "", error, refused, failure=error,
+                                         updating=True, deploying_model=deploying)
                     continue
                 done = _follow(vertex, operation)
+            if not done:
+                endpoint = vertex.get_endpoint(endpoint.name)
+                return _observed(endpoint, props, operation, error, refused, failure=error,
+                                 updating=True, deploying_model=deploying)
         else:
             with _doing(f"undeploying {step.deployed_model_id} from {endpoint.name}"):
                 operation = vertex.undeploy_model(endpoint.name, step.deployed_model_id, step.traffic_split)
@@ -271,14 +290,15 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
 
 
 @contextmanager
-def _doing(what: str) -> Iterator[None]:
-    """Names the step a Vertex error comes from, for its line."""
+def _doing(what: str, **started: Any) -> Iterator[None]:
+    """Names the step a Vertex error comes from, for its line; `started`: the outputs that
+    record what the step may have started, should it fail."""
     try:
         yield
     except _StepFailed as exc:
-        raise _StepFailed(what, exc.error, exc.operation) from exc.error
+        raise _StepFailed(what, exc.error, {**started, **exc.started}) from exc.error
     except errors.VertexError as exc:
-        raise _StepFailed(what, exc) from exc
+        raise _StepFailed(what, exc, started) from exc
 
 
 def _follow(vertex: VertexClient, operation: str) -> bool:
@@ -289,7 +309,15 @@ def _follow(vertex: VertexClient, operation: str) -> bool:
     except OperationFailed:
         raise
     except errors.VertexError as exc:
-        raise _StepFailed("", exc, operation) from exc
+        raise _StepFailed("", exc, {"pending_operation": operation}) from exc
+
+
+def _deploying(olds: dict[str, Any], model: str) -> dict[str, str]:
+    """The id to deploy `model` with: the one an earlier run sent it with, if any."""
+    earlier = olds.get("deploying_model") or {}
+    if earlier.get("id") and same_resource(earlier.get("model") or "", model):
+        return {"id": earlier["id"], "model": model}
+    return {"id": new_resource_id(), "model": model}
 
 
 def _endpoint_named(vertex: VertexClient, name: str) -> EndpointView | None:
@@ -301,11 +329,12 @@ def _endpoint_named(vertex: VertexClient, name: str) -> EndpointView | None:
 
 def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
                        olds: dict[str, Any]) -> EndpointView | None:
-    if olds.get("endpoint_name"):
-        try:
-            return vertex.get_endpoint(olds["endpoint_name"])
-        except errors.NotFoundError:
-            pass
+    for recorded_name in (olds.get("endpoint_name"), olds.get("creating_endpoint")):
+        if recorded_name:
+            try:
+                return vertex.get_endpoint(recorded_name)
+            except errors.NotFoundError:
+                pass
     if not stack_config.owner(props).stack_id:
         return None  # made before stacks had ids: found by its recorded name only
     # Created by a run that died before recording it, or not created yet.
@@ -314,8 +343,10 @@ def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
 
 
 def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error: str,
-              refused: str, failure: str = "", updating: bool = False) -> dict[str, Any]:
-    """The outputs for `endpoint`; `updating`: an operation on it is still running."""
+              refused: str, failure: str = "", updating: bool = False,
+              deploying_model: dict[str, str] | None = None) -> dict[str, Any]:
+    """The outputs for `endpoint`; `updating`: an operation on it is still running;
+    `deploying_model`: the deploy it runs, if this call started one."""
     by_model = {endpoint.deployed_models[i]: share for i, share in endpoint.traffic_split.items()
                 if i in endpoint.deployed_models}
     desired = props.get("tuned_model") or ""
@@ -336,6 +367,8 @@ def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error
         "traffic_split": by_model,
         "deployed_models": dict(endpoint.deployed_models),
         "pending_operation": pending,
+        "creating_endpoint": "",
+        "deploying_model": deploying_model or {},
         "error": error,
         "refused_model": refused,
         "failure": failure,

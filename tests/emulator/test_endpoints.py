@@ -84,6 +84,19 @@ def test_a_chosen_endpoint_id_can_be_used_once(local: LocalEmulator) -> None:
     )).name == f"{NUMBERED_OTHER_PARENT}/endpoints/mine"
 
 
+def test_a_chosen_deployed_model_id_can_be_used_once_per_endpoint(local: LocalEmulator) -> None:
+    model = tuned_job(local).tuned_model.model
+    endpoint = new_endpoint(local).name
+    pending = start_deploy(local, endpoint, model, id="7")
+
+    with pytest.raises(exceptions.AlreadyExists, match="deploying a model with id 7"):
+        start_deploy(local, endpoint, model, id="7")
+    finish(pending)
+    with pytest.raises(exceptions.AlreadyExists, match="already has a deployed model with id 7"):
+        finish(start_deploy(local, endpoint, model, id="7"))
+    assert deployed_ids(local, endpoint) == ["7"]
+
+
 @pytest.mark.parametrize(
     ("parent", "endpoint", "endpoint_id", "message"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pathlib import Path
 from typing import Callable
 
@@ -109,6 +111,17 @@ def test_with_zero_polls_an_operation_is_done_when_started(start_local: StartLoc
     operation = local.endpoints.create_endpoint(parent=PARENT, endpoint=Endpoint(display_name="new"))
 
     assert operation.operation.done
+    assert endpoint_names(local) == [operation.result().name]
+
+
+def test_with_an_operation_duration_an_operation_nobody_polls_is_done_once_it_passes(start_local: StartLocal) -> None:
+    local = start_local(operation_polls=1_000, operation_duration=timedelta(seconds=30))
+    operation = local.endpoints.create_endpoint(parent=PARENT, endpoint=Endpoint(display_name="new"))
+    local.advance(29)
+    assert endpoint_names(local) == []
+
+    local.advance(1)
+
     assert endpoint_names(local) == [operation.result().name]
 
 

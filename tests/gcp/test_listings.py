@@ -59,3 +59,19 @@ def test_an_old_listing_is_read_again(monkeypatch):
     now[0] += vertex.LISTING_MAX_AGE_SECONDS + 0.1
     listings.get(PARENT, LABELS, fetch)
     assert len(calls) == 2
+
+
+def test_a_listing_taken_while_a_write_runs_is_not_kept_after_it():
+    client = vertex.VertexClient.__new__(vertex.VertexClient)  # no channel: the calls are fakes
+    client.parent = PARENT
+    fetch, calls = counting_fetch()
+
+    def set_traffic_while_another_thread_lists(**_kwargs):
+        vertex._listings.get(PARENT, LABELS, fetch)  # before the write takes effect in Vertex
+        return "operation"
+
+    with client._changing():
+        set_traffic_while_another_thread_lists()
+    vertex._listings.get(PARENT, LABELS, fetch)
+
+    assert len(calls) == 2

@@ -9,6 +9,8 @@ was lost; with the default an `after` fault leaves one Vertex would still be run
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from providers.resources.serving_endpoint import SERVING, UPDATING, ServingEndpointProvider
@@ -34,6 +36,11 @@ def endpoints(emulator) -> list:
     return [endpoint for endpoint in listed if endpoint.labels.get("gt-role") == "serving"]
 
 
+def pending_operations(emulator) -> int:
+    """How many operations the emulator has not finished (each request finishes those due)."""
+    return len(json.loads(emulator.state_file.read_text())["collections"]["pending_operations"])
+
+
 def tuned_model(emulator) -> str:
     """The model of a tuning job that succeeded (submitted directly: not what is tested here)."""
     job = emulator.tuning_client().create_tuning_job(parent=PARENT, tuning_job=tuning_job())
@@ -51,28 +58,53 @@ def test_a_create_endpoint_answer_lost_or_refused_is_retried_into_one_endpoint(s
     assert created.outs["endpoint_name"] == endpoint.name and created.outs["failure"] == ""
 
 
-def test_a_create_vertex_is_still_running_after_its_answer_was_lost_is_finished_by_the_next_run(start):
-    emulator = start(faults=["unavailable:CreateEndpoint:1:after"])
+def test_a_create_vertex_is_still_running_after_its_answer_was_lost_is_finished_by_a_later_run(start):
+    # Vertex finishes the operation on its own (nobody knows its name to poll it).
+    emulator = start(operation_seconds=1, faults=["unavailable:CreateEndpoint:1:after"])
 
     created = ServingEndpointProvider().create(props())
 
     # The retry with the same id is refused (it is being created): not a second endpoint.
     assert created.outs["status"] == UPDATING and created.outs["failure"] == ""
+    assert created.outs["creating_endpoint"]
     assert ServingEndpointProvider().diff(created.id, created.outs, props()).changes is True
-    updated = ServingEndpointProvider().update(created.id, created.outs, props())
-    assert [e.name for e in endpoints(emulator)] == [updated.outs["endpoint_name"]]
+    outs = created.outs
+
+    def next_run() -> dict:
+        nonlocal outs
+        outs = ServingEndpointProvider().update(created.id, outs, props()).outs
+        return outs
+
+    wait_for(next_run, lambda o: o["status"] != UPDATING, timeout=30)
+    assert outs["endpoint_name"].rsplit("/", 1)[1] == created.outs["creating_endpoint"].rsplit("/", 1)[1]
+    assert [e.name for e in endpoints(emulator)] == [outs["endpoint_name"]]
+    assert outs["creating_endpoint"] == "" and outs["failure"] == ""
 
 
 @pytest.mark.parametrize(("when", "polls"), [("before", None), ("after", None), ("after", 0)])
-def test_a_deploy_answer_lost_or_refused_is_retried_and_the_model_deployed_once(start, when, polls):
-    emulator = start(job_seconds=0.5, operation_polls=polls, faults=[f"unavailable:DeployModel:2:{when}"])
+def test_a_deploy_answer_lost_or_refused_is_retried_and_the_model_deployed_once(start, tmp_path, when, polls):
+    # Vertex finishes an operation on its own (nobody knows its name if its answer was lost).
+    log = tmp_path / "rpc.jsonl"
+    emulator = start(job_seconds=0.5, operation_polls=polls, operation_seconds=1, rpc_log=log,
+                     faults=[f"unavailable:DeployModel:2:{when}"])
     model = tuned_model(emulator)
 
     created = ServingEndpointProvider().create(props(tuned_model=model))
+    outs = created.outs
 
+    def next_run() -> dict:
+        nonlocal outs
+        outs = ServingEndpointProvider().update(created.id, outs, props(tuned_model=model)).outs
+        return outs
+
+    if outs["status"] != SERVING:  # the deploy of a lost answer is still running
+        wait_for(next_run, lambda o: o["status"] == SERVING, timeout=30)
+    # Every deploy the runs started has finished (one started twice would show now).
+    wait_for(lambda: (endpoints(emulator), pending_operations(emulator))[1], lambda n: n == 0, timeout=30)
     [endpoint] = endpoints(emulator)
     assert [d.model for d in endpoint.deployed_models] == [model.split("@")[0]]
-    assert created.outs["status"] == SERVING and created.outs["failure"] == ""
+    assert outs["failure"] == "" and outs["deploying_model"] == {}
+    assert '"UndeployModel"' not in log.read_text(), "a second copy was deployed and had to go"
 
 
 @pytest.mark.parametrize("method", ["UndeployModel", "DeleteEndpoint"])

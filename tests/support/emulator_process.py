@@ -52,6 +52,7 @@ class EmulatorProcess:
         quota: int = 1,
         faults: Iterable[str] = (),
         operation_polls: int | None = None,
+        operation_seconds: float | None = None,
         environment: dict[str, str] | None = None,
         port: int = 0,
         rest_port: int | None = None,
@@ -71,6 +72,7 @@ class EmulatorProcess:
         self.quota = quota
         self.faults = tuple(faults)
         self.operation_polls = operation_polls
+        self.operation_seconds = operation_seconds
         self.cancel_seconds = cancel_seconds
         self.cancel_outcome = cancel_outcome
         self.project_numbers = dict(project_numbers or {})
@@ -104,6 +106,7 @@ class EmulatorProcess:
             f"--quota={self.quota}",
             *(f"--fault={fault}" for fault in self.faults),
             *([] if self.operation_polls is None else [f"--operation-polls={self.operation_polls}"]),
+            *([] if self.operation_seconds is None else [f"--operation-seconds={self.operation_seconds}"]),
             *([] if self._requested_rest_port is None else [f"--rest-port={self._requested_rest_port}"]),
             *([] if self.cancel_seconds is None else [f"--cancel-seconds={self.cancel_seconds}"]),
             *([] if self.cancel_outcome is None else [f"--cancel-outcome={self.cancel_outcome}"]),
