@@ -15,8 +15,8 @@ update.
 
 Serving rests on an assumption: Google documents that a tuned model is deployed to an
 endpoint of its own, and deploying it to another endpoint (DeployModel) only through API
-fields. Should Vertex refuse (INVALID_ARGUMENT), the refusal is reported once, nothing already serving is
-touched, and the same model is not tried again (`refused_model`).
+fields. Should Vertex refuse (INVALID_ARGUMENT), the refusal is reported once, nothing
+already serving is touched, and the same model is not tried again (`refused_model`).
 
 Every call does a bounded amount of work (see `providers.gcp.budget`): an operation
 still running when the budget ends is recorded in `pending_operation` and finished by the
