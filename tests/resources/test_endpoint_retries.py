@@ -9,8 +9,6 @@ was lost; with the default an `after` fault leaves one Vertex would still be run
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from providers.resources.serving_endpoint import SERVING, UPDATING, ServingEndpointProvider
@@ -34,11 +32,6 @@ def endpoints(emulator) -> list:
     """The serving endpoints (Vertex makes one more per tuned model, of its own)."""
     listed = emulator.endpoint_client().list_endpoints(parent=PARENT)
     return [endpoint for endpoint in listed if endpoint.labels.get("gt-role") == "serving"]
-
-
-def pending_operations(emulator) -> int:
-    """How many operations the emulator has not finished (each request finishes those due)."""
-    return len(json.loads(emulator.state_file.read_text())["collections"]["pending_operations"])
 
 
 def tuned_model(emulator) -> str:
@@ -100,7 +93,7 @@ def test_a_deploy_answer_lost_or_refused_is_retried_and_the_model_deployed_once(
     if outs["status"] != SERVING:  # the deploy of a lost answer is still running
         wait_for(next_run, lambda o: o["status"] == SERVING, timeout=30)
     # Every deploy the runs started has finished (one started twice would show now).
-    wait_for(lambda: (endpoints(emulator), pending_operations(emulator))[1], lambda n: n == 0, timeout=30)
+    wait_for(lambda: (endpoints(emulator), emulator.pending_operations())[1], lambda n: n == 0, timeout=30)
     [endpoint] = endpoints(emulator)
     assert [d.model for d in endpoint.deployed_models] == [model.split("@")[0]]
     assert outs["failure"] == "" and outs["deploying_model"] == {}

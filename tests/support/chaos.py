@@ -54,6 +54,8 @@ class ChaosSettings:
     """The faults' WHEN: `before` (the request is not handled) or `after` (handled, answer lost)."""
     job_seconds: float = 5.0
     extra_runs: int = 3
+    operation_seconds: float = 2.0
+    """Vertex finishes an operation on its own, also one whose starter lost the answer."""
 
     @property
     def faults(self) -> tuple[str, ...]:
@@ -125,6 +127,7 @@ def run_trial(workdir: Path, seed: int, settings: ChaosSettings = ChaosSettings(
     emulator = EmulatorProcess(
         workdir / "emulator-state.json", job_seconds=settings.job_seconds,
         quota=10 * settings.jobs * len(settings.regions), faults=settings.faults, fault_seed=seed, rpc_log=rpc_log,
+        operation_seconds=settings.operation_seconds,
     )
     with emulator:
         project = PulumiProject(workdir, emulator.host)
@@ -136,6 +139,9 @@ def run_trial(workdir: Path, seed: int, settings: ChaosSettings = ChaosSettings(
             if trial.stage_converged["submit"]:  # else the jobs may never all succeed
                 _wait_until_tuned(emulator, settings)
                 _stage(trial, project, "serve", settings, lambda: _serving(project, emulator, settings))
+            # An endpoint created twice shows once every operation started has finished.
+            wait_for(lambda: (vertex_endpoints(emulator, settings), emulator.pending_operations())[1],
+                     lambda pending: pending == 0, timeout=settings.operation_seconds + 60, interval=0.5)
             trial.duplicate_jobs, trial.duplicate_endpoints = duplicates(emulator, settings)
         finally:
             project.close()

@@ -12,6 +12,7 @@ crash). Channels handed out by the client factories are closed when it ends.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import selectors
@@ -205,6 +206,11 @@ class EmulatorProcess:
 
     def operations_client(self) -> OperationsClient:
         return vertex_clients.operations_client(self.channel())
+
+    def pending_operations(self) -> int:
+        """How many long-running operations are not done, as its state file says (each
+        request first finishes those due by --operation-seconds)."""
+        return len(json.loads(self.state_file.read_text())["collections"]["pending_operations"])
 
     def __enter__(self) -> EmulatorProcess:
         return self.start()
