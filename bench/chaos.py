@@ -6,7 +6,8 @@
 
 For each seed, one trial (tests/support/chaos.py): an emulator with
 `--fault CODE:*:PERCENT%:WHEN --fault-seed SEED` (every tuning, endpoint and operation
-method), `--jobs` job files each tuned in every region of `--regions` with a serving
+method) and `--operation-seconds 2` (Vertex finishes an operation on its own, also one
+whose starter lost the answer), `--jobs` job files each tuned in every region of `--regions` with a serving
 endpoint, and the real `pulumi` CLI:
 
     submit   one `pulumi up`: every tuning job submitted, every serving endpoint created
