@@ -24,8 +24,11 @@ ACCESS_ADVICE = ("grant the identity running Pulumi roles/aiplatform.user on the
 INVALID_ADVICE = "fix the job file (or the stack's settings) and run `pulumi up` again"
 
 
-def problems(result) -> list[str]:
-    """The problems a run reported, one a line, sorted."""
+def problems_of_failed_run(result) -> list[str]:
+    """The problems a run reported, one a line, sorted; the run must have failed, and
+    without a Python traceback."""
+    assert result.returncode != 0
+    assert TRACEBACK not in result.stdout + result.stderr
     return chaos.problems(result.stdout + result.stderr)
 
 
@@ -61,11 +64,9 @@ def test_a_refused_submission_ends_the_run_with_one_line_per_job_and_region(
 
     result = project.up(check=False)
 
-    assert result.returncode != 0
-    assert problems(result) == sorted(
+    assert problems_of_failed_run(result) == sorted(
         f"jobs/{job}.yaml: {region}: submitting the tuning job: {injected(code, 'CreateTuningJob')}; {advice}"
         for job in ("triage", "summaries") for region in REGIONS)
-    assert TRACEBACK not in result.stdout + result.stderr
     assert vertex_jobs(emulator) == []
 
 
@@ -76,11 +77,9 @@ def test_a_refused_serving_endpoint_ends_the_run_with_one_line_per_job_and_regio
 
     result = project.up(check=False)
 
-    assert result.returncode != 0
-    assert problems(result) == sorted(
+    assert problems_of_failed_run(result) == sorted(
         f"jobs/triage.yaml: {region}: creating the serving endpoint: "
         f"{injected('permission_denied', 'CreateEndpoint')}; {ACCESS_ADVICE}" for region in REGIONS)
-    assert TRACEBACK not in result.stdout + result.stderr
     assert len(jobs_named(emulator, "triage")) == len(REGIONS), "the tuning jobs went through"
 
 
@@ -96,11 +95,9 @@ def test_refused_reads_during_refresh_fail_the_run_in_one_line_per_resource(star
 
     # The wrapper in providers/resources/reporting.py shows a ReportedError as its line alone.
     denied = injected("permission_denied", "ListTuningJobs")
-    assert result.returncode != 0
-    assert problems(result) == sorted(
+    assert problems_of_failed_run(result) == sorted(
         f"jobs/triage.yaml: {region}: {doing}: {denied}; {ACCESS_ADVICE}"
         for region in REGIONS for doing in ("reading the tuning job", "reading the job's earlier versions"))
-    assert TRACEBACK not in result.stdout + result.stderr
 
 
 def test_a_refused_cancel_keeps_the_job_in_the_stack_says_so_in_one_line_and_the_next_up_cancels(
@@ -118,11 +115,9 @@ def test_a_refused_cancel_keeps_the_job_in_the_stack_says_so_in_one_line_and_the
     project.remove_job("triage")
     result = project.up(check=False)
 
-    assert result.returncode != 0
-    assert problems(result) == sorted(
+    assert problems_of_failed_run(result) == sorted(
         f"jobs/triage.yaml: {region}: cancelling the tuning job: "
         f"{injected('permission_denied', 'CancelTuningJob')}; {ACCESS_ADVICE}" for region in REGIONS)
-    assert TRACEBACK not in result.stdout + result.stderr
     assert [state_of(j) for j in jobs_named(refusing, "triage")] in (["PENDING"] * 2, ["RUNNING"] * 2,
                                                                      ["PENDING", "RUNNING"], ["RUNNING", "PENDING"])
 
@@ -228,9 +223,7 @@ def test_a_failed_upload_ends_the_run_in_one_line_saying_what_to_do(
 
     result = project.up(check=False)
 
-    assert result.returncode != 0
-    [line] = problems(result)
+    [line] = problems_of_failed_run(result)
     assert re.fullmatch(rf"jobs/triage\.yaml: trainingDataset: uploading to gs://{bucket}/datasets/[0-9a-f]{{64}}/"
                         rf"train\.jsonl: {re.escape(error)}.*; {re.escape(advice)}", line), line
-    assert TRACEBACK not in result.stdout + result.stderr
     assert vertex_jobs(emulator) == []

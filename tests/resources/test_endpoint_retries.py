@@ -10,6 +10,7 @@ was lost; with the default an `after` fault leaves one Vertex would still be run
 from __future__ import annotations
 
 import pytest
+from pulumi.dynamic import CreateResult
 
 from providers.resources.serving_endpoint import SERVING, UPDATING, ServingEndpointProvider
 from providers.resources.traffic import Undeploy, next_step
@@ -115,82 +116,57 @@ def test_a_model_deployed_twice_keeps_one_copy():
     assert next_step({"1": model, "2": model}, {"1": 0, "2": 100}, model, 0) == Undeploy("1", {"2": 100})
 
 
+def waiting_endpoint(start) -> tuple[EmulatorProcess, str, CreateResult]:
+    """An emulator with a tuned model, and a serving endpoint created before the model existed."""
+    emulator = start(job_seconds=0.5)
+    return emulator, tuned_model(emulator), ServingEndpointProvider().create(props())
+
+
 def test_a_recorded_deploy_that_failed_meanwhile_is_reported_in_one_line_and_the_next_steps_go_on(
-    tmp_path, monkeypatch
+    start, monkeypatch
 ):
-    state = tmp_path / "state.json"
-
-    def emulator(**options) -> EmulatorProcess:
-        process = EmulatorProcess(state, job_seconds=0.5, **options).start()
-        monkeypatch.setenv("VERTEX_AI_EMULATOR_HOST", process.host)
-        return process
-
-    first = emulator()
-    try:
-        model = tuned_model(first)
-        waiting = ServingEndpointProvider().create(props())
-    finally:
-        first.stop()
+    first, model, waiting = waiting_endpoint(start)
     # Operations that never finish within a call: the deploy is recorded, still running.
     monkeypatch.setenv("GEMINI_TUNING_CALL_BUDGET_SECONDS", "10.5")
-    slow = emulator(operation_polls=1_000_000)
-    try:
-        deploying = ServingEndpointProvider().update(waiting.id, waiting.outs, props(tuned_model=model))
-    finally:
-        slow.stop()
+    slow = start(on_state_of=first, job_seconds=0.5, operation_polls=1_000_000)
+    deploying = ServingEndpointProvider().update(waiting.id, waiting.outs, props(tuned_model=model))
     assert deploying.outs["status"] == UPDATING and deploying.outs["pending_operation"]
     # Meanwhile someone deletes the endpoint: the deploy fails when it completes.
     monkeypatch.delenv("GEMINI_TUNING_CALL_BUDGET_SECONDS")
-    last = emulator(operation_polls=1)
-    try:
-        deletion = last.endpoint_client().delete_endpoint(name=waiting.outs["endpoint_name"])
-        deletion.result(timeout=10)
+    last = start(on_state_of=slow, job_seconds=0.5, operation_polls=1)
+    deletion = last.endpoint_client().delete_endpoint(name=waiting.outs["endpoint_name"])
+    deletion.result(timeout=10)
 
-        updated = ServingEndpointProvider().update(waiting.id, deploying.outs, props(tuned_model=model))
+    updated = ServingEndpointProvider().update(waiting.id, deploying.outs, props(tuned_model=model))
 
-        operation = deploying.outs["pending_operation"]
-        assert updated.outs["failure"] == (
-            f"jobs/triage.yaml: us-central1: finishing operation {operation}: NOT_FOUND: Endpoint "
-            f"{waiting.outs['endpoint_name']} does not exist.; it was deleted outside this tool")
-        [endpoint] = endpoints(last)
-        assert updated.outs["endpoint_name"] == endpoint.name != waiting.outs["endpoint_name"]
-        assert updated.outs["status"] == SERVING
-    finally:
-        last.stop()
+    operation = deploying.outs["pending_operation"]
+    assert updated.outs["failure"] == (
+        f"jobs/triage.yaml: us-central1: finishing operation {operation}: NOT_FOUND: Endpoint "
+        f"{waiting.outs['endpoint_name']} does not exist.; it was deleted outside this tool")
+    [endpoint] = endpoints(last)
+    assert updated.outs["endpoint_name"] == endpoint.name != waiting.outs["endpoint_name"]
+    assert updated.outs["status"] == SERVING
 
 
 def test_a_deploy_whose_progress_cannot_be_read_is_followed_by_the_next_run_not_started_again(
-    tmp_path, monkeypatch
+    start, tmp_path
 ):
-    state, log = tmp_path / "state.json", tmp_path / "rpc.jsonl"
-
-    def emulator(**options) -> EmulatorProcess:
-        process = EmulatorProcess(state, job_seconds=0.5, rpc_log=log, **options).start()
-        monkeypatch.setenv("VERTEX_AI_EMULATOR_HOST", process.host)
-        return process
-
-    first = emulator()
-    try:
-        model = tuned_model(first)
-        waiting = ServingEndpointProvider().create(props())
-    finally:
-        first.stop()
+    first, model, waiting = waiting_endpoint(start)
     # The deploy starts; reading its progress is refused once.
-    second = emulator(operation_polls=3, faults=["permission_denied:GetOperation:1"])
-    try:
-        deploying = ServingEndpointProvider().update(waiting.id, waiting.outs, props(tuned_model=model))
-        assert deploying.outs["status"] == UPDATING and deploying.outs["pending_operation"]
-        assert deploying.outs["failure"].startswith(f"jobs/triage.yaml: us-central1: deploying {model}")
+    log = tmp_path / "rpc.jsonl"
+    second = start(on_state_of=first, job_seconds=0.5, rpc_log=log, operation_polls=3,
+                   faults=["permission_denied:GetOperation:1"])
+    deploying = ServingEndpointProvider().update(waiting.id, waiting.outs, props(tuned_model=model))
+    assert deploying.outs["status"] == UPDATING and deploying.outs["pending_operation"]
+    assert deploying.outs["failure"].startswith(f"jobs/triage.yaml: us-central1: deploying {model}")
 
-        served = ServingEndpointProvider().update(waiting.id, deploying.outs, props(tuned_model=model))
+    served = ServingEndpointProvider().update(waiting.id, deploying.outs, props(tuned_model=model))
 
-        [endpoint] = endpoints(second)
-        assert [d.model for d in endpoint.deployed_models] == [model.split("@")[0]]
-        assert served.outs["status"] == SERVING and served.outs["failure"] == ""
-        deploys = [line for line in log.read_text().splitlines() if '"DeployModel"' in line]
-        assert len(deploys) == 1
-    finally:
-        second.stop()
+    [endpoint] = endpoints(second)
+    assert [d.model for d in endpoint.deployed_models] == [model.split("@")[0]]
+    assert served.outs["status"] == SERVING and served.outs["failure"] == ""
+    deploys = [line for line in log.read_text().splitlines() if '"DeployModel"' in line]
+    assert len(deploys) == 1
 
 
 def test_a_busy_endpoint_is_not_taken_for_a_refusal_of_the_model(start, monkeypatch):
