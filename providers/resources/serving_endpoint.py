@@ -252,6 +252,7 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
             with _doing(f"moving traffic on {endpoint.name}"):
                 endpoint = vertex.set_traffic_split(endpoint.name, step.traffic_split)
             continue
+        deploying = None
         if isinstance(step, Deploy):
             deploying = _deploying(olds, step.model)
             with _doing(f"deploying {step.model} to {endpoint.name}", deploying_model=deploying):
@@ -275,17 +276,14 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
                                          updating=True, deploying_model=deploying)
                     continue
                 done = _follow(vertex, operation)
-            if not done:
-                endpoint = vertex.get_endpoint(endpoint.name)
-                return _observed(endpoint, props, operation, error, refused, failure=error,
-                                 updating=True, deploying_model=deploying)
         else:
             with _doing(f"undeploying {step.deployed_model_id} from {endpoint.name}"):
                 operation = vertex.undeploy_model(endpoint.name, step.deployed_model_id, step.traffic_split)
                 done = not operation or _follow(vertex, operation)
         endpoint = vertex.get_endpoint(endpoint.name)
         if not done:
-            return _observed(endpoint, props, operation, error, refused, failure=error, updating=True)
+            return _observed(endpoint, props, operation, error, refused, failure=error, updating=True,
+                             deploying_model=deploying)
     return _observed(endpoint, props, "", error, refused, failure=error)
 
 
@@ -330,11 +328,9 @@ def _endpoint_named(vertex: VertexClient, name: str) -> EndpointView | None:
 def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
                        olds: dict[str, Any]) -> EndpointView | None:
     for recorded_name in (olds.get("endpoint_name"), olds.get("creating_endpoint")):
-        if recorded_name:
-            try:
-                return vertex.get_endpoint(recorded_name)
-            except errors.NotFoundError:
-                pass
+        endpoint = _endpoint_named(vertex, recorded_name) if recorded_name else None
+        if endpoint is not None:
+            return endpoint
     if not stack_config.owner(props).stack_id:
         return None  # made before stacks had ids: found by its recorded name only
     # Created by a run that died before recording it, or not created yet.
