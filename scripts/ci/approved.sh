@@ -23,17 +23,7 @@ stack=$1
 ci_json_list "$stack" >/dev/null
 branch="refs/heads/approved/$stack"
 
-approved_commit() { # empty when origin has no such branch; fails when origin cannot be read
-  local refs status=0
-  refs=$(git ls-remote --exit-code origin "$branch") || status=$?
-  case $status in
-    0) printf '%s\n' "${refs%%$'\t'*}" ;;
-    2) ;;
-    *) return "$status" ;;
-  esac
-}
-
-approved=$(approved_commit)
+approved=$(ci_origin_branch "approved/$stack")
 head=$(git rev-parse HEAD)
 if [ -n "$approved" ]; then
   git fetch --quiet origin "$branch"

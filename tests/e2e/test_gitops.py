@@ -166,9 +166,16 @@ def test_the_ci_apply_script_updates_the_stack_and_writes_the_summary(start_emul
     shutil.copytree(REPO_ROOT / "scripts", project.dir / "scripts")
     project.write_job("triage", **flash_job())
     summary = tmp_path / "summary.md"
+    # A checkout of main's newest commit, as CI makes one.
+    git(project, "init", "--quiet", "--bare", str(tmp_path / "origin.git"))
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", ".")
+    git(project, "commit", "--quiet", "-m", "main's jobs")
+    git(project, "remote", "add", "origin", str(tmp_path / "origin.git"))
+    git(project, "push", "--quiet", "origin", "main")
 
-    applied = subprocess.run(["scripts/ci/apply.sh", "test"], cwd=project.dir, capture_output=True, text=True,
-                             env={**project.env, "GITHUB_STEP_SUMMARY": str(summary)}, timeout=600)
+    applied = subprocess.run(["scripts/ci/apply.sh", "test", "main"], cwd=project.dir, capture_output=True,
+                             text=True, env={**project.env, "GITHUB_STEP_SUMMARY": str(summary)}, timeout=600)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     [job] = vertex_jobs(emulator)

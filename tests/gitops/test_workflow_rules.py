@@ -58,6 +58,12 @@ def applied_stack(job: Job) -> str | None:
     return stacks[0] if stacks else None
 
 
+def applied_branch(job: Job) -> str:
+    """The branch apply.sh checks the applied commit against (its REF)."""
+    [step] = [step for step in job.steps if runs_script(step, APPLY_SCRIPT)]
+    return command_words(step)[2]
+
+
 def apply_jobs() -> list[Job]:
     return [job for job in triggered_jobs() if applied_stack(job)]
 
@@ -109,6 +115,18 @@ def test_every_pulumi_up_holds_its_stacks_lock_in_merge_and_schedule_alike():
     assert all(len(groups) == 1 for groups in groups_by_stack.values()), groups_by_stack
     assert groups_by_stack["staging"] != groups_by_stack["prod"]
     assert all(names == {"deploy.yml", "reconcile.yml"} for names in workflows_by_stack.values()), workflows_by_stack
+
+
+# The branch each stack's commits come from: apply.sh applies a commit only while its branch
+# still points at it, so that an older commit never lands after a newer one.
+APPLIED_BRANCHES = {"staging": "main", "prod": "approved/prod"}
+
+
+def test_every_pulumi_up_applies_only_the_newest_commit_of_its_stacks_branch():
+    jobs = apply_jobs()
+    assert {applied_stack(job) for job in jobs} == set(APPLIED_BRANCHES)
+    for job in jobs:
+        assert applied_branch(job) == APPLIED_BRANCHES[applied_stack(job)], f"{job.workflow}/{job.name}"
 
 
 def test_merge_and_schedule_triggers():
