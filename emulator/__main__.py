@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         project_quotas=project_quotas,
         refuse_tuned_model_deploy=args.refuse_tuned_model_deploy,
         refuse_retired_models=args.refuse_retired_models,
+        label_filters_find_nothing=args.label_filters_find_nothing,
     )
     rpc_log = None
     if args.rpc_log:
@@ -254,6 +255,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="CreateTuningJob answers NOT_FOUND for a retired base model (Gemini 1.x), as Google documents "
         "Vertex does for a project that had not used it before; by default they are accepted",
+    )
+    parser.add_argument(
+        "--label-filters-find-nothing",
+        action="store_true",
+        help="List requests whose filter names labels (labels.KEY=...) find nothing, as a Vertex AI "
+        "that read a hyphenated label key differently would; an empty filter still lists everything",
     )
     parser.add_argument(
         "--fault",

@@ -48,7 +48,8 @@ class ModelService:
         """The parent's models matching the filter, oldest first."""
         request = self._projects.canonical(request, "parent")
         with self._world.transaction() as txn:
-            page = list_page(txn.state.models.values(), request, _COLLECTION)
+            page = list_page(txn.state.models.values(), request, _COLLECTION,
+                             label_filters_find_nothing=txn.settings.label_filters_find_nothing)
         return ListModelsResponse(models=page.items, next_page_token=page.next_page_token)
 
     def delete_model(self, request: DeleteModelRequest) -> operations_pb2.Operation:

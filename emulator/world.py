@@ -65,6 +65,10 @@ class Settings:
     refuse_retired_models: bool = False
     """Whether CreateTuningJob refuses retired base models, as for a project that never used them."""
 
+    label_filters_find_nothing: bool = False
+    """Whether List requests whose filter names labels find nothing, as a Vertex that reads a
+    hyphenated label key differently would."""
+
     timeline: Timeline = field(init=False)
     """The job duration and the cancel settings together, as the job lifecycle takes them."""
 

@@ -333,8 +333,9 @@ def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
             return endpoint
     if not stack_config.owner(props).stack_id:
         return None  # made before stacks had ids: found by its recorded name only
-    # Created by a run that died before recording it, or not created yet.
-    found = vertex.find_endpoints(serving_labels(stack_config.owner(props), props["job_name"]))
+    # Created by a run that died before recording it, or not created yet (then one is
+    # created: an empty answer is confirmed).
+    found = vertex.find_endpoints(serving_labels(stack_config.owner(props), props["job_name"]), confirm_empty=True)
     return found[0] if found else None
 
 

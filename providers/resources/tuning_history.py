@@ -177,9 +177,13 @@ def _current_serves(vertex: VertexClient, props: dict[str, Any]) -> bool:
 
 
 def _fresh_listing(vertex: VertexClient, props: dict[str, Any]) -> StackListing:
+    """This job's tuning jobs and endpoints, asked afresh before acting on them. No job at
+    all is confirmed (a killed run's job must not run unseen); no endpoint is not: an
+    endpoint missed here is only left in place, as `deletionPolicy: retain` would leave it."""
     owner = stack_config.owner(props)
     labels = owner.of_job(props["job_name"])
-    return StackListing(jobs=vertex.find_tuning_jobs(labels), endpoints=vertex.find_endpoints(labels))
+    return StackListing(jobs=vertex.find_tuning_jobs(labels, confirm_empty=True),
+                        endpoints=vertex.find_endpoints(labels))
 
 
 def _versions(listing: StackListing, props: dict[str, Any]) -> list[TuningJobView]:

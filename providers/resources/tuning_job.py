@@ -238,16 +238,17 @@ def _current_job(vertex: VertexClient, props: dict[str, Any], *, shared_listing:
     return _adoptable(vertex, props)
 
 
-def _labelled(vertex: VertexClient, props: dict[str, Any]) -> list[TuningJobView]:
+def _labelled(vertex: VertexClient, props: dict[str, Any], confirm_empty: bool = False) -> list[TuningJobView]:
     """The jobs carrying this resource's labels: none without the stack's id, whose labels
     another stack with the same names could carry too."""
     if not stack_config.owner(props).stack_id:
         return []
-    return vertex.find_tuning_jobs(_labels(props))
+    return vertex.find_tuning_jobs(_labels(props), confirm_empty=confirm_empty)
 
 
 def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | None:
-    return _latest_adoptable(_labelled(vertex, props))
+    """The job to adopt instead of submitting one (looked for with an empty answer confirmed)."""
+    return _latest_adoptable(_labelled(vertex, props, confirm_empty=True))
 
 
 def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:

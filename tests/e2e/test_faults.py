@@ -52,6 +52,24 @@ def test_a_blip_on_every_method_never_duplicates_a_job_nor_shows_a_traceback_and
     assert len(faulted) > 20, "the faults were injected"
 
 
+def test_a_lost_submission_answer_is_adopted_even_where_label_filters_find_nothing(start_emulator, make_project):
+    # How Vertex reads `labels.gt-stack-id` (a hyphen may mean NOT in a filter) is nowhere
+    # documented: in this mode every filtered listing answers nothing.
+    emulator = start_emulator(quota=10, label_filters_find_nothing=True,
+                              faults=["deadline_exceeded:CreateTuningJob:1:after"])
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(serving={}))
+
+    project.up()
+    project.up()
+
+    [job] = vertex_jobs(emulator)
+    assert project.job_output("triage")["vertexJob"] == job.name
+    serving = [e for e in emulator.endpoint_client().list_endpoints(parent="projects/e2e-project/locations/us-central1")
+               if e.labels.get("gt-role") == "serving"]
+    assert [e.name for e in serving] == [project.job_output("triage")["servingEndpoint"]]
+
+
 @pytest.mark.parametrize(("code", "advice"), [("permission_denied", ACCESS_ADVICE),
                                               ("invalid_argument", INVALID_ADVICE)], ids=["denied", "invalid"])
 def test_a_refused_submission_ends_the_run_with_one_line_per_job_and_region(

@@ -103,6 +103,15 @@ def test_a_second_create_adopts_the_endpoint_instead_of_making_another(emulator)
     assert len(endpoints(emulator)) == 1
 
 
+def test_with_label_filters_finding_nothing_a_second_create_still_adopts_the_endpoint(start):
+    emulator = start(job_seconds=600, label_filters_find_nothing=True)
+    first = ServingEndpointProvider().create(props())
+    second = ServingEndpointProvider().create(props())
+
+    assert second.outs["endpoint_name"] == first.outs["endpoint_name"]
+    assert len(endpoints(emulator)) == 1
+
+
 def test_a_recorded_operation_vertex_no_longer_knows_is_reported_not_fatal(emulator):
     created = ServingEndpointProvider().create(props())
     lost = f"{created.outs['endpoint_name']}/operations/999"
