@@ -15,7 +15,10 @@ Vertex AI has no update and no delete for tuning jobs, so:
   reason is in `status_message`, the program fails the run with it, and the next
   `pulumi up` tries again;
 - `read` (refresh) only observes; `delete` cancels a job that has not ended. The endpoints
-  Vertex deploys tuned models to are the business of the job's `TuningHistory`.
+  Vertex deploys tuned models to are the business of the job's `TuningHistory`;
+- `pulumi up --replace URN` deletes the resource and creates it again with the same labels:
+  the create never adopts a job whose resource this process deleted, so it submits a new
+  one (see `_released`).
 
 The provider object is pickled into the state: it holds nothing but code. Settings come
 from the resource's inputs, the environment and the stack's config (`configure`).
@@ -24,6 +27,7 @@ from the resource's inputs, the environment and the stack's config (`configure`)
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pulumi
@@ -42,6 +46,7 @@ from pulumi.dynamic import (
 from providers.gcp import errors
 from providers.gcp.budget import Budget, backoff
 from providers.gcp.identity import stable_key, tuning_job_labels
+from providers.gcp.names import same_resource
 from providers.gcp.vertex import TuningJobRequest, TuningJobView, VertexClient
 from providers.jobfile.loading import parse_job
 from providers.jobfile.problems import JobFileError
@@ -63,6 +68,13 @@ _ADOPTABLE_STATES = frozenset({
     "JOB_STATE_PAUSED", "JOB_STATE_UPDATING",
 })
 _FIRST_BACKOFF, _LONGEST_BACKOFF = 1.0, 10.0
+_released: set[str] = set()
+"""The Vertex jobs whose resource this process deleted. One `pulumi up` runs in one provider
+process, and a replace with the same spec (`--replace`) deletes the resource, then creates
+it with the same labels: adopting one of these would hand back the finished job the user
+asked to run again. A run killed in between forgets them, and the next run adopts (no job
+is paid for twice; run `--replace` again)."""
+_released_lock = threading.Lock()
 _UNKNOWN_MODEL_ADVICE = ("Vertex AI does not offer the base model to this project in this region (Google "
                          "answers so for retired models): move the job to a current model")
 
@@ -140,6 +152,8 @@ class TuningJobProvider(ResourceProvider):
             for job in jobs.values():
                 if not (job.has_ended or job.state == CANCELLING):
                     cancel(vertex, job)
+            with _released_lock:
+                _released.update(jobs)
         except errors.VertexError as exc:
             raise ReportedError(problem_line(props, "cancelling the tuning job", exc)) from None
 
@@ -252,7 +266,11 @@ def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | N
 
 
 def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:
-    candidates = sorted((j for j in jobs if j.state in _ADOPTABLE_STATES), key=lambda j: j.create_time)
+    with _released_lock:
+        released = list(_released)
+    candidates = sorted((j for j in jobs if j.state in _ADOPTABLE_STATES
+                         and not any(same_resource(j.name, name) for name in released)),
+                        key=lambda j: j.create_time)
     return candidates[-1] if candidates else None
 
 

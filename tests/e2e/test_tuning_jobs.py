@@ -164,6 +164,24 @@ def test_an_unchanged_spec_written_differently_changes_nothing(start_emulator, m
     assert len(jobs_named(emulator, "triage")) == 1
 
 
+def test_up_replace_of_a_succeeded_job_runs_it_again(start_emulator, make_project):
+    emulator = start_emulator(job_seconds=2)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())
+    project.up()
+    [first] = wait_until_ended(emulator)
+    project.up()
+    assert project.job_output("triage")["state"] == "SUCCEEDED"
+    urn = next(s["urn"] for s in project.preview_steps() if s["urn"].endswith("::triage-us-central1"))
+
+    project.run("up", "--yes", "--skip-preview", "--replace", urn)
+
+    old, new = jobs_named(emulator, "triage")
+    assert old.name == first.name and state_of(old) == "SUCCEEDED"
+    assert project.job_output("triage")["vertexJob"] == new.name
+    assert state_of(new) in ("PENDING", "RUNNING", "SUCCEEDED")
+
+
 def test_deleting_a_job_file_cancels_its_running_job(start_emulator, make_project):
     emulator = start_emulator(quota=2, cancel_seconds=1)
     project = make_project(emulator)
