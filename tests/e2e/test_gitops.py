@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from providers.cli.pricing import price_table
 from tests.e2e.test_tuning_jobs import flash_job, vertex_jobs
@@ -49,6 +50,8 @@ def reviewed(start_emulator, make_project):
     for name in ("kept", "removed", "broken"):
         project.write_job(name, **flash_job())
     project.write_job("edited", **flash_job(**two_regions))
+    # A job whose file name is not its name.
+    project.write_raw_job("unparsed-file.yaml", yaml.safe_dump({"name": "unparsed", **flash_job()}))
     project.up()
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", ".")
@@ -62,6 +65,7 @@ def reviewed(start_emulator, make_project):
     project.write_job("edited", **flash_job(**two_regions, hyperParameters={"epochCount": 5}))
     project.remove_job("removed")
     project.write_job("broken", **flash_job(hyperParameters={"adapterSize": 99}))
+    project.write_raw_job("unparsed-file.yaml", "name: unparsed\nbaseModel: [gemini-2.5-flash\n")
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "the pull request")
     return emulator, project, tokens
@@ -85,6 +89,7 @@ def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(re
         ("edited", "europe-west4"): "replace", ("edited", "us-central1"): "replace",
         ("kept", "us-central1"): "keep",
         ("removed", "us-central1"): "cancel",
+        ("unparsed", "us-central1"): "not planned",
     }
     assert actions[("edited", "us-central1")]["why"] == [
         {"field": "hyperParameters.epochCount", "old": 2, "new": 5}]
@@ -96,7 +101,9 @@ def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(re
     price = price_table().per_million_training_tokens["gemini-2.5-flash"]
     assert added["estimatedCost"] == round(tokens * 3 * price / 1_000_000, 2)
     assert actions[("kept", "us-central1")]["estimatedCost"] is None
-    assert [p["message"] for p in plan["problems"]] == ["99 is not supported for gemini-2.5-flash; allowed: 1, 2, 4, 8, 16"]
+    assert [p["message"] for p in plan["problems"] if p["file"] == "jobs/broken.yaml"] == [
+        "99 is not supported for gemini-2.5-flash; allowed: 1, 2, 4, 8, 16"]
+    assert {p["file"] for p in plan["problems"]} == {"jobs/broken.yaml", "jobs/unparsed-file.yaml"}
     assert plan["estimatedCost"]["pricesSource"].startswith("https://cloud.google.com/")
 
     markdown = as_markdown.stdout
