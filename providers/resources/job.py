@@ -18,6 +18,7 @@ import pulumi
 
 from providers.jobfile.schema import JobSpec
 from providers.resources.serving_endpoint import ServingEndpoint
+from providers.resources.stack_guard import StackGuard
 from providers.resources.tuning_history import TuningHistory
 from providers.resources.tuning_job import TuningJob
 
@@ -44,7 +45,7 @@ class Job(pulumi.ComponentResource):
     """Each resource's failure in this run, in one line ("" if none)."""
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
-                 regions: list[str], owner: StackOwner, protect_serving: bool, guard: pulumi.Resource,
+                 regions: list[str], owner: StackOwner, protect_serving: bool, guard: StackGuard,
                  opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
         `guard` is the stack's `StackGuard`, which every resource here waits for."""
@@ -57,7 +58,7 @@ class Job(pulumi.ComponentResource):
         for region in regions:
             tuning_job = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
-                **identity, opts=self._child_options(first_release=True),
+                **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
             history = TuningHistory(
                 f"{name}-{region}-history", job_file=job_file, job_name=name,

@@ -53,6 +53,7 @@ from providers.jobfile.problems import JobFileError
 from providers.resources import stack_config
 from providers.resources.essence import ESSENCE_KEYS, OPTIONAL_ESSENCE_KEYS, changed_essence_keys, essence_of, spec_hash
 from providers.resources.reporting import ReportedError, problem_line
+from providers.resources.stack_guard import refused_moves
 
 WAITING_FOR_QUOTA = "WAITING_FOR_QUOTA"
 """Ours: the concurrent tuning-job quota is full; no Vertex job yet. Never Vertex's QUEUED."""
@@ -103,8 +104,11 @@ class TuningJobProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         stack_config.configure(req.config)
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         job_file = news.get("job_file", "job file")
+        if refused := refused_moves(olds, news):
+            # The stack's guard may be new (an upgrade): this job's own state knows better.
+            return CheckResult(news, [CheckFailure(key, message) for key, message in refused])
         try:
             spec = parse_job(json.loads(news.get("spec_json") or "null"), job_file)
         except JobFileError as exc:
@@ -181,8 +185,12 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         pulumi_project: str,
         stack: str,
         stack_id: str,
+        allow_project_change: str = "",
+        allow_region_change: str = "",
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """`allow_project_change`, `allow_region_change`: the stack's allowances
+        (`StackGuard.allowances`), for the check of a move of this job."""
         props: dict[str, Any] = {
             "job_file": job_file,
             # JSON keeps integers integers; Pulumi would carry them as floats.
@@ -193,6 +201,8 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             "pulumi_project": pulumi_project,
             "stack": stack,
             "stack_id": stack_id,
+            "allow_project_change": allow_project_change,
+            "allow_region_change": allow_region_change,
             "spec_hash": None,
             **{key: None for key in ESSENCE_KEYS},
             **{key: None for key in OBSERVED_KEYS},
