@@ -69,12 +69,12 @@ _ADOPTABLE_STATES = frozenset({
     "JOB_STATE_PAUSED", "JOB_STATE_UPDATING",
 })
 _FIRST_BACKOFF, _LONGEST_BACKOFF = 1.0, 10.0
-_released: set[str] = set()
-"""The Vertex jobs whose resource this process deleted. One `pulumi up` runs in one provider
-process, and a replace with the same spec (`--replace`) deletes the resource, then creates
-it with the same labels: adopting one of these would hand back the finished job the user
-asked to run again. A run killed in between forgets them, and the next run adopts (no job
-is paid for twice; run `--replace` again)."""
+_released: set[tuple[str, str]] = set()
+"""The Vertex jobs (name, create time) whose resource this process deleted. One `pulumi up`
+runs in one provider process, and a replace with the same spec (`--replace`) deletes the
+resource, then creates it with the same labels: adopting one of these would hand back the
+finished job the user asked to run again. A run killed in between forgets them, and the
+next run adopts (no job is paid for twice; run `--replace` again)."""
 _released_lock = threading.Lock()
 _UNKNOWN_MODEL_ADVICE = ("Vertex AI does not offer the base model to this project in this region (Google "
                          "answers so for retired models): move the job to a current model")
@@ -157,7 +157,7 @@ class TuningJobProvider(ResourceProvider):
                 if not (job.has_ended or job.state == CANCELLING):
                     cancel(vertex, job)
             with _released_lock:
-                _released.update(jobs)
+                _released.update((job.name, job.create_time) for job in jobs.values())
         except errors.VertexError as exc:
             raise ReportedError(problem_line(props, "cancelling the tuning job", exc)) from None
 
@@ -278,8 +278,8 @@ def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | N
 def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:
     with _released_lock:
         released = list(_released)
-    candidates = sorted((j for j in jobs if j.state in _ADOPTABLE_STATES
-                         and not any(same_resource(j.name, name) for name in released)),
+    candidates = sorted((j for j in jobs if j.state in _ADOPTABLE_STATES and not any(
+                            same_resource(j.name, name) and j.create_time == created for name, created in released)),
                         key=lambda j: j.create_time)
     return candidates[-1] if candidates else None
 
