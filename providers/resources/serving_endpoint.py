@@ -109,18 +109,7 @@ class ServingEndpointProvider(ResourceProvider):
         return ReadResult(id_, {**props, **observed, "failure": ""})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        if props.get("deletion_policy") != "delete":
-            return
-        try:
-            vertex = _client(props, Budget())
-            # No recorded name: its creation was still running; it may exist by now.
-            endpoint = _existing_endpoint(vertex, props, props)
-            if endpoint is not None and not empty_and_delete_endpoint(vertex, endpoint.name):
-                raise ReportedError(problem_line(
-                    props, f"deleting the serving endpoint {endpoint.name}",
-                    "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
-        except errors.VertexError as exc:
-            raise ReportedError(problem_line(props, "deleting the serving endpoint", exc)) from None
+        delete_serving_endpoint(props, Budget())
 
 
 class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
@@ -145,6 +134,26 @@ class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
             **{key: None for key in OBSERVED_KEYS},
         }
         super().__init__(ServingEndpointProvider(), resource_name, props, opts)
+
+
+def delete_serving_endpoint(props: dict[str, Any], budget: Budget) -> str:
+    """What removing the job or its `serving:` block asks for: with `deletionPolicy: delete`
+    (never in a stack with protectServingEndpoints: the program records `retain` there), the
+    endpoint emptied and deleted. Also called by the `StackSweep`. Returns the endpoint it
+    deleted ("" if none); raises ReportedError, in one line, for what it could not do."""
+    if props.get("deletion_policy") != "delete":
+        return ""
+    try:
+        vertex = _client(props, budget)
+        # No recorded name: its creation was still running; it may exist by now.
+        endpoint = _existing_endpoint(vertex, props, props)
+        if endpoint is not None and not empty_and_delete_endpoint(vertex, endpoint.name):
+            raise ReportedError(problem_line(
+                props, f"deleting the serving endpoint {endpoint.name}",
+                "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
+    except errors.VertexError as exc:
+        raise ReportedError(problem_line(props, "deleting the serving endpoint", exc)) from None
+    return endpoint.name if endpoint is not None else ""
 
 
 def _client(props: dict[str, Any], budget: Budget) -> VertexClient:

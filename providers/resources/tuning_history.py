@@ -78,23 +78,7 @@ class TuningHistoryProvider(ResourceProvider):
                                 "current_serves": serves})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        if not stack_config.owner(props).stack_id:
-            return
-        budget = Budget()
-        try:
-            vertex = VertexClient(props["project"], props["region"], budget)
-            listing = _fresh_listing(vertex, props)
-            for job in _versions(listing, props):
-                if not job.has_ended and job.state != CANCELLING:
-                    cancel(vertex, job)
-            if props.get("deletion_policy") == "delete":
-                for endpoint in _tuned_model_endpoints(listing, props, everything=True):
-                    if not empty_and_delete_endpoint(vertex, endpoint.name):
-                        raise ReportedError(problem_line(
-                            props, f"deleting the tuned-model endpoint {endpoint.name}",
-                            "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
-        except errors.VertexError as exc:
-            raise ReportedError(problem_line(props, "cleaning up the job's versions", exc)) from None
+        retire_job(props, Budget())
 
 
 class TuningHistory(Resource, module="gemini-tuning", name="TuningHistory"):
@@ -119,6 +103,37 @@ class TuningHistory(Resource, module="gemini-tuning", name="TuningHistory"):
             **{key: None for key in OBSERVED_KEYS},
         }
         super().__init__(TuningHistoryProvider(), resource_name, props, opts)
+
+
+def retire_job(props: dict[str, Any], budget: Budget) -> list[str]:
+    """What removing the job (or one of its regions) from its file asks for: every version
+    still running is cancelled, and with `deletionPolicy: delete` every tuned-model endpoint
+    of the job deleted. Also called by the `StackSweep`, for a job whose resources a failed
+    run could not delete. Returns what it did; raises ReportedError, in one line, for what
+    it could not do. Only resources carrying the stack's id are touched."""
+    if not stack_config.owner(props).stack_id:
+        return []
+    done = []
+    try:
+        vertex = VertexClient(props["project"], props["region"], budget)
+        listing = _fresh_listing(vertex, props)
+        for job in _versions(listing, props):
+            if not job.has_ended and job.state != CANCELLING:
+                try:
+                    cancel(vertex, job)
+                except errors.VertexError as exc:
+                    raise ReportedError(problem_line(props, "cancelling the tuning job", exc)) from None
+                done.append(f"cancelled {job.name}")
+        if props.get("deletion_policy") == "delete":
+            for endpoint in _tuned_model_endpoints(listing, props, everything=True):
+                if not empty_and_delete_endpoint(vertex, endpoint.name):
+                    raise ReportedError(problem_line(
+                        props, f"deleting the tuned-model endpoint {endpoint.name}",
+                        "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
+                done.append(f"deleted {endpoint.name}")
+    except errors.VertexError as exc:
+        raise ReportedError(problem_line(props, "cleaning up the job's versions", exc)) from None
+    return done
 
 
 def _reconcile(props: dict[str, Any]) -> dict[str, Any]:

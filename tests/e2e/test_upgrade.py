@@ -104,21 +104,22 @@ def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_pa
 
     # Nothing is replaced, created or deleted but what the first release did not have: the
     # components that group each job's resources, each job's history (which finds nothing
-    # of a stack made before stack ids) and the stack's guard; every resource moved under
-    # its job.
+    # of a stack made before stack ids), the stack's guard and its sweep; every resource
+    # moved under its job.
     changing = sorted((s["op"], s["urn"].rsplit("::", 2)[-2], s["urn"].rsplit("::", 1)[1])
                       for s in steps if s["op"] in CHANGING_OPS)
     history_type = "gemini-tuning:index:Job$pulumi-python:dynamic/gemini-tuning:TuningHistory"
     assert changing == sorted(
         [("create", "gemini-tuning:index:Job", job) for job in ("contracts", "summaries", "triage")]
         + [("create", "pulumi-python:dynamic/gemini-tuning:StackGuard", "stack-settings")]
+        + [("create", "pulumi-python:dynamic/gemini-tuning:StackSweep", "stack-sweep")]
         + [("create", history_type, f"{job}-{region}-history") for job, region in (
             ("contracts", "us-central1"), ("summaries", "us-central1"),
             ("triage", "us-central1"), ("triage", "europe-west4"))])
     resources = json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
     by_type = sorted((r["type"], r["urn"].rsplit("::", 1)[1], r.get("parent", "").rsplit("::", 1)[-1])
                      for r in resources if "dynamic" in r["type"]
-                     and not r["type"].endswith(("TuningHistory", "StackGuard")))
+                     and not r["type"].endswith(("TuningHistory", "StackGuard", "StackSweep")))
     assert by_type == [
         ("pulumi-python:dynamic/gemini-tuning:ServingEndpoint", f"triage-{region}-serving", "triage")
         for region in sorted(REGIONS)
