@@ -84,9 +84,8 @@ class StackSweepProvider(ResourceProvider):
             except errors.VertexError as exc:
                 raise ReportedError(problem_line(_stack_props(props, region), "listing the stack's tuning jobs",
                                                  exc)) from None
-            running += [{"name": job.name, "job": job.labels.get(JOB, ""), "region": region}
-                        for job in listing.jobs
-                        if _still_running(job) and (job.labels.get(JOB, ""), region) not in declared]
+            running += [{"name": job.name, "job": job.labels[JOB], "region": region}
+                        for job in listing.jobs if _stoppable(job, region, declared)]
         return ReadResult(id_, {**props, "undeclared_running": running, "failure": ""})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -141,9 +140,9 @@ def _sweep(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
             failures.append(problem_line(_stack_props(props, region), "listing the stack's tuning jobs", exc))
             continue
         for job in jobs:
-            label = job.labels.get(JOB, "")
-            if (label, region) in declared or not _still_running(job):
+            if not _stoppable(job, region, declared):
                 continue
+            label = job.labels[JOB]
             try:
                 cancel(vertex, job)
             except errors.VertexError as exc:
@@ -179,8 +178,11 @@ def _orphans(olds: dict[str, Any], news: dict[str, Any]) -> list[dict[str, Any]]
     return [job for job in olds.get("undeclared_running") or [] if (job["job"], job["region"]) not in declared]
 
 
-def _still_running(job: TuningJobView) -> bool:
-    return not job.has_ended and job.state != CANCELLING
+def _stoppable(job: TuningJobView, region: str, declared: set[tuple[str, str]]) -> bool:
+    """Whether `job` (one of the stack's) runs where nothing declared wants it. A job without
+    the job label was not made by this tool: never ours to stop."""
+    label = job.labels.get(JOB, "")
+    return bool(label) and (label, region) not in declared and not job.has_ended and job.state != CANCELLING
 
 
 def _stack_props(props: dict[str, Any], region: str) -> dict[str, Any]:

@@ -99,3 +99,17 @@ def test_a_refused_cancel_is_one_line_and_the_next_run_tries_again(start):
 
     assert done.outs["failure"] == "" and done.outs["retiring"] == []
     assert states(granted) == {job: "CANCELLED"}
+
+
+def test_a_job_without_the_tools_job_label_is_never_stopped(start):
+    # Someone else's job that happens to carry this stack's labels, but was not made by the tool.
+    emulator = start(job_seconds=600)
+    job = emulator.tuning_client().create_tuning_job(parent="projects/p/locations/us-central1", tuning_job={
+        "base_model": "gemini-2.5-flash", "supervised_tuning_spec": {"training_dataset_uri": "gs://b/t.jsonl"},
+        "labels": {"gt-managed-by": "gemini-tuning", "gt-stack": "dev", "gt-stack-id": STACK_ID}})
+
+    created = StackSweepProvider().create(sweep({"triage": TRIAGE}))
+    read = StackSweepProvider().read(created.id, created.outs)
+
+    assert states(emulator) == {job.name: "PENDING"}
+    assert read.outs["undeclared_running"] == []
