@@ -84,6 +84,7 @@ SERVED_METHODS = (
     Method(_ENDPOINTS, "DeleteEndpoint", "DeleteEndpointRequest", _OPERATION),
     Method(_MODELS, "GetModel", "GetModelRequest", "Model"),
     Method(_MODELS, "ListModels", "ListModelsRequest", "ListModelsResponse"),
+    Method(_MODELS, "ListModelVersions", "ListModelVersionsRequest", "ListModelVersionsResponse"),
     Method(_MODELS, "DeleteModel", "DeleteModelRequest", _OPERATION),
     Method(operations_service.SERVICE_NAME, "GetOperation", operations_pb2.GetOperationRequest, _OPERATION),
 )
