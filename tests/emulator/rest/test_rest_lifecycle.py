@@ -1,4 +1,4 @@
-"""The tuning lifecycle over REST: continuous tuning, checkpoints, evaluation runs, model versions.
+"""The tuning lifecycle over REST: continuous tuning, checkpoints, evaluation runs, model versions, experiments.
 
 Plain HTTP with the bodies Vertex AI's documentation shows, and google-genai as a user
 would call it; answers in protobuf's JSON mapping of the GAPIC types.
@@ -99,6 +99,17 @@ def test_a_refused_source_answers_in_googles_error_json(rest: RestEmulator) -> N
     assert reply.status == 404
     assert reply.json["error"]["status"] == "NOT_FOUND"
     assert "has no checkpoint '7'" in reply.json["error"]["message"]
+
+
+def test_the_experiment_context_is_served_over_rest(rest: RestEmulator) -> None:
+    created = rest.http.post(f"v1/{PARENT}/tuningJobs", FIRST_JOB).json
+    rest.local.advance(JOB_SECONDS / 2)
+    experiment = rest.http.get(f"v1/{created['name']}").json["experiment"]
+
+    context = rest.http.get(f"v1/{experiment}").json
+
+    assert (context["name"], context["schemaTitle"]) == (experiment, "system.Experiment")
+    assert context["metadata"] == {"experiment_deleted": False}
 
 
 def test_google_genai_continues_tuning_from_a_checkpoint(rest: RestEmulator) -> None:
