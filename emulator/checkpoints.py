@@ -1,14 +1,13 @@
 """Which checkpoints a tuning job saves, as Google documents them.
 
-"For tuning jobs with less than 10 epochs, one checkpoint is saved approximately after
-each epoch. For tuning jobs with more than 10 epochs, around 10 checkpoints are saved at
-even distribution, with the exception of the final checkpoint, which is saved immediately
-after all epochs are trained." (Vertex AI, "Use checkpoints in supervised fine-tuning for
-Gemini models"). With `export_last_checkpoint_only` only the final one is kept, and a
-model without checkpoint support (`emulator.lifecycle_rules`) saves only that one too.
+Vertex AI, "Use checkpoints in supervised fine-tuning for Gemini models": a job of fewer
+than 10 epochs saves about one checkpoint per epoch; a longer one about 10, spread evenly,
+the final one right after the last epoch. With `export_last_checkpoint_only` only the final
+one is kept, and a model without checkpoint support (`emulator.lifecycle_rules`) saves only
+that one too.
 
 The emulator saves checkpoint i (ids "1", "2", ...) after epoch ceil(i * epochs / n) of
-n checkpoints, so the last is after the last epoch, and dates each at its step (epoch
+n checkpoints, so the last is after the last epoch, and gives each its step (its epoch
 times the steps per epoch). Vertex's ids are opaque strings; these are the emulator's.
 """
 

@@ -9,8 +9,8 @@ what `resolve_source` refuses:
   checkpoint is used;
 - it must be a supervised-tuned model of a base model that offers continuous tuning
   (`emulator.lifecycle_rules`), tuned on or after 2025-07-11 (INVALID_ARGUMENT);
-- "If you're using a customer-managed encryption key (CMEK), the continuous tuning job
-  must use the same CMEK that was used in the pre-tuned model's tuning job" (INVALID_ARGUMENT).
+- a continuous tuning job must use the customer-managed key (CMEK) the pre-tuned model's
+  tuning job used (INVALID_ARGUMENT).
 Not documented, and refused by the emulator all the same (INVALID_ARGUMENT): a tuned model
 in another project or region than the job. Vertex's services are regional and keep a tuned
 model in its job's region; what Vertex answers to a model elsewhere is not known.

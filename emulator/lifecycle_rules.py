@@ -17,9 +17,9 @@ stood when this was written (Vertex AI, now also "Gemini Enterprise Agent Platfo
   gemini-2.0-flash-001, gemini-2.0-flash-lite-001, gemini-2.5-flash, gemini-2.5-flash-lite
   and gemini-2.5-pro; the 3.x models are assumed, as continuous tuning from their
   checkpoints is documented.
-- evaluation: the same page's "(Preview) ... run evaluation after each checkpoint. This
-  evaluation config is available in the us-central1 region", shown for the Gemini 2.5
-  family; no page documents it for other models.
+- evaluation: the same page offers (in preview) an evaluation after each checkpoint,
+  available in the us-central1 region, shown for the Gemini 2.5 family; no page documents
+  it for other models.
 """
 
 from __future__ import annotations
