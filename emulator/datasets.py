@@ -26,7 +26,14 @@ from google.auth.credentials import AnonymousCredentials
 
 from emulator.data_stats import DatasetTally
 
-__all__ = ["DatasetReading", "dataset_problem", "examples_problem", "read_dataset", "read_examples", "storage_reachable"]
+__all__ = [
+    "DatasetReading",
+    "dataset_problem",
+    "examples_problem",
+    "read_dataset",
+    "read_examples",
+    "storage_reachable",
+]
 
 STORAGE_EMULATOR_VARIABLE = "STORAGE_EMULATOR_HOST"
 _ROLES = ("user", "model")

@@ -119,7 +119,8 @@ def check_evaluation_config(location: str, base_model: str, config: EvaluationCo
     for index, metric in enumerate(config.metrics):
         metric_name(metric)
         if Aggregation.AGGREGATION_METRIC_UNSPECIFIED in Metric.pb(metric).aggregation_metrics:
-            raise InvalidArgument(f"{field}.metrics[{index}].aggregation_metrics must not hold AGGREGATION_METRIC_UNSPECIFIED.")
+            raise InvalidArgument(
+                f"{field}.metrics[{index}].aggregation_metrics must not hold AGGREGATION_METRIC_UNSPECIFIED.")
     prefix = config.output_config.gcs_destination.output_uri_prefix
     if _GCS_PREFIX.fullmatch(prefix) is None:
         raise InvalidArgument(
@@ -175,7 +176,7 @@ class EvaluationScores:
     rules: tuple[ScoreRule, ...] = ()
 
     def score(self, *, job: str, model: str, checkpoint: str, metric: str) -> float:
-        """The score of `metric` for checkpoint `checkpoint` of job `job`'s tuned model, whose display name is `model`."""
+        """The score of `metric` at checkpoint `checkpoint` of the tuned model of job `job`, named `model`."""
         best: tuple[int, float] | None = None
         for rule in self.rules:
             rank = rule.specificity(model, checkpoint, metric)

@@ -70,7 +70,8 @@ def test_the_model_lists_its_checkpoints_and_the_last_is_its_default(local: Loca
     assert [(c.checkpoint_id, c.epoch, c.step) for c in model.checkpoints] == [
         (c.checkpoint_id, c.epoch, c.step) for c in job.tuned_model.checkpoints]
     assert model.default_checkpoint_id == "3"
-    assert sorted(ref.endpoint for ref in model.deployed_models) == sorted(c.endpoint for c in job.tuned_model.checkpoints)
+    assert sorted(ref.endpoint for ref in model.deployed_models) == sorted(
+        c.endpoint for c in job.tuned_model.checkpoints)
 
 
 def test_export_last_checkpoint_only_gives_one_endpoint_and_no_intermediate_checkpoints(local: LocalEmulator) -> None:

@@ -142,7 +142,8 @@ def test_the_customer_managed_key_of_the_source_is_accepted(local: LocalEmulator
 def test_a_different_customer_managed_key_than_the_sources_is_refused(
     local: LocalEmulator, source_key: str, job_key: str
 ) -> None:
-    source = run(local, first_job(**({"encryption_spec": EncryptionSpec(kms_key_name=source_key)} if source_key else {})))
+    keyed = {"encryption_spec": EncryptionSpec(kms_key_name=source_key)} if source_key else {}
+    source = run(local, first_job(**keyed))
     job = continuing(source.tuned_model.model)
     if job_key:
         job.encryption_spec = EncryptionSpec(kms_key_name=job_key)

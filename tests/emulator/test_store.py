@@ -135,7 +135,8 @@ def test_a_damaged_state_file_is_refused_at_startup(tmp_path: Path, content: str
         Store(path)
 
 
-@pytest.mark.parametrize("stats", [None, SupervisedTuningDataStats(tuning_dataset_example_count=2, tuning_step_count=4)])
+@pytest.mark.parametrize(
+    "stats", [None, SupervisedTuningDataStats(tuning_dataset_example_count=2, tuning_step_count=4)])
 def test_a_job_plan_survives_a_reload(tmp_path: Path, stats: SupervisedTuningDataStats | None) -> None:
     path = tmp_path / "state.json"
     plan = JobPlan(name=job_named("1").name, data_problem="line 1: not valid JSON.",
