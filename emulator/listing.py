@@ -39,8 +39,8 @@ def list_page(resources: Iterable[R], request: Any, collection: str, *,
     for field in _UNSUPPORTED_FIELDS:
         if field in type(request).meta.fields and field in request:
             raise InvalidArgument(f"{field} is not supported by the emulator; leave it unset.")
-    label_filter = LabelFilter.parse(request.filter)
-    matching = [] if label_filter.terms and label_filters_find_nothing else [
+    label_filter = LabelFilter.parse(request.filter, find_nothing=label_filters_find_nothing)
+    matching = [
         resource
         for resource in resources
         if resource.name.startswith(prefix) and label_filter.matches(resource.labels)

@@ -22,6 +22,7 @@ from google.longrunning import operations_pb2
 from emulator import operations
 from emulator.clock import Clock
 from emulator.deployments import OPERATION_KINDS
+from emulator.evaluation import EvaluationScores
 from emulator.projects import ProjectNumbers, is_project_number
 from emulator.store import State, Store
 from emulator.tuning_lifecycle import DEFAULT_CANCEL_DELAY, CancelOutcome, Timeline, advance_tuning_jobs
@@ -68,6 +69,9 @@ class Settings:
     label_filters_find_nothing: bool = False
     """Whether List requests whose filter names labels find nothing, as a Vertex that reads a
     hyphenated label key differently would."""
+
+    evaluation_scores: EvaluationScores = EvaluationScores()
+    """The scores evaluations during tuning report (made up where these set none)."""
 
     timeline: Timeline = field(init=False)
     """The job duration and the cancel settings together, as the job lifecycle takes them."""
@@ -117,7 +121,7 @@ class World:
         with self._store.transaction() as state:
             # Read under the lock, so the order of requests is the order of their times.
             now = self.clock.now()
-            advance_tuning_jobs(state, now, self.settings.timeline)
+            advance_tuning_jobs(state, now, self.settings.timeline, self.settings.evaluation_scores)
             if self.settings.operation_duration is not None:
                 operations.complete_due(state, now=now, duration=self.settings.operation_duration,
                                         kinds=OPERATION_KINDS)

@@ -75,6 +75,8 @@ class TuningJobView:
     start_time: str
     end_time: str
     labels: dict[str, str] = field(default_factory=dict)
+    checkpoint_endpoints: tuple[str, ...] = ()
+    """The endpoints Vertex deployed the job's intermediate checkpoints to, one each."""
 
     @property
     def has_ended(self) -> bool:
@@ -480,4 +482,5 @@ def _view(job: aiplatform_v1.TuningJob) -> TuningJobView:
         start_time=_timestamp(job.start_time),
         end_time=_timestamp(job.end_time),
         labels=dict(job.labels),
+        checkpoint_endpoints=tuple(c.endpoint for c in job.tuned_model.checkpoints if c.endpoint),
     )

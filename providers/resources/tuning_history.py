@@ -243,8 +243,16 @@ def _earlier(listing: StackListing, props: dict[str, Any]) -> list[dict[str, Any
 
 
 def _tuned_model_endpoints(listing: StackListing, props: dict[str, Any], *, everything: bool) -> list[EndpointView]:
-    """The endpoints Vertex deployed this job's tuned models to: all but the current version's
-    own (earlier specs, and twins of the current one: `--replace`, a lost answer), or all."""
-    current = props.get("current_endpoint") or ""
-    return [e for e in listing.endpoints
-            if not is_serving_endpoint(e.labels) and (everything or not same_resource(e.name, current))]
+    """The endpoints Vertex deployed this job's tuned models (and their checkpoints) to: the
+    earlier versions' (earlier specs, and twins of the current one that `--replace` or a lost
+    answer left), never the current version's own; or all."""
+    tuned = [e for e in listing.endpoints if not is_serving_endpoint(e.labels)]
+    if everything:
+        return tuned
+    current = listing.job(props.get("current_job") or "")
+    own = [props.get("current_endpoint") or "", *(current.checkpoint_endpoints if current else ())]
+    earlier = [name for job in _versions(listing, props)
+               for name in (job.tuned_model_endpoint, *job.checkpoint_endpoints) if name]
+    current_spec = props.get("current_spec") or ""
+    return [e for e in tuned if not any(same_resource(e.name, name) for name in own if name)
+            and (spec_of(e.labels) != current_spec or any(same_resource(e.name, name) for name in earlier))]
