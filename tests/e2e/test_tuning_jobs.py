@@ -181,11 +181,12 @@ def test_up_replace_of_a_succeeded_job_runs_it_again_and_the_stack_settles(start
     assert project.job_output("triage")["vertexJob"] == new.name
     # Once the new one has succeeded, the policy retires the old one's endpoint, and then
     # nothing is left to do.
-    wait_until_ended(emulator)
+    [*_, new] = wait_until_ended(emulator)
     project.up()
     project.run("preview", "--expect-no-changes")
-    assert [e.name for e in emulator.endpoint_client().list_endpoints(
-        parent=f"projects/{PROJECT_ID}/locations/us-central1")] == [project.job_output("triage")["tunedModelEndpoint"]]
+    endpoints = {e.name for e in emulator.endpoint_client().list_endpoints(
+        parent=f"projects/{PROJECT_ID}/locations/us-central1")}
+    assert endpoints == {new.tuned_model.endpoint, *(c.endpoint for c in new.tuned_model.checkpoints)}
 
 
 def test_deleting_a_job_file_cancels_its_running_job(start_emulator, make_project):

@@ -1,11 +1,12 @@
-"""Upgrading the tool never replaces a running job: a stack made by the first release upgrades in place.
+"""Upgrading the tool never replaces a running job: stacks made by earlier releases upgrade in place.
 
 `releases/first-release.tar.gz` is the first release's program and its pinned packages
 (`git archive --format=tar.gz c0aa5db Pulumi.yaml __main__.py providers requirements.txt`),
 run in a virtualenv of its own as a user's earlier install would be. Its state names the first release's resource
 types, places every resource at the top level and pickles the providers by their old
 module paths; the current checkout must take all of that over with nothing replaced,
-created, cancelled or deleted in Vertex AI.
+created, cancelled or deleted in Vertex AI. `releases/previous-release.tar.gz` is the release
+before this one (same packages): its stacks too upgrade with nothing replaced.
 """
 
 from __future__ import annotations
@@ -134,3 +135,43 @@ def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_pa
 
 def _jobs(world: dict) -> list[tuple]:
     return [value for name, value in world.items() if "/tuningJobs/" in name]
+
+
+PREVIOUS_RELEASE = Path(__file__).parent / "releases" / "previous-release.tar.gz"
+
+
+def test_a_stack_made_by_the_previous_release_upgrades_with_nothing_replaced_and_protect_lifted(tmp_path):
+    # `releases/previous-release.tar.gz`: the release before this one, with the same pinned
+    # packages. It protected the serving endpoints of stacks with protectServingEndpoints.
+    previous = tmp_path / "previous-release"
+    with tarfile.open(PREVIOUS_RELEASE) as archive:
+        archive.extractall(previous, filter="data")
+    with EmulatorProcess(tmp_path / "emulator.json", job_seconds=3600, quota=5, cancel_seconds=0) as emulator:
+        project = PulumiProject(tmp_path, emulator.host, program=previous)
+        project.run("config", "set", "gemini-tuning:protectServingEndpoints", "true")
+        project.write_job("triage", **flash_job(baseModel="gemini-2.5-flash", serving={}))
+        project.write_job("summaries", **flash_job(baseModel="gemini-2.5-flash"))
+        project.up()
+        before = vertex_world(emulator)
+        [triage_job] = [job.name for job in emulator.tuning_client().list_tuning_jobs(
+            parent=f"projects/{PROJECT_ID}/locations/us-central1") if job.labels["gt-job"] == "triage"]
+
+        project.use_program(REPO_ROOT, REPO_VIRTUALENV)
+        steps = project.preview_steps()
+        project.up()
+        second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)
+        after = vertex_world(emulator)
+        protected = [r["urn"] for r in json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
+                     if r.get("protect")]
+        # With protect lifted, removing a served job's file no longer fails every run.
+        project.remove_job("triage")
+        removed = project.up(check=False)
+        triage_state = emulator.tuning_client().get_tuning_job(name=triage_job).state.name
+
+    changing = sorted((s["op"], s["urn"].rsplit("::", 1)[1]) for s in steps if s["op"] in CHANGING_OPS)
+    assert changing == [("create", "stack-sweep")]
+    assert after == before
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert protected == []
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert triage_state == "JOB_STATE_CANCELLED"
