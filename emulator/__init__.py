@@ -12,7 +12,7 @@ in one JSON state file.
 
 Layers, bottom up:
     clock, store, names, projects, errors   plumbing: time, persisted state, names, project numbers
-    rules, quota                            what Vertex accepts; quota errors with their details
+    base_models, quota                      the table of base models and regions; quota errors
     validation, filters, paging, traffic    request checks, list mechanics, traffic splits
     operations, listing, datasets           long-running operations, List methods, data set checks
     tuning_lifecycle, deployments, world    how jobs, endpoints and models change

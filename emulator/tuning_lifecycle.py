@@ -38,7 +38,7 @@ from google.cloud.aiplatform_v1 import (
 from google.rpc import code_pb2, status_pb2
 
 from emulator import names
-from emulator.rules import base_model_id
+from emulator.base_models import base_model_id
 from emulator.store import JobPlan, State
 
 __all__ = [

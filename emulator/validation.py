@@ -16,7 +16,7 @@ from google.cloud.aiplatform_v1 import DeployModelRequest, Endpoint, TuningJob
 
 from emulator import names, traffic
 from emulator.errors import InvalidArgument, NotFound
-from emulator.rules import BASE_MODELS, TUNING_REGIONS, base_model_id
+from emulator.base_models import BASE_MODELS, TUNING_REGIONS, base_model_id
 
 __all__ = [
     "ADAPTER_SIZE_NOT_SUPPORTED",

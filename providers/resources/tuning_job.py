@@ -41,7 +41,7 @@ from pulumi.dynamic import (
 
 from providers.gcp import errors
 from providers.gcp.budget import Budget, backoff
-from providers.gcp.identity import stable_key, tuning_job_labels
+from providers.gcp.ownership import stable_key, tuning_job_labels
 from providers.gcp.vertex import TuningJobRequest, TuningJobView, VertexClient
 from providers.jobfile.loading import parse_job
 from providers.jobfile.problems import JobFileError

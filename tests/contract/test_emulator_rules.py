@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from google.cloud.aiplatform_v1 import JobState, SupervisedHyperParameters
 
-from emulator import rules as emulator_rules
+from emulator import base_models as emulator_rules
 from emulator import tuning_lifecycle
 from emulator import validation as emulator_validation
 from emulator.errors import InvalidArgument

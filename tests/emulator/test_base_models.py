@@ -14,7 +14,7 @@ from tests.emulator.rest.http import HttpClient
 from tests.support.emulator_process import EmulatorProcess
 
 # The models Google documents for tuning today and their adapter sizes, written out here
-# rather than read from emulator/rules.py, so that a wrong table there fails.
+# rather than read from emulator/base_models.py, so that a wrong table there fails.
 CURRENT_MODELS = {
     "gemini-2.5-pro": {1, 2, 4, 8},
     "gemini-2.5-flash": {1, 2, 4, 8, 16},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from providers.resources.essence import essence_of, spec_hash
-from providers.gcp.identity import Owner, tuning_job_labels
+from providers.gcp.ownership import Owner, tuning_job_labels
 from providers.jobfile.loading import parse_job
 from providers.resources.tuning_job import WAITING_FOR_QUOTA, TuningJobProvider
 
