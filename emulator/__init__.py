@@ -12,7 +12,8 @@ in one JSON state file.
 
 Layers, bottom up:
     clock, store, names, projects, errors   plumbing: time, persisted state, names, project numbers
-    base_models, quota                      the table of base models and regions; quota errors
+    base_models, availability, quota        the table of base models and regions; which a project may
+                                            still tune on a day; quota errors
     validation, filters, paging, traffic    request checks, list mechanics, traffic splits
     operations, listing, datasets           long-running operations, List methods, data set checks
     tuning_lifecycle, deployments, world    how jobs, endpoints and models change

@@ -19,6 +19,8 @@ from google.cloud.aiplatform_v1 import (
 from google.protobuf import empty_pb2
 
 from emulator import names, rpc
+from emulator.availability import check_available
+from emulator.base_models import base_model_id
 from emulator.datasets import dataset_problem
 from emulator.errors import FailedPrecondition, NotFound
 from emulator.listing import list_page
@@ -50,13 +52,13 @@ class GenAiTuningService:
         """
         request = self._projects.canonical(request, "parent")
         location = names.parse_parent(request.parent)
-        check_new_tuning_job(location.location, request.tuning_job,
-                             refuse_retired_models=self._world.settings.refuse_retired_models)
+        check_new_tuning_job(location.location, request.tuning_job)
         spec = request.tuning_job.supervised_tuning_spec
         # Read outside the store's lock: it is I/O against Cloud Storage.
         data_problem = dataset_problem(spec.training_dataset_uri) or dataset_problem(
             spec.validation_dataset_uri)
         with self._world.transaction() as txn:
+            _check_available(txn, request.tuning_job.base_model, location)
             _check_quota(txn, location.project)
             job = _new_job(request.tuning_job, location.child(_COLLECTION, txn.state.new_id()), txn)
             txn.state.tuning_jobs.put(job)
@@ -104,6 +106,18 @@ def method_handlers(world: World) -> dict[str, grpc.RpcMethodHandler]:
         "ListTuningJobs": rpc.unary_unary(service.list_tuning_jobs, ListTuningJobsRequest, ListTuningJobsResponse),
         "CancelTuningJob": rpc.unary_unary(service.cancel_tuning_job, CancelTuningJobRequest, empty_pb2.Empty),
     }
+
+
+def _check_available(txn: Transaction, base_model: str, location: names.Location) -> None:
+    day = txn.settings.availability_day(txn.now)
+    if day is None:
+        return
+    model = base_model_id(base_model)
+    tuned_before = any(
+        base_model_id(job.base_model) == model and names.parse_child(job.name, _COLLECTION).project == location.project
+        for job in txn.state.tuning_jobs.values()
+    )
+    check_available(base_model, location.location, location.project, day, tuned_before=tuned_before)
 
 
 def _check_quota(txn: Transaction, project_number: str) -> None:

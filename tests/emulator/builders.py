@@ -20,9 +20,9 @@ AdapterSize = SupervisedHyperParameters.AdapterSize
 
 
 def tuning_job(**fields: Any) -> TuningJob:
-    """A valid job for gemini-1.5-flash-002; keyword arguments replace its fields."""
+    """A valid job for gemini-3.5-flash; keyword arguments replace its fields."""
     job = TuningJob(
-        base_model="gemini-1.5-flash-002",
+        base_model="gemini-3.5-flash",
         tuned_model_display_name="support-classifier",
         supervised_tuning_spec=SupervisedTuningSpec(
             training_dataset_uri="gs://demo-bucket/train.jsonl",

@@ -66,6 +66,7 @@ class EmulatorProcess:
         rpc_log: str | os.PathLike[str] | None = None,
         refuse_tuned_model_deploy: bool = False,
         refuse_retired_models: bool = False,
+        today: str | None = None,
     ) -> None:
         """Options left at None (or False) are not passed: the emulator's own defaults apply."""
         self.state_file = Path(state_file)
@@ -82,6 +83,7 @@ class EmulatorProcess:
         self.rpc_log = rpc_log
         self.refuse_tuned_model_deploy = refuse_tuned_model_deploy
         self.refuse_retired_models = refuse_retired_models
+        self.today = today
         self.environment = environment
         self._requested_port = port
         self._requested_rest_port = rest_port
@@ -117,6 +119,7 @@ class EmulatorProcess:
             *([] if self.rpc_log is None else [f"--rpc-log={self.rpc_log}"]),
             *(["--refuse-tuned-model-deploy"] if self.refuse_tuned_model_deploy else []),
             *(["--refuse-retired-models"] if self.refuse_retired_models else []),
+            *([f"--today={self.today}"] if self.today else []),
         ]
 
     def start(self) -> EmulatorProcess:
