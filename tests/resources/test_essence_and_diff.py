@@ -6,6 +6,7 @@ import pytest
 
 from providers.resources.essence import essence_of, spec_hash
 from providers.gcp.ownership import Owner, tuning_job_labels
+from providers.jobfile.catalogue import tool_catalogue
 from providers.jobfile.loading import parse_job
 from providers.resources.tuning_job import WAITING_FOR_QUOTA, TuningJobProvider
 
@@ -15,8 +16,16 @@ KEY = "projects/p/locations/{region}/keyRings/r/cryptoKeys/k"
 FIRST_RELEASE_HASH = "5e6e260fa7ca9168"
 
 
+@pytest.fixture(autouse=True)
+def _in_the_first_releases_time(monkeypatch):
+    """BASE is a job of the first release, on a model since retired: these tests are about
+    the essence and the diff, so they run on a day it was offered (retirement: test_retirement.py)."""
+    monkeypatch.setenv("GEMINI_TUNING_TODAY", "2025-01-01")
+
+
 def essence(region: str = "us-central1", **changes):
-    return essence_of(parse_job({**BASE, **changes}, "jobs/triage.yaml"), region)
+    spec = parse_job({**BASE, **changes}, "jobs/triage.yaml")
+    return essence_of(spec, region, tool_catalogue().models[spec.base_model])
 
 
 def test_defaults_are_filled_so_writing_them_out_is_the_same_job():
