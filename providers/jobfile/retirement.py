@@ -81,7 +81,7 @@ def submission_refusal(model: str, rules: ModelRules, on: date) -> str | None:
 def retirement_text(rules: ModelRules, on: date) -> str:
     """A row's retirement in a few words, for tables: "retired 2026-10-20", "retires 2027-05-19"."""
     if rules.retires == "retired":
-        return "retired (date not published)"
+        return "retired, date not published"
     if rules.retires is None:
         return "no retirement date announced"
     return f"{'retired' if is_retired(rules, on) else 'retires'} {rules.retires}"
