@@ -69,3 +69,25 @@ def test_before_the_retirement_the_same_steps_are_planned_as_submissions(report,
 
     assert [(c.job, c.action) for c in plan.changes if c.job == "fresh"] == [("fresh", "submit")]
     assert plan.problems == []
+
+
+def test_a_local_data_sets_tokens_times_epochs_are_priced_where_google_publishes_a_price(tmp_path, monkeypatch):
+    from providers.cli.pricing import price_table
+
+    monkeypatch.setenv("GEMINI_TUNING_TODAY", "2026-09-01")  # gemini-2.5-flash is still offered, and priced
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.jsonl").write_text(json.dumps(
+        {"contents": [{"role": "user", "parts": [{"text": "x" * 400}]}, {"role": "model", "parts": [{"text": "y" * 4}]}]})
+        + "\n")
+    (tmp_path / "jobs" / "priced.yaml").write_text(json.dumps(
+        {"name": "priced", "baseModel": "gemini-2.5-flash", "trainingDataset": "data/train.jsonl",
+         "regions": ["us-central1"], "hyperParameters": {"epochCount": 3}}))
+    monkeypatch.chdir(tmp_path)
+    created = step("create", "priced", "gemini-2.5-flash")
+    created["newState"]["inputs"]["epoch_count"] = 3
+
+    [change] = make_plan("test", validate_jobs(tmp_path / "jobs", tmp_path, stack="test"), [created], broken=set()).changes
+
+    assert (change.action, change.training_tokens) == ("submit", 101 * 3)
+    assert change.cost == pytest.approx(101 * 3 * price_table().per_million_training_tokens["gemini-2.5-flash"] / 1e6)
