@@ -43,8 +43,7 @@ Day = Annotated[date, Strict(False)]
 class _Row(BaseModel):
     """Keys are camelCase, unknown keys are errors, nothing is coerced but dates and lists."""
 
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, frozen=True,
-                              populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, frozen=True)
 
 
 class ValidationShare(_Row):
