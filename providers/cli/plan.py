@@ -2,7 +2,7 @@
 
 What `pulumi up` would do to a stack, why, and what it would cost, for a reviewer: it runs
 the checks `validate --stack` runs and `pulumi preview --json` for the stack, and renders
-per job and region the action (submit, replace, cancel, keep, wait for quota), why (the
+per job and region the action (submit, replace, cancel, keep, refused, wait for quota), why (the
 fields that change, old -> new), the base model, the data set and its size, the
 estimated billable training tokens (a local data set's estimated tokens x epochs; a gs://
 data set's are unknown until Vertex reads it) and their estimated cost (`prices.yaml`),
