@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Sequence
 
 from emulator.clock import SystemClock
+from emulator.evaluation import EvaluationScores, ScoreRule
 from emulator.faults import DEFAULT_FAULT_SEED, Fault, UnknownMethodError
 from emulator.projects import ProjectNumbers, is_project_number
 from emulator.rpc_log import RpcLog
@@ -69,6 +70,21 @@ fault injection (--fault, repeatable):
     --fault resource_exhausted:GenAiTuningService/*:10%
                                                  tuning calls hit a rate limit now and then
 
+evaluation scores (--evaluation-score, repeatable):
+  NAME[@CHECKPOINT]:METRIC=VALUE
+    NAME        the tuned model's display name, or * for any
+    CHECKPOINT  a checkpoint id ("1", "2", ...), or * (the default) for every one
+    METRIC      bleu, exact_match, rouge_1 ... rouge_9, rouge_l, rouge_l_sum, rouge (a
+                rouge_spec without rouge_type) or pointwise
+    VALUE       a score from 0 to 1
+  The most specific rule wins (NAME@CHECKPOINT, then NAME, then *@CHECKPOINT, then *),
+  the last given among equals. Scores no rule sets are made up: the same on every run,
+  different for each job, metric and checkpoint.
+  examples:
+    --evaluation-score 'support-triage:rouge_1=0.72'
+    --evaluation-score 'support-triage@2:rouge_1=0.81'   checkpoint 2 is the best
+    --evaluation-score '*:exact_match=0.5'
+
 rpc log (--rpc-log FILE):
   one JSON line per call, appended and flushed as each call ends:
     {"method": "CreateTuningJob", "service": "google.cloud.aiplatform.v1.GenAiTuningService",
@@ -104,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         refuse_tuned_model_deploy=args.refuse_tuned_model_deploy,
         refuse_retired_models=args.refuse_retired_models,
         today=args.today,
+        evaluation_scores=EvaluationScores(tuple(args.evaluation_score)),
     )
     rpc_log = None
     if args.rpc_log:
@@ -264,6 +281,15 @@ def _parser() -> argparse.ArgumentParser:
         help="as --today, with the clock's date",
     )
     parser.add_argument(
+        "--evaluation-score",
+        type=_evaluation_score,
+        action="append",
+        default=[],
+        metavar="NAME[@CHECKPOINT]:METRIC=VALUE",
+        help="the score (0 to 1) evaluations during tuning report for METRIC of the tuned model whose display "
+        "name is NAME (* for any), at checkpoint CHECKPOINT (default: every one); repeatable; see below",
+    )
+    parser.add_argument(
         "--fault",
         type=_fault,
         action="append",
@@ -344,6 +370,13 @@ def _project_quota(text: str) -> tuple[str, int]:
     if not quota.isdecimal():
         raise argparse.ArgumentTypeError(f"the quota must be a whole number >= 0, got {text!r}")
     return project, int(quota)
+
+
+def _evaluation_score(text: str) -> ScoreRule:
+    try:
+        return ScoreRule.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _fault(text: str) -> Fault:

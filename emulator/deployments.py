@@ -38,7 +38,7 @@ from google.cloud.aiplatform_v1 import (
 )
 from google.protobuf import empty_pb2
 
-from emulator import names, traffic
+from emulator import model_registry, names, traffic
 from emulator.errors import AlreadyExists, FailedPrecondition, NotFound
 from emulator.operations import Commit, OperationKind, pending_requests
 from emulator.store import State
@@ -97,14 +97,8 @@ def is_being_deployed(state: State, endpoint: str, deployed_model_id: str) -> bo
 
 
 def existing_model(state: State, reference: str) -> Model:
-    """The model `reference` names; `.../models/M@VERSION` must name its version id or an alias."""
-    wanted = names.parse_model_name(reference)
-    model = state.models.get(wanted.name)
-    if model is None:
-        raise NotFound(f"Model {wanted.name} does not exist.")
-    if wanted.version is not None and wanted.version not in (model.version_id, *model.version_aliases):
-        raise NotFound(f"Model {wanted.name} has no version {wanted.version!r}.")
-    return model
+    """The model version `reference` names: `.../models/M@VERSION` (an id or an alias), or `M` for the default."""
+    return model_registry.resolve(state, reference)
 
 
 def _create_endpoint(state: State, request: CreateEndpointRequest, now: datetime) -> Commit:
@@ -132,9 +126,7 @@ def _deploy_model(state: State, request: DeployModelRequest, now: datetime) -> C
     deployed_ids = [deployed.id for deployed in endpoint.deployed_models]
     if new_id in deployed_ids:
         raise AlreadyExists(f"Endpoint {endpoint.name} already has a deployed model with id {new_id}.")
-    checkpoint_id = request.deployed_model.checkpoint_id
-    if checkpoint_id and checkpoint_id not in [checkpoint.checkpoint_id for checkpoint in model.checkpoints]:
-        raise NotFound(f"Model {model.name} has no checkpoint {checkpoint_id!r}.")
+    model_registry.check_checkpoint(model, request.deployed_model.checkpoint_id)
     split = traffic.after_deploy(endpoint.traffic_split, request.traffic_split, new_id, deployed_ids)
 
     def commit() -> DeployModelResponse:
@@ -172,7 +164,7 @@ def _undeploy_model(state: State, request: UndeployModelRequest, now: datetime) 
         endpoint.traffic_split = split
         endpoint.update_time = now
         state.endpoints.put(endpoint)
-        model = state.models.get(gone.model)
+        model = model_registry.version(state, gone.model, gone.model_version_id)
         # Never missing while deployed, unless the state file was edited by hand.
         if model is not None:
             model.deployed_models = [
@@ -221,7 +213,7 @@ def _delete_model(state: State, request: DeleteModelRequest, now: datetime) -> C
         )
 
     def commit() -> empty_pb2.Empty:
-        state.models.remove(model.name)
+        model_registry.remove_model(state, model.name)
         return empty_pb2.Empty()
 
     return commit

@@ -17,7 +17,7 @@ from typing import Iterable
 
 import grpc
 
-from emulator import endpoint_service, model_service, operations_service, tuning_service
+from emulator import endpoint_service, metadata_service, model_service, operations_service, tuning_service
 from emulator.faults import DEFAULT_FAULT_SEED, Fault, FaultInjector
 from emulator.rpc_log import RpcLog, RpcLogInterceptor
 from emulator.world import World
@@ -25,7 +25,7 @@ from emulator.world import World
 __all__ = ["HOST", "SERVICE_MODULES", "EmulatorServer", "build_server"]
 
 HOST = "127.0.0.1"
-SERVICE_MODULES = (tuning_service, model_service, endpoint_service, operations_service)
+SERVICE_MODULES = (tuning_service, model_service, endpoint_service, operations_service, metadata_service)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """The emulator's state, kept in one JSON file.
 
 All state lives in a `Store`: collections of API messages keyed by resource
-name, the work of long-running operations that have not finished yet
-(`PendingOperation`), what the emulator has decided about active tuning jobs
-that the API does not show (`JobPlan`), and the counter that hands out
-resource ids. Every change happens in a
+name (models by name and version: `.../models/M@2`), the work of long-running
+operations that have not finished yet (`PendingOperation`), what the emulator
+has decided about active tuning jobs that the API does not show (`JobPlan`),
+and the counter that hands out resource ids. Every change happens in a
 `Store.transaction()`: it holds the store's lock, works on a copy, and on
 success writes the whole file atomically (temp file, fsync, rename) before the
 change becomes visible. A transaction that raises leaves nothing behind, in
@@ -28,14 +28,14 @@ import os
 import tempfile
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar
 
 import proto
-from google.cloud.aiplatform_v1 import Endpoint, Model, TuningJob
+from google.cloud.aiplatform_v1 import Endpoint, Model, SupervisedTuningDataStats, TuningJob
 from google.longrunning import operations_pb2
 from google.protobuf import any_pb2, json_format
 from google.protobuf.message import Message as ProtobufMessage
@@ -60,15 +60,20 @@ class Codec(Generic[M]):
 
     to_record: Callable[[M], Record]
     from_record: Callable[[Record], M]
+    key: Callable[[M], str] = lambda message: message.name  # type: ignore[attr-defined]
+    """What a message is stored under: its `name`, unless one name has several records."""
 
     @classmethod
-    def for_proto_plus(cls, message_type: type[proto.Message]) -> Codec[Any]:
-        return cls(
+    def for_proto_plus(
+        cls, message_type: type[proto.Message], key: Callable[[Any], str] | None = None
+    ) -> Codec[Any]:
+        codec = cls(
             to_record=lambda message: json_format.MessageToDict(
                 message_type.pb(message), preserving_proto_field_name=True
             ),
             from_record=lambda record: message_type.wrap(json_format.ParseDict(record, message_type.pb()())),
         )
+        return codec if key is None else replace(codec, key=key)
 
     @classmethod
     def for_protobuf(cls, message_type: type[ProtobufMessage]) -> Codec[Any]:
@@ -123,10 +128,17 @@ class JobPlan:
     cancel_requested_time: datetime | None = None
     """When CancelTuningJob was accepted; the cancel completes a configured time later."""
 
+    data_stats: SupervisedTuningDataStats | None = None
+    """The statistics of its training data set as read when it was created, shown once it runs
+    (None: the data set could not be read)."""
+
     def to_record(self) -> Record:
         record: Record = {"name": self.name, "data_problem": self.data_problem}
         if self.cancel_requested_time is not None:
             record["cancel_requested_time"] = self.cancel_requested_time.isoformat()
+        if self.data_stats is not None:
+            record["data_stats"] = json_format.MessageToDict(
+                SupervisedTuningDataStats.pb(self.data_stats), preserving_proto_field_name=True)
         return record
 
     @classmethod
@@ -138,7 +150,10 @@ class JobPlan:
         requested_time = None if requested is None else datetime.fromisoformat(requested)
         if requested_time is not None and requested_time.tzinfo is None:
             raise ValueError("cancel_requested_time has no time zone")
-        return cls(name=name, data_problem=data_problem, cancel_requested_time=requested_time)
+        stats = record.get("data_stats")
+        data_stats = None if stats is None else SupervisedTuningDataStats.wrap(
+            json_format.ParseDict(stats, SupervisedTuningDataStats.pb()()))
+        return cls(name=name, data_problem=data_problem, cancel_requested_time=requested_time, data_stats=data_stats)
 
 
 # Every kind of record the emulator keeps. A new kind is one line here and
@@ -146,7 +161,8 @@ class JobPlan:
 CODECS: Mapping[str, Codec[Any]] = MappingProxyType(
     {
         "tuning_jobs": Codec.for_proto_plus(TuningJob),
-        "models": Codec.for_proto_plus(Model),
+        # One record per version: a model's versions share its name.
+        "models": Codec.for_proto_plus(Model, key=lambda model: f"{model.name}@{model.version_id}"),
         "endpoints": Codec.for_proto_plus(Endpoint),
         "operations": Codec.for_protobuf(operations_pb2.Operation),
         "pending_operations": Codec(to_record=PendingOperation.to_record, from_record=PendingOperation.from_record),
@@ -156,28 +172,28 @@ CODECS: Mapping[str, Codec[Any]] = MappingProxyType(
 
 
 class Collection(Generic[M]):
-    """Messages of one kind keyed by their `name`; copies go in and out."""
+    """Messages of one kind keyed by their `name` (or what their `Codec.key` says); copies go in and out."""
 
     def __init__(self, codec: Codec[M], records: dict[str, Record], on_change: Callable[[], None]) -> None:
         self._codec = codec
         self._records = records
         self._on_change = on_change
 
-    def get(self, name: str) -> M | None:
-        record = self._records.get(name)
+    def get(self, key: str) -> M | None:
+        """The message stored under `key` (its name, see `Codec.key`), or None."""
+        record = self._records.get(key)
         return None if record is None else self._codec.from_record(record)
 
     def put(self, message: M) -> None:
-        """Insert or replace the message with this message's `name`."""
-        name = message.name  # type: ignore[attr-defined]
-        if not name:
+        """Insert or replace the message stored under this message's key."""
+        if not message.name:  # type: ignore[attr-defined]
             raise ValueError("a stored message needs a name")
-        self._records[name] = self._codec.to_record(message)
+        self._records[self._codec.key(message)] = self._codec.to_record(message)
         self._on_change()
 
-    def remove(self, name: str) -> None:
-        """Remove the message named `name`; KeyError if there is none."""
-        del self._records[name]
+    def remove(self, key: str) -> None:
+        """Remove the message stored under `key`; KeyError if there is none."""
+        del self._records[key]
         self._on_change()
 
     def values(self) -> list[M]:
@@ -287,12 +303,15 @@ def _read_document(path: Path) -> dict[str, Any]:
         codec = CODECS.get(kind)
         if codec is None or not isinstance(records, dict):
             raise StateFileError(f"{path}: unknown or malformed collection {kind!r}")
-        # Parse every record now so a damaged file fails at startup, not mid-request.
+        # Parse every record now so a damaged file fails at startup, not mid-request, and
+        # key it as this version does (an earlier one keyed models by name, not by version).
+        rekeyed = {}
         for name, record in records.items():
             try:
-                codec.from_record(record)
+                rekeyed[codec.key(codec.from_record(record))] = record
             except (json_format.ParseError, TypeError, AttributeError, KeyError, ValueError) as error:
                 raise StateFileError(f"{path}: {kind} record {name!r} is damaged: {error}") from error
+        collections[kind] = rekeyed
     return document
 
 

@@ -1,10 +1,12 @@
 """The life of a tuning job: PENDING -> RUNNING -> SUCCEEDED, or FAILED, or CANCELLING -> CANCELLED.
 
 A job's state is a function of stored times, the clock and the settings
-(`Timeline`): PENDING for the first tenth of the job duration, RUNNING until
-the duration has passed, then SUCCEEDED with a registered model and an
-endpoint serving it. A job whose data set is bad (`JobPlan.data_problem`) goes
-from PENDING to FAILED instead, at the moment it would have started running.
+(`Timeline`): PENDING for the first tenth of the job duration, RUNNING (with its
+experiment and data statistics) until the duration has passed, then SUCCEEDED
+with what `emulator.tuning_results` registers: a model version, the endpoints
+serving its checkpoints, evaluation runs. A job whose data set is bad
+(`JobPlan.data_problem`) goes from PENDING to FAILED instead, at the moment it
+would have started running.
 
 Cancelling is asynchronous, as on Vertex AI: a cancel request moves an active
 job to CANCELLING (it keeps its quota slot), and the cancel completes
@@ -19,27 +21,17 @@ result does not depend on how often anyone looks.
 from __future__ import annotations
 
 import enum
-import math
-import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from google.cloud.aiplatform_v1 import (
-    DeployedModel,
-    DeployedModelRef,
-    Endpoint,
-    JobState,
-    Model,
-    SupervisedTuningDataStats,
-    TunedModel,
-    TuningDataStats,
-    TuningJob,
-)
+from google.cloud.aiplatform_v1 import JobState, TuningDataStats, TuningJob
 from google.rpc import code_pb2, status_pb2
 
-from emulator import names
-from emulator.base_models import base_model_id
+from emulator.data_stats import epochs_of, invented_stats
+from emulator.evaluation import EvaluationScores
+from emulator.experiments import experiment_of
 from emulator.store import JobPlan, State
+from emulator.tuning_results import register_results
 
 __all__ = [
     "ACTIVE_STATES",
@@ -66,10 +58,6 @@ ACTIVE_STATES = frozenset(
 PENDING_SHARE = 0.1
 """Share of the job duration a new job spends PENDING before it starts RUNNING."""
 DEFAULT_CANCEL_DELAY = timedelta(seconds=3)
-
-_TUNED_MODEL_VERSION = "1"
-_TRAINING_BATCH_SIZE = 16
-_DEFAULT_EPOCHS = 4
 
 
 class CancelOutcome(enum.Enum):
@@ -102,24 +90,31 @@ def is_active(job: TuningJob) -> bool:
     return job.state in ACTIVE_STATES
 
 
-def advance_tuning_jobs(state: State, now: datetime, timeline: Timeline) -> None:
-    """Move every job the emulator drives to the state it has reached by `now`."""
+def advance_tuning_jobs(
+    state: State, now: datetime, timeline: Timeline, scores: EvaluationScores = EvaluationScores()
+) -> None:
+    """Move every job the emulator drives to the state it has reached by `now`.
+
+    `scores`: what evaluations report for jobs that succeed (see `emulator.evaluation`).
+    """
     for job in state.tuning_jobs.values():
         if is_active(job):
-            _advance(state, job, now, timeline)
+            _advance(state, job, now, timeline, scores)
 
 
-def request_cancel(state: State, job: TuningJob, now: datetime, timeline: Timeline) -> None:
+def request_cancel(
+    state: State, job: TuningJob, now: datetime, timeline: Timeline, scores: EvaluationScores = EvaluationScores()
+) -> None:
     """Accept a cancel request for an active job: CANCELLING now, ended `timeline.cancel_delay` later."""
     plan = state.job_plans.get(job.name) or JobPlan(name=job.name)
-    state.job_plans.put(JobPlan(name=job.name, data_problem=plan.data_problem, cancel_requested_time=now))
+    state.job_plans.put(replace(plan, cancel_requested_time=now))
     job.state = JobState.JOB_STATE_CANCELLING
     job.update_time = now
     state.tuning_jobs.put(job)
-    _advance(state, job, now, timeline)
+    _advance(state, job, now, timeline, scores)
 
 
-def _advance(state: State, job: TuningJob, now: datetime, timeline: Timeline) -> None:
+def _advance(state: State, job: TuningJob, now: datetime, timeline: Timeline, scores: EvaluationScores) -> None:
     plan = state.job_plans.get(job.name) or JobPlan(name=job.name)
     running_at = job.create_time + timeline.duration * PENDING_SHARE
     finished_at = job.create_time + timeline.duration
@@ -127,11 +122,11 @@ def _advance(state: State, job: TuningJob, now: datetime, timeline: Timeline) ->
     if job.state == JobState.JOB_STATE_CANCELLING and plan.cancel_requested_time is not None:
         cancelled_at = plan.cancel_requested_time + timeline.cancel_delay
         if now >= cancelled_at:
-            _end_cancel(state, job, plan, running_at, cancelled_at, timeline.cancel_outcome)
+            _end_cancel(state, job, plan, running_at, cancelled_at, timeline.cancel_outcome, scores)
     if job.state == JobState.JOB_STATE_PENDING and now >= running_at:
         _start_or_fail(job, plan, running_at)
     if job.state == JobState.JOB_STATE_RUNNING and now >= finished_at:
-        _succeed(state, job, finished_at)
+        _succeed(state, job, finished_at, scores)
     if job.state == before:
         return
     state.tuning_jobs.put(job)
@@ -140,7 +135,8 @@ def _advance(state: State, job: TuningJob, now: datetime, timeline: Timeline) ->
 
 
 def _end_cancel(
-    state: State, job: TuningJob, plan: JobPlan, running_at: datetime, at: datetime, outcome: CancelOutcome
+    state: State, job: TuningJob, plan: JobPlan, running_at: datetime, at: datetime, outcome: CancelOutcome,
+    scores: EvaluationScores,
 ) -> None:
     if outcome is CancelOutcome.CANCELLED:
         _cancel(job, at)
@@ -149,14 +145,14 @@ def _end_cancel(
     if "start_time" not in job:
         _start_or_fail(job, plan, min(running_at, at))
     if job.state != JobState.JOB_STATE_FAILED:
-        _succeed(state, job, at)
+        _succeed(state, job, at, scores)
 
 
 def _start_or_fail(job: TuningJob, plan: JobPlan, at: datetime) -> None:
     if plan.data_problem:
         _fail(job, at, plan.data_problem)
     else:
-        _start(job, at)
+        _start(job, plan, at)
 
 
 def _fail(job: TuningJob, at: datetime, message: str) -> None:
@@ -175,74 +171,18 @@ def _cancel(job: TuningJob, at: datetime) -> None:
     job.error = status_pb2.Status(code=code_pb2.CANCELLED, message="CANCELED")
 
 
-def _start(job: TuningJob, at: datetime) -> None:
+def _start(job: TuningJob, plan: JobPlan, at: datetime) -> None:
     job.state = JobState.JOB_STATE_RUNNING
     job.start_time = at
     job.update_time = at
-    location = names.parse_child(job.name, "tuningJobs")
-    job_id = job.name.rsplit("/", 1)[1]
-    job.experiment = f"{location.name}/metadataStores/default/contexts/tuning-experiment-{job_id}"
-    job.tuning_data_stats = TuningDataStats(supervised_tuning_data_stats=_data_stats(job, job_id))
+    job.experiment = experiment_of(job.name)
+    # What Vertex reports once it has read the data; invented if the emulator could not read it.
+    stats = plan.data_stats or invented_stats(job.name.rsplit("/", 1)[1], epochs_of(job))
+    job.tuning_data_stats = TuningDataStats(supervised_tuning_data_stats=stats)
 
 
-def _data_stats(job: TuningJob, job_id: str) -> SupervisedTuningDataStats:
-    # The emulator never reads the data set; seeded by the job id, the numbers
-    # are plausible and stay the same every time the job is looked at.
-    rng = random.Random(job_id)
-    examples = rng.randint(100, 2000)
-    tokens_per_example = rng.randint(150, 900)
-    epochs = job.supervised_tuning_spec.hyper_parameters.epoch_count or _DEFAULT_EPOCHS
-    return SupervisedTuningDataStats(
-        tuning_dataset_example_count=examples,
-        total_billable_token_count=examples * tokens_per_example * epochs,
-        tuning_step_count=epochs * math.ceil(examples / _TRAINING_BATCH_SIZE),
-        total_truncated_example_count=0,
-    )
-
-
-def _succeed(state: State, job: TuningJob, at: datetime) -> None:
-    location = names.parse_child(job.name, "tuningJobs")
-    display_name = job.tuned_model_display_name or base_model_id(job.base_model)
-    model_name = location.child("models", state.new_id())
-    endpoint_name = location.child("endpoints", state.new_id())
-    deployed_model_id = state.new_id()
-
-    model = Model(
-        name=model_name,
-        version_id=_TUNED_MODEL_VERSION,
-        version_aliases=["default"],
-        display_name=display_name,
-        labels=dict(job.labels),
-        create_time=at,
-        update_time=at,
-        version_create_time=at,
-        version_update_time=at,
-        deployed_models=[DeployedModelRef(endpoint=endpoint_name, deployed_model_id=deployed_model_id)],
-    )
-    endpoint = Endpoint(
-        name=endpoint_name,
-        display_name=display_name,
-        labels=dict(job.labels),
-        create_time=at,
-        update_time=at,
-        deployed_models=[
-            DeployedModel(
-                id=deployed_model_id,
-                model=model_name,
-                model_version_id=_TUNED_MODEL_VERSION,
-                display_name=display_name,
-                create_time=at,
-            )
-        ],
-        traffic_split={deployed_model_id: 100},
-    )
-    if "encryption_spec" in job:
-        model.encryption_spec = job.encryption_spec
-        endpoint.encryption_spec = job.encryption_spec
-    state.models.put(model)
-    state.endpoints.put(endpoint)
-
+def _succeed(state: State, job: TuningJob, at: datetime, scores: EvaluationScores) -> None:
+    register_results(state, job, at, scores)
     job.state = JobState.JOB_STATE_SUCCEEDED
     job.end_time = at
     job.update_time = at
-    job.tuned_model = TunedModel(model=f"{model_name}@{_TUNED_MODEL_VERSION}", endpoint=endpoint_name)

@@ -14,6 +14,7 @@ from google.cloud.aiplatform_v1 import (
     JobState,
     ListTuningJobsRequest,
     ListTuningJobsResponse,
+    PreTunedModel,
     TuningJob,
 )
 from google.protobuf import empty_pb2
@@ -21,7 +22,10 @@ from google.protobuf import empty_pb2
 from emulator import names, rpc
 from emulator.availability import check_available
 from emulator.base_models import base_model_id
-from emulator.datasets import dataset_problem
+from emulator.continuous_tuning import resolve_source
+from emulator.data_stats import epochs_of
+from emulator.datasets import read_dataset
+from emulator.evaluation import check_evaluation_config
 from emulator.errors import FailedPrecondition, NotFound
 from emulator.listing import list_page
 from emulator.quota import CONCURRENT_TUNING_JOBS, quota_exceeded
@@ -47,23 +51,36 @@ class GenAiTuningService:
     def create_tuning_job(self, request: CreateTuningJobRequest) -> TuningJob:
         """Validate and queue a new job; creates nothing if it fails.
 
-        A job whose data set cannot be read or is malformed is created PENDING
-        as usual and is FAILED when it would have started running.
+        A job that continues tuning a tuned model (`pre_tuned_model`) is checked
+        against that model and by the rules of its base model. A job whose data
+        set cannot be read or is malformed is created PENDING as usual and is
+        FAILED when it would have started running.
         """
-        request = self._projects.canonical(request, "parent")
+        request = self._projects.canonical(request, "parent", "tuning_job.pre_tuned_model.tuned_model_name")
         location = names.parse_parent(request.parent)
-        check_new_tuning_job(location.location, request.tuning_job)
-        spec = request.tuning_job.supervised_tuning_spec
+        requested = request.tuning_job
+        continuing = "pre_tuned_model" in requested
+        base_model = requested.base_model
+        if continuing:
+            with self._world.transaction() as txn:
+                base_model = resolve_source(txn.state, location, requested).base_model
+        # The rules of a continuing job are its source's base model's.
+        ruled = TuningJob(requested, base_model=base_model) if continuing else requested
+        check_new_tuning_job(location.location, ruled)
+        spec = requested.supervised_tuning_spec
+        if "evaluation_config" in spec:
+            check_evaluation_config(location.location, base_model, spec.evaluation_config)
         # Read outside the store's lock: it is I/O against Cloud Storage.
-        data_problem = dataset_problem(spec.training_dataset_uri) or dataset_problem(
-            spec.validation_dataset_uri)
+        training = read_dataset(spec.training_dataset_uri)
+        data_problem = training.problem or read_dataset(spec.validation_dataset_uri).problem
         with self._world.transaction() as txn:
-            _check_available(txn, request.tuning_job.base_model, location)
+            _check_available(txn, base_model, location)
             _check_quota(txn, location.project)
-            job = _new_job(request.tuning_job, location.child(_COLLECTION, txn.state.new_id()), txn)
+            job = _new_job(requested, location.child(_COLLECTION, txn.state.new_id()), base_model, txn)
             txn.state.tuning_jobs.put(job)
-            if data_problem:
-                txn.state.job_plans.put(JobPlan(name=job.name, data_problem=data_problem))
+            if data_problem or training.tally:
+                stats = training.tally.stats(epochs_of(job)) if training.tally else None
+                txn.state.job_plans.put(JobPlan(name=job.name, data_problem=data_problem or "", data_stats=stats))
         return job
 
     def get_tuning_job(self, request: GetTuningJobRequest) -> TuningJob:
@@ -94,7 +111,7 @@ class GenAiTuningService:
                 raise FailedPrecondition(
                     f"TuningJob {request.name} is in state {JobState(job.state).name} and can no longer be cancelled."
                 )
-            request_cancel(txn.state, job, txn.now, txn.settings.timeline)
+            request_cancel(txn.state, job, txn.now, txn.settings.timeline, txn.settings.evaluation_scores)
         return empty_pb2.Empty()
 
 
@@ -141,11 +158,10 @@ def _check_quota(txn: Transaction, project_number: str) -> None:
     raise quota_exceeded(CONCURRENT_TUNING_JOBS, project_number, quota, explanation=explanation)
 
 
-def _new_job(requested: TuningJob, name: str, txn: Transaction) -> TuningJob:
+def _new_job(requested: TuningJob, name: str, base_model: str, txn: Transaction) -> TuningJob:
     # Only the fields a caller may set are taken over; output fields are the service's.
     job = TuningJob(
         name=name,
-        base_model=requested.base_model,
         supervised_tuning_spec=requested.supervised_tuning_spec,
         tuned_model_display_name=requested.tuned_model_display_name,
         description=requested.description,
@@ -155,6 +171,14 @@ def _new_job(requested: TuningJob, name: str, txn: Transaction) -> TuningJob:
         create_time=txn.now,
         update_time=txn.now,
     )
+    if "pre_tuned_model" in requested:
+        job.pre_tuned_model = PreTunedModel(
+            tuned_model_name=requested.pre_tuned_model.tuned_model_name,
+            checkpoint_id=requested.pre_tuned_model.checkpoint_id,
+            base_model=base_model,
+        )
+    else:
+        job.base_model = base_model
     if "encryption_spec" in requested:
         job.encryption_spec = requested.encryption_spec
     return job

@@ -56,7 +56,7 @@ def check_new_tuning_job(location: str, job: TuningJob) -> None:
     raw = TuningJob.pb(job)
     if raw.WhichOneof("source_model") != "base_model":
         raise InvalidArgument(
-            "tuning_job.base_model is required (tuning from pre_tuned_model is not supported here). "
+            "tuning_job.base_model is required (or pre_tuned_model, to continue tuning a tuned model). "
             f"Supported base models: {', '.join(sorted(BASE_MODELS))}."
         )
     rules = BASE_MODELS.get(base_model_id(raw.base_model))

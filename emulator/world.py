@@ -22,6 +22,7 @@ from google.longrunning import operations_pb2
 from emulator import operations
 from emulator.clock import Clock
 from emulator.deployments import OPERATION_KINDS
+from emulator.evaluation import EvaluationScores
 from emulator.projects import ProjectNumbers, is_project_number
 from emulator.store import State, Store
 from emulator.tuning_lifecycle import DEFAULT_CANCEL_DELAY, CancelOutcome, Timeline, advance_tuning_jobs
@@ -69,6 +70,9 @@ class Settings:
     """The day CreateTuningJob judges base models by: retired ones are refused, and in the
     month before retirement those the project never tuned (`emulator.availability`).
     None: the clock's date with `refuse_retired_models`, else every model is available."""
+
+    evaluation_scores: EvaluationScores = EvaluationScores()
+    """The scores evaluations during tuning report (made up where these set none)."""
 
     timeline: Timeline = field(init=False)
     """The job duration and the cancel settings together, as the job lifecycle takes them."""
@@ -124,7 +128,7 @@ class World:
         with self._store.transaction() as state:
             # Read under the lock, so the order of requests is the order of their times.
             now = self.clock.now()
-            advance_tuning_jobs(state, now, self.settings.timeline)
+            advance_tuning_jobs(state, now, self.settings.timeline, self.settings.evaluation_scores)
             if self.settings.operation_duration is not None:
                 operations.complete_due(state, now=now, duration=self.settings.operation_duration,
                                         kinds=OPERATION_KINDS)

@@ -28,7 +28,7 @@ from google.longrunning import operations_pb2
 from google.protobuf import empty_pb2
 from google.protobuf.message import Message
 
-from emulator import endpoint_service, model_service, operations_service, tuning_service
+from emulator import endpoint_service, metadata_service, model_service, operations_service, tuning_service
 from emulator.rest import errors
 
 __all__ = ["SERVED_METHODS", "VERSIONS", "Method", "PathTemplate", "Route", "Router", "message_class", "vertex_routes"]
@@ -68,6 +68,7 @@ class Method:
 _TUNING = tuning_service.SERVICE_NAME
 _ENDPOINTS = endpoint_service.SERVICE_NAME
 _MODELS = model_service.SERVICE_NAME
+_METADATA = metadata_service.SERVICE_NAME
 _OPERATION = operations_pb2.Operation
 
 SERVED_METHODS = (
@@ -84,14 +85,16 @@ SERVED_METHODS = (
     Method(_ENDPOINTS, "DeleteEndpoint", "DeleteEndpointRequest", _OPERATION),
     Method(_MODELS, "GetModel", "GetModelRequest", "Model"),
     Method(_MODELS, "ListModels", "ListModelsRequest", "ListModelsResponse"),
+    Method(_MODELS, "ListModelVersions", "ListModelVersionsRequest", "ListModelVersionsResponse"),
     Method(_MODELS, "DeleteModel", "DeleteModelRequest", _OPERATION),
     Method(operations_service.SERVICE_NAME, "GetOperation", operations_pb2.GetOperationRequest, _OPERATION),
+    Method(_METADATA, "GetContext", "GetContextRequest", "Context"),
 )
 """Every method the gRPC side serves; a test keeps the two in step."""
 
 # The Vertex services whose REST transports hold the routes; each also carries
 # the routes of the mixins it is served with (Operations, Locations, IAM).
-_VERTEX_SERVICES = (_TUNING, _ENDPOINTS, _MODELS)
+_VERTEX_SERVICES = (_TUNING, _ENDPOINTS, _MODELS, _METADATA)
 _MIXIN_SERVICES = {
     **dict.fromkeys(
         ("ListOperations", "GetOperation", "DeleteOperation", "CancelOperation", "WaitOperation"),

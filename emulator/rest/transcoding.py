@@ -8,6 +8,10 @@ fields. The JSON is read by protobuf's own JSON parser, so an unknown name is
 an error, as on Vertex AI:
 
     400 Invalid JSON payload received. Unknown name "foo" at 'tuning_job': Cannot find field.
+
+A body nested deeper than `MAX_NESTING` objects and arrays is refused before it is
+parsed (400), as Google's front ends refuse JSON deeper than protobuf's recursion
+limit, rather than exhausting the parser's stack.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from google.protobuf.message import Message
 
 from emulator.rest.errors import RestError, invalid_json
 
-__all__ = ["request_message"]
+__all__ = ["MAX_NESTING", "request_message"]
+
+MAX_NESTING = 100
+"""The deepest nesting of JSON objects and arrays a body may have: protobuf's JSON recursion limit."""
 
 # Message types whose JSON form is a string, so a query parameter can give them.
 _STRING_MESSAGES = frozenset(
@@ -74,6 +81,8 @@ def _body_document(descriptor: Descriptor, body_field: str, body: bytes) -> dict
         return {}
     try:
         text = body.decode("utf-8")
+        if _nesting_depth(text) > MAX_NESTING:
+            raise invalid_json(f"Message too deep: the JSON nests objects and arrays more than {MAX_NESTING} deep.")
         value = json.loads(text) if text.strip() else {}
     except UnicodeDecodeError:
         raise invalid_json("The request body is not UTF-8.") from None
@@ -84,6 +93,31 @@ def _body_document(descriptor: Descriptor, body_field: str, body: bytes) -> dict
             raise invalid_json("The request body must be a JSON object.")
         return value
     return {descriptor.fields_by_name[body_field].json_name: value}
+
+
+def _nesting_depth(text: str) -> int:
+    """How deeply `text` nests JSON objects and arrays (brackets inside strings do not count).
+
+    A scan, not a parse, so a body of any depth is measured without recursion.
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _bind_query_parameter(

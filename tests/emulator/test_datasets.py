@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Iterator
 
 import pytest
-from google.cloud.aiplatform_v1 import JobState, SupervisedTuningSpec, TuningJob
+from google.cloud.aiplatform_v1 import JobState, SupervisedHyperParameters, SupervisedTuningSpec, TuningJob
 from google.rpc import code_pb2
 
 from emulator.datasets import dataset_problem, examples_problem
@@ -18,6 +18,18 @@ from tests.support.storage_emulator import StorageEmulatorProcess
 
 GOOD = json.dumps({"contents": [{"role": "user", "parts": [{"text": "q"}]},
                                 {"role": "model", "parts": [{"text": "a"}]}]}).encode()
+# Two examples whose counts are worked out by hand in test_a_running_job_reports_the_statistics_of_its_data_set.
+COUNTED = [
+    json.dumps({"systemInstruction": {"role": "system", "parts": [{"text": "You are a classifier."}]},
+                "contents": [{"role": "user", "parts": [{"text": "My invoice is wrong"}]},
+                             {"role": "model", "parts": [{"text": "billing"}]}]}).encode(),
+    json.dumps({"contents": [{"role": "user", "parts": [{"text": "hello there"}]},
+                             {"role": "model", "parts": [{"text": "hi"}]},
+                             {"role": "user", "parts": [{"text": "abcdefgh"},
+                                                        {"fileData": {"mimeType": "image/png",
+                                                                      "fileUri": "gs://b/i.png"}}]},
+                             {"role": "model", "parts": [{"text": "done"}]}]}).encode(),
+]
 BUCKET = "datasets"
 STARTS_AT = timedelta(seconds=JOB_SECONDS / 10)
 
@@ -52,6 +64,7 @@ def storage() -> Iterator[StorageEmulatorProcess]:
     bucket = emulator.client().bucket(BUCKET)
     bucket.blob("good.jsonl").upload_from_string(GOOD + b"\n")
     bucket.blob("bad.jsonl").upload_from_string(GOOD + b'\n{"contents": []}\n')
+    bucket.blob("counted.jsonl").upload_from_string(b"\n".join(COUNTED) + b"\n")
     yield emulator
     emulator.stop()
 
@@ -136,3 +149,71 @@ def test_a_pending_job_with_a_bad_data_set_that_is_cancelled(
     # Cancelled before it ever read its data; or, the cancel coming to nothing, failed on it as it started.
     assert ended.state == state
     assert ended.end_time == created.create_time + DEFAULT_CANCEL_DELAY
+
+
+def test_a_running_job_reports_the_statistics_of_its_data_set(reading: LocalEmulator) -> None:
+    created = job_on(reading, "counted.jsonl", "good.jsonl")  # epochs unset: the emulator trains 4
+    assert "tuning_data_stats" not in created
+
+    reading.advance(STARTS_AT.total_seconds())
+    stats = reading.tuning.get_tuning_job(name=created.name).tuning_data_stats.supervised_tuning_data_stats
+
+    # Input: the system instruction and the user turns; output: the model turns; 4 characters a token,
+    # rounded up per example and side; an image counts 258 tokens.
+    # Example 1: input 21 + 19 characters -> 10 tokens, output 7 -> 2 tokens.
+    # Example 2: input 11 + 8 characters -> 5 tokens + 258, output 2 + 4 -> 2 tokens.
+    assert stats.tuning_dataset_example_count == 2
+    assert stats.total_billable_token_count == 10 + 2 + 263 + 2
+    assert stats.total_tuning_character_count == stats.total_billable_character_count == 47 + 25
+    assert stats.tuning_step_count == 4, "4 epochs of one batch of 16"
+    assert stats.total_truncated_example_count == 0
+    inputs = stats.user_input_token_distribution
+    assert (inputs.sum, inputs.billable_sum, inputs.min_, inputs.max_, inputs.mean) == (273, 273, 10, 263, 136.5)
+    assert (inputs.median, inputs.p5, inputs.p95) == (10, 10, 263)
+    assert stats.user_output_token_distribution.sum == 4
+    messages = stats.user_message_per_example_distribution
+    assert (messages.min_, messages.max_, messages.sum) == (2, 4, 6)
+    assert [[part.text for part in example.parts] for example in stats.user_dataset_examples] == [
+        ["My invoice is wrong"], ["hello there", "abcdefgh"]]
+
+
+def test_the_statistics_count_the_epochs_in_steps_not_in_tokens(reading: LocalEmulator) -> None:
+    spec = SupervisedTuningSpec(training_dataset_uri=f"gs://{BUCKET}/counted.jsonl",
+                                hyper_parameters=SupervisedHyperParameters(epoch_count=7))
+    created = reading.tuning.create_tuning_job(parent=PARENT, tuning_job=tuning_job(supervised_tuning_spec=spec))
+
+    reading.advance(STARTS_AT.total_seconds())
+    stats = reading.tuning.get_tuning_job(name=created.name).tuning_data_stats.supervised_tuning_data_stats
+
+    assert (stats.tuning_step_count, stats.total_billable_token_count) == (7, 277)
+
+
+def test_the_statistics_read_survive_a_restart(
+    reading: LocalEmulator, monkeypatch: pytest.MonkeyPatch, start_local: StartLocal
+) -> None:
+    created = job_on(reading, "counted.jsonl")
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST")
+
+    restarted = start_local(state_file=reading.state_file, clock=reading.clock)
+    restarted.advance(STARTS_AT.total_seconds())
+
+    stats = restarted.tuning.get_tuning_job(name=created.name).tuning_data_stats.supervised_tuning_data_stats
+    assert stats.tuning_dataset_example_count == 2 and stats.total_billable_token_count == 277
+
+
+def test_without_a_storage_emulator_the_statistics_are_made_up_and_stable(
+    monkeypatch: pytest.MonkeyPatch, start_local: StartLocal
+) -> None:
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    local = start_local(quota=5)
+    created = local.tuning.create_tuning_job(parent=PARENT, tuning_job=tuning_job())  # 3 epochs
+
+    local.advance(STARTS_AT.total_seconds())
+    stats = local.tuning.get_tuning_job(name=created.name).tuning_data_stats.supervised_tuning_data_stats
+    local.advance(JOB_SECONDS)
+
+    examples = stats.tuning_dataset_example_count
+    assert 100 <= examples <= 2000
+    assert stats.tuning_step_count == 3 * -(-examples // 16)
+    assert stats.total_billable_token_count >= examples * 150
+    assert local.tuning.get_tuning_job(name=created.name).tuning_data_stats.supervised_tuning_data_stats == stats

@@ -36,8 +36,7 @@ KEYED_MODEL = "gemini-3.5-flash-lite"
     [
         (PARENT, tuning_job(base_model="gemini-9-ultra"), "Base model 'gemini-9-ultra' is not supported"),
         (PARENT, TuningJob(supervised_tuning_spec=hyper_parameters()), "base_model is required"),
-        (PARENT, tuning_job(pre_tuned_model=PreTunedModel(tuned_model_name=f"{PARENT}/models/1")),
-         "base_model is required"),
+        (PARENT, tuning_job(pre_tuned_model=PreTunedModel()), "pre_tuned_model.tuned_model_name is required"),
         (PARENT, tuning_job(base_model="gemini-1.5-pro-002",
                             supervised_tuning_spec=hyper_parameters(adapter_size=AdapterSize.ADAPTER_SIZE_EIGHT)),
          ADAPTER_SIZE_NOT_SUPPORTED),

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 from google.api_core import exceptions
-from google.cloud.aiplatform_v1 import DeleteEndpointRequest, DeleteOperationMetadata, Endpoint, TuningJob
+from google.cloud.aiplatform_v1 import (
+    DeleteEndpointRequest,
+    DeleteOperationMetadata,
+    Endpoint,
+    Model,
+    SupervisedTuningDataStats,
+    TuningJob,
+)
 from google.protobuf import any_pb2
 
 from emulator import operations
@@ -128,15 +135,34 @@ def test_a_damaged_state_file_is_refused_at_startup(tmp_path: Path, content: str
         Store(path)
 
 
-def test_a_job_plan_survives_a_reload(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "stats", [None, SupervisedTuningDataStats(tuning_dataset_example_count=2, tuning_step_count=4)])
+def test_a_job_plan_survives_a_reload(tmp_path: Path, stats: SupervisedTuningDataStats | None) -> None:
     path = tmp_path / "state.json"
     plan = JobPlan(name=job_named("1").name, data_problem="line 1: not valid JSON.",
-                   cancel_requested_time=datetime(2025, 1, 1, 12, 0, 0, 123456, tzinfo=UTC))
+                   cancel_requested_time=datetime(2025, 1, 1, 12, 0, 0, 123456, tzinfo=UTC), data_stats=stats)
     with Store(path).transaction() as state:
         state.job_plans.put(plan)
 
     with Store(path).transaction() as reloaded:
         assert reloaded.job_plans.get(plan.name) == plan
+
+
+def test_model_versions_are_kept_apart_and_a_file_keyed_by_model_name_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    name = f"{NUMBERED_PARENT}/models/5"
+    with Store(path).transaction() as state:
+        state.models.put(Model(name=name, version_id="1", display_name="first"))
+        state.models.put(Model(name=name, version_id="2", display_name="second"))
+    document = json.loads(path.read_text())
+    assert sorted(document["collections"]["models"]) == [f"{name}@1", f"{name}@2"]
+    # The emulator of the earlier release keyed each model (it had version 1 only) by its name.
+    document["collections"]["models"] = {name: document["collections"]["models"][f"{name}@1"]}
+    path.write_text(json.dumps(document))
+
+    with Store(path).transaction() as reloaded:
+        assert reloaded.models.get(f"{name}@1") == Model(name=name, version_id="1", display_name="first")
+        assert len(reloaded.models) == 1
 
 
 def test_a_pending_operation_and_a_removal_survive_a_reload(tmp_path: Path) -> None:

@@ -36,8 +36,10 @@ def history(current: dict, policy: str = "delete", **changes) -> dict:
 def succeeded(emulator, outs: dict) -> dict:
     job = wait_for(lambda: emulator.tuning_client().get_tuning_job(name=outs["vertex_job_name"]),
                    lambda j: j.state.name == "JOB_STATE_SUCCEEDED", timeout=30)
+    # With intermediate checkpoints, Vertex deploys each checkpoint to an endpoint of its own.
+    endpoints = sorted({job.tuned_model.endpoint, *(c.endpoint for c in job.tuned_model.checkpoints)})
     return {**outs, "state": "SUCCEEDED", "tuned_model": job.tuned_model.model,
-            "tuned_model_endpoint": job.tuned_model.endpoint}
+            "tuned_model_endpoint": job.tuned_model.endpoint, "all_endpoints": endpoints}
 
 
 def endpoint_exists(emulator, name: str) -> bool:
@@ -65,9 +67,10 @@ def test_the_old_tuned_model_endpoint_stays_until_its_replacement_succeeded(star
     updated = TuningHistoryProvider().update(training.id, training.outs, history(new, policy))
 
     assert diff.changes is (not kept)  # with `retain` there is nothing to do
-    assert endpoint_exists(emulator, old["tuned_model_endpoint"]) is kept
-    assert endpoint_exists(emulator, new["tuned_model_endpoint"])
-    assert updated.outs["retired_endpoints"] == ([] if kept else [old["tuned_model_endpoint"]])
+    assert len(old["all_endpoints"]) > 1  # one per checkpoint: every one of them goes
+    assert [endpoint_exists(emulator, e) for e in old["all_endpoints"]] == [kept] * len(old["all_endpoints"])
+    assert all(endpoint_exists(emulator, e) for e in new["all_endpoints"])
+    assert sorted(updated.outs["retired_endpoints"]) == ([] if kept else old["all_endpoints"])
 
 
 def test_an_earlier_version_still_running_is_cancelled_and_the_run_says_so(start):

@@ -19,6 +19,7 @@ from grpc_status import rpc_status
 from emulator.faults import Fault
 from emulator.rest import build_rest_server
 from emulator.rest.errors import http_status
+from emulator.rest.transcoding import MAX_NESTING
 from emulator.tuning_service import SERVICE_NAME as TUNING_SERVICE
 from emulator.validation import ADAPTER_SIZE_NOT_SUPPORTED
 from tests.emulator.builders import NUMBERED_PARENT, PARENT, PROJECT, PROJECT_NUMBERS
@@ -114,6 +115,31 @@ def test_unknown_names_in_the_body_are_rejected_with_a_field_violation(
             }
         ],
     }
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 100_000])
+def test_a_body_nested_too_deep_is_refused_with_400_and_nothing_in_the_log(
+    rest: RestEmulator, caplog: pytest.LogCaptureFixture, depth: int
+) -> None:
+    body = ('{"description": ' + '{"a": ' * (depth - 1) + "1" + "}" * depth).encode()
+
+    with caplog.at_level(logging.WARNING, logger="emulator"):
+        reply = rest.http.post(f"v1/{PARENT}/tuningJobs", body)
+
+    assert reply.status == 400
+    assert reply.json["error"]["status"] == "INVALID_ARGUMENT"
+    assert reply.json["error"]["message"] == (
+        f"Invalid JSON payload received. Message too deep: the JSON nests objects and arrays more than "
+        f"{MAX_NESTING} deep.")
+    assert caplog.records == []
+
+
+def test_brackets_inside_strings_are_not_nesting(rest: RestEmulator) -> None:
+    description = "[{" * 200 + '\\"' + "}]" * 200
+    reply = rest.http.post(f"v1/{PARENT}/tuningJobs", {**DOCUMENTED_BODY, "description": description})
+
+    assert reply.status == 200, reply.text
+    assert reply.json["description"] == description
 
 
 def quota_details(
