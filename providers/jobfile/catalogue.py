@@ -14,6 +14,7 @@ day: see `providers.jobfile.retirement`.
 from __future__ import annotations
 
 import difflib
+import typing
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
@@ -33,15 +34,14 @@ TOOL_FILE = Path(__file__).with_name("catalogue.yaml")
 TOOL_FILE_SHOWN = "providers/jobfile/catalogue.yaml"
 REPOSITORY_FILE = "models.yaml"
 """The job repository's own rows, at its root."""
-MODALITIES = ("audio", "document", "image", "text")
-
 Modality = Literal["audio", "document", "image", "text"]
+MODALITIES: tuple[str, ...] = typing.get_args(Modality)
 Day = Annotated[date, Strict(False)]
 """A date: YAML reads `2026-05-19` as one, JSON and quoted YAML carry it as text."""
 
 
 class _Row(BaseModel):
-    """Keys are camelCase, unknown keys are errors, nothing is coerced but dates and lists."""
+    """Keys are camelCase, unknown keys are errors, nothing is coerced but dates."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, frozen=True)
 
