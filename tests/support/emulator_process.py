@@ -66,6 +66,7 @@ class EmulatorProcess:
         rpc_log: str | os.PathLike[str] | None = None,
         refuse_tuned_model_deploy: bool = False,
         refuse_retired_models: bool = False,
+        today: str | None = None,
         evaluation_scores: Iterable[str] = (),
     ) -> None:
         """Options left at None (or False) are not passed: the emulator's own defaults apply."""
@@ -83,6 +84,7 @@ class EmulatorProcess:
         self.rpc_log = rpc_log
         self.refuse_tuned_model_deploy = refuse_tuned_model_deploy
         self.refuse_retired_models = refuse_retired_models
+        self.today = today
         self.evaluation_scores = tuple(evaluation_scores)
         self.environment = environment
         self._requested_port = port
@@ -119,6 +121,7 @@ class EmulatorProcess:
             *([] if self.rpc_log is None else [f"--rpc-log={self.rpc_log}"]),
             *(["--refuse-tuned-model-deploy"] if self.refuse_tuned_model_deploy else []),
             *(["--refuse-retired-models"] if self.refuse_retired_models else []),
+            *([f"--today={self.today}"] if self.today else []),
             *(f"--evaluation-score={score}" for score in self.evaluation_scores),
         ]
 
