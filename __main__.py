@@ -15,6 +15,7 @@ import pulumi
 from providers.resources.job import Job, StackOwner, report_outcomes
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
+from providers.resources.tuning_job import base_model_row
 from providers.stack.preflight import check_stack
 from providers.stack.settings import PLAN_VARIABLE, from_pulumi_config
 from providers.stack.uploads import submitted_spec, upload
@@ -31,8 +32,9 @@ def stop(problems) -> None:
     raise pulumi.RunError(f"{len(problems)} problem(s); nothing was submitted")
 
 
+plan_preview = pulumi.runtime.is_dry_run() and os.environ.get(PLAN_VARIABLE) == "1"
 if report.problems:
-    if not (pulumi.runtime.is_dry_run() and os.environ.get(PLAN_VARIABLE) == "1"):
+    if not plan_preview:
         stop(report.problems)
     # A plan's preview: plan the valid job files; the plan shows these problems itself.
     for problem in report.problems:
@@ -56,6 +58,9 @@ for job in report.jobs:
         owner=owner,
         protect_serving=settings.protect_serving_endpoints,
         guard=guard,
+        base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
+                                        report.catalogue.origin(job.spec.base_model)),
+        plan_preview=plan_preview,
     )
     summary[job.spec.name] = component.summary
     outcomes += component.outcomes

@@ -3,7 +3,7 @@
     python bench/dataset_cache.py [--size-mb 1024] [--dir DIR] [--runs 5] [--clean]
 
 Sets up DIR (default: a folder in the system's temp dir) as a repository root: data/ holds
-a valid training file of about --size-mb MiB for gemini-2.5-flash (validate_dataset.py's
+a valid training file of about --size-mb MiB for gemini-3.5-flash (validate_dataset.py's
 realistic text examples, two conversations a line, so that 1 GiB stays within the model's
 limit of text-only examples; reused when already there), jobs-local/ a job naming it and
 jobs-gcs/ the same job with a gs:// URI instead (no local file to check). Then, in one run,
@@ -36,7 +36,7 @@ from pathlib import Path
 from validate_dataset import _example, data_file
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MODEL = "gemini-2.5-flash"
+MODEL = "gemini-3.5-flash"
 JOB = "name: triage\nbaseModel: {model}\ntrainingDataset: {dataset}\n"
 
 _PROGRAM = """

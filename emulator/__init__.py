@@ -14,7 +14,8 @@ file.
 
 Layers, bottom up:
     clock, store, names, projects, errors   plumbing: time, persisted state, names, project numbers
-    rules, lifecycle_rules, quota           what Vertex accepts, per model and region; quota errors
+    base_models, lifecycle_rules,           what Vertex accepts, per model and region; which models a
+      availability, quota                     project may still tune on a day; quota errors
     validation, filters, paging, traffic    request checks, list mechanics, traffic splits
     operations, listing, model_registry     long-running operations, List methods, model versions
     data_stats, datasets, checkpoints,      data set checks and statistics, checkpoints, evaluation

@@ -13,7 +13,7 @@ import math
 import signal
 import sys
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Sequence
 
 from emulator.clock import SystemClock
@@ -120,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         refuse_tuned_model_deploy=args.refuse_tuned_model_deploy,
         refuse_retired_models=args.refuse_retired_models,
         label_filters_find_nothing=args.label_filters_find_nothing,
+        today=args.today,
         evaluation_scores=EvaluationScores(tuple(args.evaluation_score)),
     )
     rpc_log = None
@@ -268,10 +269,17 @@ def _parser() -> argparse.ArgumentParser:
         "served only from the endpoint its job deployed it to",
     )
     parser.add_argument(
+        "--today",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the day base models are judged by: CreateTuningJob answers NOT_FOUND for a model retired "
+        "before it and, in the month before a model retires, for one the project never tuned, as Vertex "
+        "does; by default every model is accepted",
+    )
+    parser.add_argument(
         "--refuse-retired-models",
         action="store_true",
-        help="CreateTuningJob answers NOT_FOUND for a retired base model (Gemini 1.x), as Google documents "
-        "Vertex does for a project that had not used it before; by default they are accepted",
+        help="as --today, with the clock's date",
     )
     parser.add_argument(
         "--label-filters-find-nothing",
@@ -305,6 +313,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--rpc-log", metavar="FILE", help="append one JSON line per call to FILE; see below")
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _port(text: str) -> int:

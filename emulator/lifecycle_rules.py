@@ -1,6 +1,6 @@
 """Which base models and regions offer the tuning lifecycle: continuous tuning, checkpoints, evaluation.
 
-One table, keyed by base model id like `emulator.rules.BASE_MODELS`, so that it can be
+One table, keyed by base model id like `emulator.base_models.BASE_MODELS`, so that it can be
 folded into that table as three more columns. A model that is not listed offers none of
 the three (the retired Gemini 1.x models among them). Sources, as Google's documentation
 stood when this was written (Vertex AI, now also "Gemini Enterprise Agent Platform"):
@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Mapping
 
-from emulator.rules import base_model_id
+from emulator.base_models import base_model_id
 
 __all__ = [
     "CONTINUOUS_TUNING_SINCE",

@@ -39,7 +39,7 @@ from emulator.data_stats import epochs_of, steps_per_epoch
 from emulator.errors import NotFound
 from emulator.evaluation import EvaluationScores, evaluation_runs
 from emulator.lifecycle_rules import lifecycle_of
-from emulator.rules import base_model_id
+from emulator.base_models import base_model_id
 from emulator.store import State
 
 __all__ = ["base_model_of", "register_results"]

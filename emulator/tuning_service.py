@@ -20,6 +20,8 @@ from google.cloud.aiplatform_v1 import (
 from google.protobuf import empty_pb2
 
 from emulator import names, rpc
+from emulator.availability import check_available
+from emulator.base_models import base_model_id
 from emulator.continuous_tuning import resolve_source
 from emulator.data_stats import epochs_of
 from emulator.datasets import read_dataset
@@ -64,8 +66,7 @@ class GenAiTuningService:
                 base_model = resolve_source(txn.state, location, requested).base_model
         # The rules of a continuing job are its source's base model's.
         ruled = TuningJob(requested, base_model=base_model) if continuing else requested
-        check_new_tuning_job(location.location, ruled,
-                             refuse_retired_models=self._world.settings.refuse_retired_models)
+        check_new_tuning_job(location.location, ruled)
         spec = requested.supervised_tuning_spec
         if "evaluation_config" in spec:
             check_evaluation_config(location.location, base_model, spec.evaluation_config)
@@ -73,6 +74,7 @@ class GenAiTuningService:
         training = read_dataset(spec.training_dataset_uri)
         data_problem = training.problem or read_dataset(spec.validation_dataset_uri).problem
         with self._world.transaction() as txn:
+            _check_available(txn, base_model, location)
             _check_quota(txn, location.project)
             job = _new_job(requested, location.child(_COLLECTION, txn.state.new_id()), base_model, txn)
             txn.state.tuning_jobs.put(job)
@@ -122,6 +124,18 @@ def method_handlers(world: World) -> dict[str, grpc.RpcMethodHandler]:
         "ListTuningJobs": rpc.unary_unary(service.list_tuning_jobs, ListTuningJobsRequest, ListTuningJobsResponse),
         "CancelTuningJob": rpc.unary_unary(service.cancel_tuning_job, CancelTuningJobRequest, empty_pb2.Empty),
     }
+
+
+def _check_available(txn: Transaction, base_model: str, location: names.Location) -> None:
+    day = txn.settings.availability_day(txn.now)
+    if day is None:
+        return
+    model = base_model_id(base_model)
+    tuned_before = any(
+        base_model_id(job.base_model) == model and names.parse_child(job.name, _COLLECTION).project == location.project
+        for job in txn.state.tuning_jobs.values()
+    )
+    check_available(base_model, location.location, location.project, day, tuned_before=tuned_before)
 
 
 def _check_quota(txn: Transaction, project_number: str) -> None:

@@ -15,8 +15,8 @@ from typing import Mapping
 from google.cloud.aiplatform_v1 import DeployModelRequest, Endpoint, TuningJob
 
 from emulator import names, traffic
-from emulator.errors import InvalidArgument, NotFound
-from emulator.rules import BASE_MODELS, TUNING_REGIONS, base_model_id
+from emulator.errors import InvalidArgument
+from emulator.base_models import BASE_MODELS, TUNING_REGIONS, base_model_id
 
 __all__ = [
     "ADAPTER_SIZE_NOT_SUPPORTED",
@@ -42,11 +42,11 @@ _ENDPOINT_ID = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?|[1-9][0-9]{0,8}")
 _DEPLOYED_MODEL_ID = re.compile(r"[0-9]{1,10}")
 
 
-def check_new_tuning_job(location: str, job: TuningJob, *, refuse_retired_models: bool = False) -> None:
+def check_new_tuning_job(location: str, job: TuningJob) -> None:
     """Check a CreateTuningJob request's job for region `location`.
 
-    `refuse_retired_models`: answer as Vertex does to a project that had not used a
-    retired model before (by default the emulator is a project that had).
+    Whether the project may still tune its base model on the day is
+    `emulator.availability`'s (NOT_FOUND).
     """
     if location not in TUNING_REGIONS:
         raise InvalidArgument(
@@ -65,11 +65,10 @@ def check_new_tuning_job(location: str, job: TuningJob, *, refuse_retired_models
             f"Base model {raw.base_model!r} is not supported for tuning. "
             f"Supported base models: {', '.join(sorted(BASE_MODELS))}."
         )
-    if rules.retired and refuse_retired_models:
-        current = sorted(name for name, model in BASE_MODELS.items() if not model.retired)
-        raise NotFound(
-            f"Base model {raw.base_model!r} has been retired and is not available to this project. "
-            f"Tune one of: {', '.join(current)}."
+    if rules.tuning_regions is not None and location not in rules.tuning_regions:
+        raise InvalidArgument(
+            f"Base model {raw.base_model!r} cannot be tuned in location {location!r}. "
+            f"Supported locations for it: {', '.join(sorted(rules.tuning_regions))}."
         )
     if raw.WhichOneof("tuning_spec") != "supervised_tuning_spec":
         raise InvalidArgument("tuning_job.supervised_tuning_spec is required.")
@@ -88,7 +87,7 @@ def check_new_tuning_job(location: str, job: TuningJob, *, refuse_retired_models
         )
     # Read as a plain int: an enum number this library does not know must be
     # rejected, not turned into a warning by proto-plus.
-    if hyper.adapter_size and hyper.adapter_size not in rules.adapter_sizes:
+    if hyper.adapter_size and rules.adapter_sizes is not None and hyper.adapter_size not in rules.adapter_sizes:
         raise InvalidArgument(ADAPTER_SIZE_NOT_SUPPORTED)
     if len(raw.tuned_model_display_name) > MAX_DISPLAY_NAME_LENGTH:
         raise InvalidArgument(
@@ -97,6 +96,11 @@ def check_new_tuning_job(location: str, job: TuningJob, *, refuse_retired_models
         )
     check_labels(raw.labels)
     if raw.HasField("encryption_spec"):
+        if rules.cmek is False:
+            raise InvalidArgument(
+                f"Customer-managed encryption keys (tuning_job.encryption_spec) are not supported for base model "
+                f"{raw.base_model!r}."
+            )
         _check_kms_key(location, raw.encryption_spec.kms_key_name)
     if raw.service_account and _EMAIL.fullmatch(raw.service_account) is None:
         raise InvalidArgument(

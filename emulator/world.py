@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
@@ -64,7 +64,12 @@ class Settings:
     """Whether DeployModel refuses models that tuning jobs produced."""
 
     refuse_retired_models: bool = False
-    """Whether CreateTuningJob refuses retired base models, as for a project that never used them."""
+    """Whether CreateTuningJob judges base models by the clock's date (see `today`)."""
+
+    today: date | None = None
+    """The day CreateTuningJob judges base models by: retired ones are refused, and in the
+    month before retirement those the project never tuned (`emulator.availability`).
+    None: the clock's date with `refuse_retired_models`, else every model is available."""
 
     label_filters_find_nothing: bool = False
     """Whether List requests whose filter names labels find nothing, as a Vertex that reads a
@@ -85,6 +90,12 @@ class Settings:
             raise ValueError("operation_polls must not be negative")
         object.__setattr__(self, "project_quotas", MappingProxyType(dict(self.project_quotas)))
         object.__setattr__(self, "timeline", Timeline(self.job_duration, self.cancel_delay, self.cancel_outcome))
+
+    def availability_day(self, now: datetime) -> date | None:
+        """The day base models are judged by for a request at `now`; None: not judged."""
+        if self.today is not None:
+            return self.today
+        return now.date() if self.refuse_retired_models else None
 
     def tuning_job_quota_of(self, project_number: str) -> int:
         """Concurrent tuning jobs allowed in the project with this number."""

@@ -14,6 +14,10 @@ import pytest
 os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 # Anything that forgets to name an emulator reaches a closed local port, never Google.
 os.environ.setdefault("VERTEX_AI_EMULATOR_HOST", "127.0.0.1:9")
+# Which models are current depends on the day: the tests run on the day the model catalogue
+# was last checked (providers/jobfile/catalogue.yaml), so that a retirement date passing
+# does not change what they test. Tests of retirement set their own day.
+os.environ.setdefault("GEMINI_TUNING_TODAY", "2026-12-04")
 
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.processes import TEST_RUN_VARIABLE, kill, marked_processes

@@ -2,12 +2,13 @@
 
 What `pulumi up` would do to a stack, why, and what it would cost, for a reviewer: it runs
 the checks `validate --stack` runs and `pulumi preview --json` for the stack, and renders
-per job and region the action (submit, replace, cancel, keep, wait for quota), why (the
+per job and region the action (submit, replace, cancel, keep, refused, wait for quota), why (the
 fields that change, old -> new), the base model, the data set and its size, the
 estimated billable training tokens (a local data set's estimated tokens x epochs; a gs://
 data set's are unknown until Vertex reads it) and their estimated cost (`prices.yaml`),
 and every validation problem. A broken job file's resources are shown as not planned, not
-as cancelled: nothing is applied until it is fixed. Markdown is for a pull-request
+as cancelled: nothing is applied until it is fixed. A new submission on a retired base model
+is shown as refused, with the date and the successor, as `pulumi up` would refuse it. Markdown is for a pull-request
 comment, JSON for other tools. Exits 1 when validation fails, 2 when Pulumi cannot preview.
 """
 
@@ -24,8 +25,12 @@ import yaml
 
 from providers.cli.pricing import price_table
 from providers.cli.pulumi_cli import PulumiFailed, preview
-from providers.jobfile.problems import Problem
-from providers.resources.essence import ESSENCE_KEYS, OPTIONAL_ESSENCE_KEYS
+from providers.jobfile import retirement
+from providers.jobfile.catalogue import Catalogue
+from providers.jobfile.fields import field_name
+from providers.jobfile.problems import JobFileError, Problem
+from providers.jobfile.schema import JobSpec
+from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
 from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
 from providers.stack.settings import known_stacks, stack_config
 
@@ -34,15 +39,8 @@ SERVING_TYPE = "pulumi-python:dynamic/gemini-tuning:ServingEndpoint"
 _ACTIVE_STATES = {"QUEUED", "PENDING", "RUNNING", "PAUSED", "UPDATING", "CANCELLING"}
 _WAITING_STATES = {"WAITING_FOR_QUOTA", "NOT_SUBMITTED", "QUEUED"}
 _PAYING_ACTIONS = {"submit", "replace", "wait for quota"}
-_FIELD_NAMES = {
-    "base_model": "baseModel", "training_dataset_uri": "trainingDataset",
-    "validation_dataset_uri": "validationDataset", "epoch_count": "hyperParameters.epochCount",
-    "adapter_size": "hyperParameters.adapterSize",
-    "learning_rate_multiplier": "hyperParameters.learningRateMultiplier",
-    "tuned_model_display_name": "tunedModelDisplayName", "description": "description", "labels": "labels",
-    "kms_key_name": "encryptionSpec.kmsKeyName", "service_account": "serviceAccount",
-    "project": "gcp:project", "region": "regions",
-}
+REFUSED = "refused"
+"""A new submission on a retired model: `pulumi up` refuses it before anything is sent."""
 
 
 @dataclass
@@ -148,7 +146,7 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
     checked = {job.spec.name: job for job in report.jobs}
     serving = {_job_and_region(step): _serving_action(step)
                for step in steps if _type(step) == SERVING_TYPE and step["op"] != "refresh"}
-    changes = [_change(step, checked, broken) for step in steps
+    changes = [_change(step, checked, broken, report.catalogue) for step in steps
                if _type(step) == TUNING_JOB_TYPE and step["op"] != "refresh"]
     # Pulumi's preview lists no step for what stays as it is.
     planned = {(c.job, c.region) for c in changes}
@@ -158,10 +156,30 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
     for change in changes:
         change.serving = serving.get((change.job, change.region), "")
     changes.sort(key=lambda c: (c.job, c.region))
-    return Plan(stack, changes, report.problems, report.warnings)
+    return Plan(stack, changes, report.problems + _refusals(changes, report), report.warnings)
 
 
-def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str]) -> Change:
+def _refusals(changes: list[Change], report: ValidationReport) -> list[Problem]:
+    """Each new submission on a retired model, refused as the provider refuses it."""
+    try:
+        on = retirement.today()
+    except JobFileError as exc:
+        return exc.problems
+    files = {job.spec.name: job.file for job in report.jobs}
+    refused: dict[tuple[str, str], Problem] = {}
+    for change in changes:
+        rules = report.catalogue.rules(change.base_model)
+        if change.action not in _PAYING_ACTIONS or rules is None:
+            continue
+        if (why := retirement.submission_refusal(change.base_model, rules, on)) is None:
+            continue
+        change.action, change.note, change.cost = REFUSED, why, None
+        file = files.get(change.job, change.job)
+        refused[(file, why)] = Problem(file, field_name(JobSpec, "base_model"), why)
+    return list(refused.values())
+
+
+def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalogue: Catalogue) -> Change:
     old = (step.get("oldState") or {})
     new = (step.get("newState") or {})
     inputs = new.get("inputs") or old.get("inputs") or {}
@@ -176,7 +194,7 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str]) -> Cha
     if change.action == "replace":
         old_inputs = old.get("inputs") or {}
         keys = step.get("replaceReasons") or [*ESSENCE_KEYS, *OPTIONAL_ESSENCE_KEYS]
-        change.why = [FieldChange(_FIELD_NAMES.get(k, k), old_inputs.get(k, ""), inputs.get(k, ""))
+        change.why = [FieldChange(JOB_FILE_FIELDS.get(k, k), old_inputs.get(k, ""), inputs.get(k, ""))
                       for k in keys if old_inputs.get(k, "") != inputs.get(k, "")]
         if old_outputs.get("state") in _ACTIVE_STATES:
             change.note = f"cancels {old_outputs.get('vertex_job_name', 'the running job')} first"
@@ -185,7 +203,7 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str]) -> Cha
     elif change.action == "wait for quota":
         change.note = old_outputs.get("status_message", "")
     if change.action in _PAYING_ACTIONS:
-        _estimate(change, inputs, checked.get(job))
+        _estimate(change, inputs, checked.get(job), catalogue)
     return change
 
 
@@ -201,14 +219,14 @@ def _action(op: str, old_outputs: dict) -> str:
     return "keep"
 
 
-def _estimate(change: Change, inputs: dict, job: CheckedJob | None) -> None:
+def _estimate(change: Change, inputs: dict, job: CheckedJob | None, catalogue: Catalogue) -> None:
     uri = inputs.get("training_dataset_uri", "")
     change.dataset = Dataset(uri=uri)
     local = next((d for d in (job.local_datasets if job else []) if d.field == "trainingDataset"), None)
     if local is None:
         change.tokens_note = "unknown until Vertex reads the data set"
         return
-    report = local.check(change.base_model)
+    report = local.check(change.base_model, catalogue.rules(change.base_model))
     change.dataset = Dataset(uri=uri, local_path=local.shown, bytes=report.size_bytes,
                              examples=report.example_count, tokens=report.total_tokens)
     epochs = int(inputs.get("epoch_count") or 0)

@@ -2,8 +2,10 @@
 
 Every job of a stack as Vertex AI holds it now: the stack is refreshed first (`pulumi
 refresh --run-program`, so its outputs follow Vertex), then one row per job and region is
-printed from the stack's `jobs` output: state, tuned model, serving endpoint and its
-traffic split, and what the tool says about it. Exits 1 when a job FAILED (or could not be
+printed from the stack's `jobs` output: state, base model, tuned model, serving endpoint
+and its traffic split, and what the tool says about it. A tuned model shares its base
+model's retirement date (Google), so beside each tuned model stands that date, from the
+catalogue (with the repository's models.yaml). Exits 1 when a job FAILED (or could not be
 submitted), so a scheduled run fails loudly; 2 when Pulumi cannot be asked.
 """
 
@@ -12,13 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from providers.cli.pulumi_cli import PulumiFailed, refresh, stack_outputs
+from providers.jobfile import retirement
+from providers.jobfile.catalogue import Catalogue, load_catalogue
+from providers.jobfile.problems import JobFileError
 
 FAILED_STATES = frozenset({"FAILED", "EXPIRED", "NOT_SUBMITTED"})
 FINISHED_STATES = frozenset({"SUCCEEDED", "CANCELLED", "PARTIALLY_SUCCEEDED", *FAILED_STATES})
-COLUMNS = ("job", "region", "state", "tuned model", "serving", "message")
+COLUMNS = ("job", "region", "state", "base model", "tuned model", "serving", "message")
 
 
 def add_parser(commands) -> None:
@@ -38,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
     except PulumiFailed as exc:
         print(f"status: {exc}", file=sys.stderr)
         return 2
-    rows = table(jobs)
+    try:
+        on = retirement.today()
+    except JobFileError as exc:
+        print(f"status: {exc}", file=sys.stderr)
+        return 2
+    rows = table(jobs, load_catalogue(root), on)
     if args.format == "json":
         print(json.dumps({"jobs": jobs, "failed": [f"{r[0]}/{r[1]}" for r in rows if r[2] in FAILED_STATES]},
                          indent=2))
@@ -47,10 +58,19 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(row[2] in FAILED_STATES for row in rows) else 0
 
 
-def table(jobs: dict) -> list[tuple[str, ...]]:
-    return [(job, region, out.get("state") or "-", _last(out.get("tunedModel")), _serving(out),
-             out.get("statusMessage") or out.get("servingError") or out.get("history") or "")
+def table(jobs: dict, catalogue: Catalogue, on: date) -> list[tuple[str, ...]]:
+    return [(job, region, out.get("state") or "-", _base_model(out, catalogue, on), _last(out.get("tunedModel")),
+             _serving(out), out.get("statusMessage") or out.get("servingError") or out.get("history") or "")
             for job, regions in sorted(jobs.items()) for region, out in sorted(regions.items())]
+
+
+def _base_model(out: dict, catalogue: Catalogue, on: date) -> str:
+    """The base model, and for a tuned model the date it retires with its base model."""
+    model = out.get("baseModel") or ""
+    rules = catalogue.rules(model)
+    if not model or not out.get("tunedModel") or rules is None:
+        return model or "-"
+    return f"{model} ({retirement.retirement_text(rules, on)})"
 
 
 def as_text(rows: list[tuple[str, ...]]) -> str:

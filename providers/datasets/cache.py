@@ -8,7 +8,7 @@ same checks, then hash) read an unchanged data set only the first time.
 
 The key. A digest entry: the file's resolved path, and its state as `os.stat` gives it
 (device, inode, size, modification time and inode change time, both in nanoseconds). A
-report entry adds the base model, its `ModelRules` by value (every limit), the kind
+report entry adds the base model, its data set limits by value (`DatasetLimits`), the kind
 (training or validation) and how many problems are listed. Both add the checker's
 identity: `CHECKER_VERSION` (bumped by hand when the rules change) and a fingerprint of
 this package's source files and of the parsers the checker relies on (msgspec,
@@ -51,7 +51,7 @@ import stat
 import tempfile
 import time
 from contextlib import suppress
-from dataclasses import asdict, replace
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Callable, TypeVar
@@ -62,7 +62,7 @@ from msgspec import Meta, Struct
 
 from providers.datasets import check as check_module
 from providers.datasets.check import DatasetReport, check_dataset, checked_arguments
-from providers.jobfile.catalogue import ModelRules
+from providers.jobfile.catalogue import DatasetLimits
 
 FOLDER = Path(".cache") / "datasets"
 """Where the entries are, relative to the repository root."""
@@ -101,7 +101,7 @@ class DatasetCache:
         shown_name: str | None = None,
         max_reported: int = 20,
         *,
-        rules: ModelRules | None = None,
+        rules: DatasetLimits | None = None,
     ) -> DatasetReport:
         """`check_dataset`'s report, from the cache when the file and the checker are unchanged."""
         rules = checked_arguments(model, kind, rules)
@@ -210,8 +210,9 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def _plain(rules: ModelRules) -> dict:
-    return {name: sorted(value) if isinstance(value, frozenset) else value for name, value in asdict(rules).items()}
+def _plain(rules: DatasetLimits) -> dict:
+    """The limits a report depends on: a row's sources, dates or regions do not change it."""
+    return DatasetLimits.limits_of(rules)
 
 
 def _digest(value: dict) -> str:

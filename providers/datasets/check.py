@@ -5,12 +5,13 @@ returns a `DatasetReport`: every problem found (file-level ones such as size and
 count, and per-line ones naming the line, the JSON path and what is allowed), the number
 of examples, how many carry image, audio or document parts, and the largest and total
 estimated size in tokens (see `providers.datasets.tokens` for how that estimate is made
-and how far off it can be). Every limit is the base model's, from its `ModelRules` in
-`providers.jobfile.catalogue`: tokens per example, the training file's size, examples in
+and how far off it can be). Every limit is the base model's, from its catalogue row
+(`providers.jobfile.catalogue`): tokens per example, the training file's size, examples in
 a training file (one limit for text-only files, another for files with any image, audio or
-document part, none where Google states none) and in a validation file. The file is
-streamed, never held: memory stays constant on a 1 GB file, and a large file is checked
-by one process per CPU.
+document part) and in a validation file. A limit the row leaves null (Google publishes
+none) is not checked: Vertex decides. The file is streamed, never held: memory stays
+constant on a 1 GB file, and a large file is checked by one process per CPU.
+`validation_share_problem` checks a validation file against its training file's size.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from typing import Literal
 
 from providers.datasets.lines import ExampleChecker
 from providers.datasets.scan import RangeResult, scan_range, scan_ranges, split_at_lines
-from providers.jobfile.catalogue import MODELS, ModelRules
+from providers.jobfile.catalogue import DatasetLimits, tool_catalogue
 
 KINDS = ("training", "validation")
-CHECKER_VERSION = 1
+CHECKER_VERSION = 2
 """Bump this when what the checker reports changes (a rule, a message, a count), so that
 reports cached by `providers.datasets.cache` under the old rules are not served."""
 PARALLEL_MIN_BYTES = 64 * 2**20
@@ -84,13 +85,12 @@ def check_dataset(
     shown_name: str | None = None,
     max_reported: int = 20,
     *,
-    rules: ModelRules | None = None,
+    rules: DatasetLimits | None = None,
     workers: int | None = None,
 ) -> DatasetReport:
     """Checks a JSONL data set for tuning `model`; never raises for what the file holds.
 
-    `rules` replaces the model's entry in `providers.jobfile.catalogue.MODELS` (to check against
-    other limits). `workers` is the number of processes to use; by default one per CPU
+    `rules`: the model's row (a repository's models.yaml may give it); default: the tool's. `workers` is the number of processes to use; by default one per CPU
     for files of `PARALLEL_MIN_BYTES` or more, else one.
     """
     rules = checked_arguments(model, kind, rules)
@@ -102,7 +102,7 @@ def check_dataset(
         return _report(shown, [unreadable], max_reported, size_bytes=size)
 
     file_problems: list[str] = []
-    if kind == "training" and size > rules.max_training_file_bytes:
+    if kind == "training" and rules.max_training_file_bytes is not None and size > rules.max_training_file_bytes:
         file_problems.append(
             f"{_size(size)}; a training file for {model} may have at most "
             f"{_size(rules.max_training_file_bytes)}"
@@ -148,21 +148,37 @@ def check_dataset(
     )
 
 
-def checked_arguments(model: str, kind: str, rules: ModelRules | None) -> ModelRules:
+def checked_arguments(model: str, kind: str, rules: DatasetLimits | None) -> DatasetLimits:
     """The rules to check against; ValueError for an unknown model or kind (a programming error)."""
     if kind not in KINDS:
         raise ValueError(f"kind {kind!r} is not one of: {', '.join(KINDS)}")
     if rules is None:
-        if model not in MODELS:
-            raise ValueError(f"{model!r} is not a supported base model; allowed: {', '.join(sorted(MODELS))}")
-        rules = MODELS[model]
+        models = tool_catalogue().models
+        if model not in models:
+            raise ValueError(f"{model!r} is not a supported base model; allowed: {', '.join(sorted(models))}")
+        rules = models[model]
     return rules
 
 
-def _count_problems(examples: int, multimodal: int, model: str, kind: str, rules: ModelRules) -> list[str]:
+def validation_share_problem(validation_examples: int, training_examples: int, model: str,
+                             rules: DatasetLimits) -> str | None:
+    """Too many validation examples for the training file (Google: with more than 1,000
+    validation examples, at most 30% of the training examples); None if within."""
+    share = rules.validation_share
+    if share is None or validation_examples <= share.above_examples:
+        return None
+    allowed = int(training_examples * share.of_training)
+    if validation_examples <= allowed:
+        return None
+    return (f"{validation_examples:,} examples; with more than {share.above_examples:,} validation examples, "
+            f"{model} allows at most {share.of_training:.0%} of the training file's {training_examples:,} "
+            f"examples ({allowed:,})")
+
+
+def _count_problems(examples: int, multimodal: int, model: str, kind: str, rules: DatasetLimits) -> list[str]:
     """Too many examples for the model: in a validation file, a text-only or a multimodal training file."""
     if kind == "validation":
-        if examples > rules.max_validation_examples:
+        if rules.max_validation_examples is not None and examples > rules.max_validation_examples:
             return [f"{examples:,} examples; a validation set for {model} may have at most "
                     f"{rules.max_validation_examples:,}"]
     elif multimodal:
@@ -196,7 +212,7 @@ def _size_and_head(path: Path) -> tuple[int, bytes, str | None]:
 
 
 def _scan(
-    path: Path, start: int, size: int, model: str, rules: ModelRules, max_reported: int, workers: int | None
+    path: Path, start: int, size: int, model: str, rules: DatasetLimits, max_reported: int, workers: int | None
 ) -> list[RangeResult]:
     if workers is None:
         workers = _cpu_count() if size >= PARALLEL_MIN_BYTES else 1

@@ -19,13 +19,14 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sys
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 from pydantic_core import from_json
 
-from providers.jobfile.catalogue import ModelRules
+from providers.jobfile.catalogue import MODALITIES, DatasetLimits
 from providers.datasets.tokens import CHARACTERS_PER_TOKEN, FILE_PART_TOKENS, estimate_tokens
 
 MIME_TYPES: dict[str, str] = {
@@ -132,14 +133,18 @@ _DECODERS = {False: msgspec.json.Decoder(_Example), True: msgspec.json.Decoder(_
 class ExampleChecker:
     """Checks lines against one base model's rules."""
 
-    def __init__(self, model: str, rules: ModelRules) -> None:
+    def __init__(self, model: str, rules: DatasetLimits) -> None:
         self.model = model
         self.rules = rules
-        self.max_line_bytes = rules.max_tokens_per_example * _BYTES_PER_TOKEN_BOUND
+        # A limit the model's row leaves unknown is not checked: Vertex decides.
+        self.max_tokens = rules.max_tokens_per_example or sys.maxsize
+        self.max_line_bytes = (rules.max_tokens_per_example * _BYTES_PER_TOKEN_BOUND
+                               if rules.max_tokens_per_example else None)
+        self.modalities = tuple(rules.modalities) if rules.modalities is not None else MODALITIES
         self._mime_tokens = {
             mime: FILE_PART_TOKENS[modality]
             for mime, modality in MIME_TYPES.items()
-            if modality in rules.modalities
+            if modality in self.modalities
         }
         self._text_only = not self._mime_tokens
         self._decode = _DECODERS[self._text_only].decode
@@ -156,7 +161,7 @@ class ExampleChecker:
         else:
             problems = []
             tokens, file_parts = measured
-        if tokens > self.rules.max_tokens_per_example:
+        if tokens > self.max_tokens:
             problems.append(
                 f"about {tokens:,} tokens (estimated); {self.model} allows at most "
                 f"{self.rules.max_tokens_per_example:,} per example"
@@ -336,7 +341,7 @@ class ExampleChecker:
     def _mime_problem(self, mime: str) -> str:
         modality = MIME_TYPES.get(mime)
         if modality is not None:
-            allowed = ", ".join(sorted(self.rules.modalities))
+            allowed = ", ".join(sorted(self.modalities))
             return f"{mime} is {modality}; {self.model} tunes on {allowed} only"
         accepted = tuple(sorted(self._mime_tokens))
         hint = _close_match(mime, accepted, cutoff=0.85)

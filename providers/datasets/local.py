@@ -15,12 +15,15 @@ from pathlib import Path
 
 from providers.datasets.cache import UNCACHED, DatasetCache
 from providers.datasets.check import DatasetReport
+from providers.jobfile.catalogue import DatasetLimits
+from providers.jobfile.fields import field_name
+from providers.jobfile.schema import JobSpec
 
 # (job-file key, JobSpec attribute, kind of data set)
-DATASET_FIELDS = (
-    ("trainingDataset", "training_dataset", "training"),
-    ("validationDataset", "validation_dataset", "validation"),
-)
+DATASET_FIELDS = tuple((field_name(JobSpec, attribute), attribute, kind) for attribute, kind in (
+    ("training_dataset", "training"),
+    ("validation_dataset", "validation"),
+))
 
 
 def is_local(reference: str) -> bool:
@@ -43,9 +46,10 @@ class LocalDataset:
     def sha256(self) -> str:
         return self.cache.sha256(self.path)
 
-    def check(self, model: str) -> DatasetReport:
-        """Is it fit to tune `model` on, as the kind of data set it is (problems name it as shown)."""
-        return self.cache.check(self.path, model, self.kind, shown_name=self.shown)
+    def check(self, model: str, rules: DatasetLimits | None = None) -> DatasetReport:
+        """Is it fit to tune `model` (whose row is `rules`) on, as the kind of data set it is
+        (problems name it as shown)."""
+        return self.cache.check(self.path, model, self.kind, shown_name=self.shown, rules=rules)
 
     def uri(self, bucket: str, sha256: str) -> str:
         return f"gs://{bucket}/datasets/{sha256}/{self.path.name}"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from providers.datasets.lines import ExampleChecker
-from providers.jobfile.catalogue import ModelRules
+from providers.jobfile.catalogue import DatasetLimits
 
 _BUFFER_BYTES = 1 << 20
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -44,13 +44,14 @@ def scan_range(path: Path, start: int, end: int, checker: ExampleChecker, max_re
     """Checks the lines that start in [start, end); `start` must be a line start."""
     result = RangeResult()
     problems = result.problems
-    limit = checker.max_line_bytes + 1
+    # Without a token limit no line is too long to read whole.
+    limit = checker.max_line_bytes + 1 if checker.max_line_bytes is not None else sys.maxsize
     with open(path, "rb", buffering=_BUFFER_BYTES) as file:
         file.seek(start)
         readline = file.readline
         measure = checker.measure_line
         check = checker.check
-        allowed_tokens = checker.rules.max_tokens_per_example
+        allowed_tokens = checker.max_tokens
         position = start
         number = 0
         max_tokens = total_tokens = multimodal = 0
@@ -129,7 +130,7 @@ def scan_ranges(
     path: Path,
     ranges: list[tuple[int, int]],
     model: str,
-    rules: ModelRules,
+    rules: DatasetLimits,
     max_reported: int,
 ) -> list[RangeResult]:
     """Scans the first range here and each other range in its own worker process."""

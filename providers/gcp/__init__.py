@@ -6,6 +6,6 @@ vertex       the Vertex AI calls (retried while transient), plain views, the sha
 names        whether two resource names name one resource (project id or number)
 operations   polling long-running operations within a call's deadline
 storage      uploading local data sets to Cloud Storage
-identity     the labels that say which stack and job own a Vertex resource; resource ids
+ownership    the labels that say which stack and job own a Vertex resource; resource ids
 errors       the project's error tree, classified by whether a retry helps
 """

@@ -1,106 +1,226 @@
-"""Per-model tuning rules: one table, so a new base model is one new row.
+"""The model catalogue: what each base model accepts for supervised tuning, as data.
 
-Figures come from Google's "Supervised fine-tuning for Gemini models" pages (2025-2026) and,
-for the retired 1.x models, from the product's source document. A model joins the table
-when Vertex AI can tune it; a retired one stays, marked, while stacks hold jobs on it.
+The tool's own rows are `catalogue.yaml` beside this module, each with its sources and the
+date it was checked. A job repository may keep a `models.yaml` at its root in the same
+shape: a row there adds a model, or overrides the tool's row key by key (giving its own
+`sources` and `checked`), so a model Google adds next month needs no release of the tool.
+Every row knows the file it came from, for messages and `validate`.
+
+A figure Google does not publish is null: the rules then check nothing for it and let
+Vertex AI decide, rather than inventing a limit. Which models are retired depends on the
+day: see `providers.jobfile.retirement`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+import typing
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, Mapping
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic.alias_generators import to_camel
+
+from providers.jobfile.fields import problem_from_error
+from providers.jobfile.problems import Problem
+
+TOOL_FILE = Path(__file__).with_name("catalogue.yaml")
+TOOL_FILE_SHOWN = "providers/jobfile/catalogue.yaml"
+REPOSITORY_FILE = "models.yaml"
+"""The job repository's own rows, at its root."""
+Modality = Literal["audio", "document", "image", "text"]
+MODALITIES: tuple[str, ...] = typing.get_args(Modality)
+Day = Annotated[date, Strict(False)]
+"""A date: YAML reads `2026-05-19` as one, JSON and quoted YAML carry it as text."""
+
+
+class _Row(BaseModel):
+    """Keys are camelCase, unknown keys are errors, nothing is coerced but dates."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, frozen=True)
+
+
+class ValidationShare(_Row):
+    """With more than `above_examples` validation examples, at most `of_training` of the training examples."""
+
+    above_examples: int = Field(ge=0)
+    of_training: float = Field(gt=0, le=1)
+
+
+class DatasetLimits(_Row):
+    """What a data set for the model may hold: all that `providers.datasets` checks (None: not published)."""
+
+    modalities: list[Modality] | None = None
+    """Kinds of data the model tunes on; None: not published (any the checker knows)."""
+    max_tokens_per_example: int | None = Field(default=None, gt=0)
+    max_training_file_bytes: int | None = Field(default=None, gt=0)
+    max_training_examples: int | None = Field(default=None, gt=0)
+    """Examples in a text-only training file."""
+    max_multimodal_training_examples: int | None = Field(default=None, gt=0)
+    """Examples in a training file with image, audio or document parts."""
+    max_validation_examples: int | None = Field(default=None, gt=0)
+    validation_share: ValidationShare | None = None
+
+    @classmethod
+    def limits_of(cls, rules: DatasetLimits) -> dict[str, Any]:
+        """The data set limits of a row, as plain values (what a data set check depends on)."""
+        return {name: getattr(rules, name) for name in DatasetLimits.model_fields} | {
+            "validation_share": rules.validation_share and rules.validation_share.model_dump()}
+
+
+class ModelRules(DatasetLimits):
+    """One row of the catalogue: what one base model accepts, and where that is written."""
+
+    released: Day | None = None
+    retires: Day | Literal["retired"] | None = None
+    """The retirement date Google lists (extended at times, never moved earlier); "retired":
+    retired, no date found; None: no date announced."""
+    successor: str | None = None
+    """The current model to move a job on this one to."""
+    adapter_sizes: list[int] | None = None
+    """Sizes a job may ask for; [] when the model takes none; None: not published (Vertex decides)."""
+    default_adapter_size: int | None = None
+    """The size Vertex uses when the job sets none; None when not documented (Vertex chooses)."""
+    tuning_regions: list[str] | None = None
+    """Where it tunes; None: every region of the catalogue's general list."""
+    cmek: bool | None = None
+    """Whether a customer-managed key (encryptionSpec) is supported; None: not published."""
+    evaluation_regions: list[str] | None = None
+    """Where a job may evaluate checkpoints (evaluationConfig); [] nowhere; None: not documented."""
+    sources: list[str] = Field(min_length=1)
+    checked: Day
+    notes: str = ""
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> ModelRules:
+        if (self.default_adapter_size is not None and self.adapter_sizes is not None
+                and self.default_adapter_size not in self.adapter_sizes):
+            raise ValueError(f"defaultAdapterSize {self.default_adapter_size} is not one of adapterSizes")
+        return self
+
+
+class _Regions(_Row):
+    sources: list[str] = Field(min_length=1)
+    checked: Day
+    regions: list[str] = Field(min_length=1)
+
+
+class _ToolFile(_Row):
+    tuning_regions: _Regions
+    models: dict[str, ModelRules]
 
 
 @dataclass(frozen=True)
-class ModelRules:
-    """What one base model accepts for supervised tuning."""
+class Catalogue:
+    """Every base model the tool knows, with the file each row came from."""
 
-    adapter_sizes: tuple[int, ...]
-    """Adapter sizes Vertex accepts; empty when the model takes no adapter size."""
-    default_adapter_size: int | None
-    """The size Vertex uses when the job sets none; None when not documented (Vertex chooses)."""
-    modalities: frozenset[str]
-    """Kinds of data the model tunes on: text, image, audio, document."""
-    max_tokens_per_example: int
-    max_validation_examples: int
-    max_training_file_bytes: int
-    max_training_examples: int | None = None
-    """Examples in a text-only training file; None where Google states no limit."""
-    max_multimodal_training_examples: int | None = None
-    """Examples in a training file with image, audio or document parts; None where not stated."""
-    retired: str = ""
-    """Why new jobs on this model may be refused (Google retired it); "" while it is offered."""
-    successor: str = ""
-    """The current model to move a job on a retired one to."""
+    models: Mapping[str, ModelRules]
+    origins: Mapping[str, str]
+    """The file each row came from: the tool's catalogue, or the repository's models.yaml."""
+    tuning_regions: frozenset[str]
+    """Where Google lists supervised tuning: the regions of a model without its own list."""
+    problems: tuple[Problem, ...] = field(default=())
+    """Mistakes in the repository's models.yaml (its broken rows are left out)."""
+
+    def rules(self, model: str) -> ModelRules | None:
+        return self.models.get(model)
+
+    def origin(self, model: str) -> str:
+        return self.origins.get(model, "")
+
+    def regions_of(self, model: str) -> frozenset[str]:
+        """Where `model` tunes."""
+        rules = self.models[model]
+        return frozenset(rules.tuning_regions) if rules.tuning_regions is not None else self.tuning_regions
+
+    def known_regions(self) -> frozenset[str]:
+        """Every region any model tunes in."""
+        return self.tuning_regions.union(*(rules.tuning_regions or () for rules in self.models.values()))
+
+    def closest(self, model: str) -> str | None:
+        close = difflib.get_close_matches(model, list(self.models), n=1)
+        return close[0] if close else None
+
+    def with_row(self, model: str, rules: ModelRules, origin: str) -> Catalogue:
+        """This catalogue with `model`'s row replaced (or added)."""
+        return replace(self, models=MappingProxyType({**self.models, model: rules}),
+                       origins=MappingProxyType({**self.origins, model: origin}))
 
 
-_ALL_MODALITIES = frozenset({"text", "image", "audio", "document"})
-_GIB = 1024**3
-_GEMINI_1_5_RETIRED = "retired by Google: not offered to projects that had not used Gemini 1.5 before 2025-04-29"
-
-
-def _current(adapter_sizes: tuple[int, ...]) -> ModelRules:
-    """A model teams tune today: the limits Google documents for the 2.x generation."""
-    return ModelRules(
-        adapter_sizes=adapter_sizes,
-        default_adapter_size=None,
-        modalities=_ALL_MODALITIES,
-        max_tokens_per_example=131_072,
-        max_validation_examples=5_000,
-        max_training_file_bytes=_GIB,
-        max_training_examples=1_000_000,
-        max_multimodal_training_examples=300_000,
+@cache
+def tool_catalogue() -> Catalogue:
+    """The tool's own rows (`catalogue.yaml`); a mistake there is a bug and raises."""
+    data = yaml.safe_load(TOOL_FILE.read_text(encoding="utf-8"))
+    parsed = _ToolFile.model_validate(data)
+    return Catalogue(
+        models=MappingProxyType(dict(parsed.models)),
+        origins=MappingProxyType(dict.fromkeys(parsed.models, TOOL_FILE_SHOWN)),
+        tuning_regions=frozenset(parsed.tuning_regions.regions),
     )
 
 
-MODELS: dict[str, ModelRules] = {
-    "gemini-2.5-pro": _current(adapter_sizes=(1, 2, 4, 8)),
-    "gemini-2.5-flash": _current(adapter_sizes=(1, 2, 4, 8, 16)),
-    "gemini-2.5-flash-lite": _current(adapter_sizes=(1, 2, 4, 8, 16)),
-    "gemini-2.0-flash-001": _current(adapter_sizes=(1, 2, 4, 8)),
-    "gemini-2.0-flash-lite-001": _current(adapter_sizes=(1, 2, 4, 8)),
-    # The source document's models. Stacks made by earlier releases hold jobs on them, so
-    # they stay valid (with a warning); Vertex itself answers new submissions on them.
-    "gemini-1.5-pro-002": ModelRules(
-        adapter_sizes=(1, 4),
-        default_adapter_size=4,
-        modalities=_ALL_MODALITIES,
-        max_tokens_per_example=32_000,
-        max_validation_examples=256,
-        max_training_file_bytes=_GIB,
-        retired=_GEMINI_1_5_RETIRED,
-        successor="gemini-2.5-pro",
-    ),
-    "gemini-1.5-flash-002": ModelRules(
-        adapter_sizes=(1, 4, 8, 16),
-        default_adapter_size=8,
-        modalities=_ALL_MODALITIES,
-        max_tokens_per_example=32_000,
-        max_validation_examples=256,
-        max_training_file_bytes=_GIB,
-        retired=_GEMINI_1_5_RETIRED,
-        successor="gemini-2.5-flash",
-    ),
-    # Was in preview; Google states no adapter sizes for it, so the job may not set one.
-    "gemini-1.0-pro-002": ModelRules(
-        adapter_sizes=(),
-        default_adapter_size=None,
-        modalities=frozenset({"text"}),
-        max_tokens_per_example=32_000,
-        max_validation_examples=256,
-        max_training_file_bytes=_GIB,
-        retired="retired by Google with the Gemini 1.0 models",
-        successor="gemini-2.5-flash-lite",
-    ),
-}
-"""Every base model the tool knows, current ones first. To add one, see docs/architecture.md."""
+def load_catalogue(root: Path) -> Catalogue:
+    """The tool's rows with the repository's `models.yaml` (at `root`) merged in, if there is one.
 
-# Regions where Google lists supervised tuning as available.
-TUNING_REGIONS: frozenset[str] = frozenset(
+    A row there for a new model needs every key; a row for a known model gives the keys it
+    changes (with its own `sources` and `checked`). Broken rows are left out and reported
+    in `problems`, naming models.yaml and the field, like a job file's mistakes.
     """
-    asia-east1 asia-east2 asia-northeast1 asia-northeast3 asia-south1 asia-southeast1
-    australia-southeast1 europe-central2 europe-north1 europe-southwest1 europe-west1
-    europe-west2 europe-west3 europe-west4 europe-west6 europe-west8 europe-west9
-    me-central1 me-central2 me-west1 northamerica-northeast1 southamerica-east1
-    us-central1 us-east1 us-east4 us-east5 us-south1 us-west1 us-west4
-    """.split()
-)
+    catalogue = tool_catalogue()
+    path = Path(root) / REPOSITORY_FILE
+    if not path.is_file():
+        return catalogue
+    data, problems = _read(path)
+    if data is None:
+        return replace(catalogue, problems=tuple(problems))
+    models, origins = dict(catalogue.models), dict(catalogue.origins)
+    for model, row in data.items():
+        where = f"models.{model}"
+        if not isinstance(row, dict):
+            problems.append(Problem(REPOSITORY_FILE, where, "a model's row is a mapping of its keys"))
+            continue
+        if model in catalogue.models and not {"sources", "checked"} <= row.keys():
+            problems.append(Problem(
+                REPOSITORY_FILE, where,
+                f"a row that overrides the tool's row for {model} gives its own sources and checked "
+                f"(the date you checked them), beside the keys it changes"))
+            continue
+        base = catalogue.models[model].model_dump(by_alias=True) if model in catalogue.models else {}
+        try:
+            models[model] = ModelRules.model_validate({**base, **row})
+        except pydantic.ValidationError as exc:
+            problems.extend(problem_from_error(REPOSITORY_FILE, error, ModelRules, ("models", model))
+                            for error in exc.errors())
+            continue
+        origins[model] = REPOSITORY_FILE
+    for model, rules in models.items():
+        if rules.successor is not None and rules.successor not in models:
+            problems.append(Problem(origins[model], f"models.{model}.successor",
+                                    f"{rules.successor!r} is not a model of the catalogue"))
+    return Catalogue(MappingProxyType(models), MappingProxyType(origins), catalogue.tuning_regions,
+                     tuple(problems))
+
+
+def _read(path: Path) -> tuple[dict | None, list[Problem]]:
+    """The `models:` mapping of a repository's models.yaml, or None with what is wrong."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(REPOSITORY_FILE, "", f"cannot read the file: {exc}")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        return None, [Problem(REPOSITORY_FILE, "", f"{where}not valid YAML: {getattr(exc, 'problem', exc)}")]
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        return None, [Problem(REPOSITORY_FILE, "models",
+                              "models.yaml holds `models:`, a mapping of model ids to their rows "
+                              "(see the README, \"Models\")")]
+    unknown = sorted(set(data) - {"models"})
+    problems = [Problem(REPOSITORY_FILE, key, "unknown key; models.yaml holds `models:` only") for key in unknown]
+    return data["models"], problems

@@ -1,5 +1,9 @@
 """Loading job files: `yaml.safe_load`, the schema, the per-model rules, each stack's view.
 
+The rules take each job's model from the catalogue: the tool's rows with the repository's
+`models.yaml` merged in (its mistakes are reported with the job files'), as of today
+(`providers.jobfile.retirement`).
+
 A job file may say which stacks it belongs to (`stacks:`) and what differs per stack
 (`overrides:`). `load_jobs(folder, stack=S)` gives the jobs stack S runs, as S sees them;
 `load_jobs(folder)` checks every job file for every stack it belongs to (`validate`).
@@ -12,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pydantic
 import yaml
 
-from providers.jobfile import rules
+from providers.jobfile import retirement, rules
+from providers.jobfile.catalogue import Catalogue, load_catalogue, tool_catalogue
 from providers.jobfile.problems import JobFileError, Problem, shared_once
 from providers.jobfile.schema import JobFile as JobFileSchema
 from providers.jobfile.schema import JobSpec, problem_from_pydantic
@@ -46,11 +52,14 @@ class LoadedJobs:
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     """Only when loaded with `strict=False`: the files with errors are not in `jobs`."""
+    catalogue: Catalogue = field(default_factory=tool_catalogue)
+    """The models the jobs were checked against, with the file each row came from."""
 
 
-def parse_job(data: Any, file: str) -> JobSpec:
-    """Validates one job (without `stacks:`/`overrides:`); raises JobFileError naming every error."""
-    spec, problems = _job_view(data, file)
+def parse_job(data: Any, file: str, catalogue: Catalogue | None = None) -> JobSpec:
+    """Validates one job (without `stacks:`/`overrides:`) against `catalogue` (default: the
+    tool's); raises JobFileError naming every error."""
+    spec, problems = _job_view(data, file, _Checks(catalogue or tool_catalogue(), retirement.today()))
     errors = [p for p in problems if p.is_error]
     if errors:
         raise JobFileError(errors)
@@ -70,14 +79,16 @@ def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
     if not jobs_dir.is_dir():
         raise JobFileError([Problem(str(jobs_dir), "", "the jobs folder does not exist")])
     known = sorted(set(known_stacks))
+    catalogue = load_catalogue(root)
+    checks = _Checks(catalogue, retirement.today())
     loaded: list[JobFile] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = list(catalogue.problems)
     first_file_of: dict[str, str] = {}
     for path in job_file_paths(jobs_dir):
         shown = shown_path(path, root)
         try:
             data = _read(path, shown)
-            views, file_problems = _stack_views(data, shown, stack, known)
+            views, file_problems = _stack_views(data, shown, stack, known, checks)
         except JobFileError as exc:
             problems.extend(exc.problems)
             continue
@@ -98,15 +109,15 @@ def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
         raise JobFileError(errors)
     broken = {p.file for p in errors}
     return LoadedJobs([job for job in loaded if job.path not in broken],
-                      [p for p in problems if not p.is_error], errors)
+                      [p for p in problems if not p.is_error], errors, catalogue)
 
 
-def load_job_file(path: Path, display_name: str | None = None) -> JobSpec:
+def load_job_file(path: Path, display_name: str | None = None, catalogue: Catalogue | None = None) -> JobSpec:
     """Reads and validates one job file as every stack shares it (no overrides applied)."""
     file = display_name or str(path)
     data = _read(path, file)
     _declared(data, file)
-    return parse_job(effective_job(data, ""), file)
+    return parse_job(effective_job(data, ""), file, catalogue)
 
 
 def job_file_paths(jobs_dir: Path) -> list[Path]:
@@ -143,7 +154,16 @@ def _read(path: Path, file: str) -> Any:
         raise JobFileError([Problem(file, "", _yaml_message(exc))]) from None
 
 
-def _stack_views(data: Any, file: str, stack: str, known: list[str]) -> tuple[dict[str, JobSpec], list[Problem]]:
+@dataclass(frozen=True)
+class _Checks:
+    """What the rules check a job against: the catalogue, as of a day."""
+
+    catalogue: Catalogue
+    today: date
+
+
+def _stack_views(data: Any, file: str, stack: str, known: list[str],
+                 checks: _Checks) -> tuple[dict[str, JobSpec], list[Problem]]:
     """Each stack's view of the file's job (`stack` alone, or every stack it belongs to)."""
     declared = _declared(data, file)
     problems = _stack_list_problems(declared, file, known)
@@ -159,8 +179,8 @@ def _stack_views(data: Any, file: str, stack: str, known: list[str]) -> tuple[di
         targets = sorted(set(known) | set(declared.overrides or {})) + ([] if known else [""])
     views, view_problems = {}, {}
     for target in targets:
-        views[target], view_problems[target] = _job_view(effective_job(data, target), file, data, target,
-                                                         name_stack=not stack)
+        views[target], view_problems[target] = _job_view(effective_job(data, target), file, checks, data,
+                                                         target, name_stack=not stack)
     problems.extend(shared_once(view_problems))
     return views, problems
 
@@ -180,7 +200,7 @@ def _require_mapping(data: Any, file: str) -> None:
         raise JobFileError([Problem(file, "", f"the file is {kind}; a job file is a mapping of job fields")])
 
 
-def _job_view(job: Any, file: str, data: dict | None = None, stack: str = "",
+def _job_view(job: Any, file: str, checks: _Checks, data: dict | None = None, stack: str = "",
               name_stack: bool = False) -> tuple[JobSpec | None, list[Problem]]:
     """One stack's job, validated; field paths point into `overrides.<stack>` where it sets them,
     and with `name_stack` each problem names the stack (when several stacks are checked)."""
@@ -191,7 +211,7 @@ def _job_view(job: Any, file: str, data: dict | None = None, stack: str = "",
         return None, [_in_view(problem_from_pydantic(file, error), data, stack, name_stack)
                       for error in exc.errors()]
     return spec, [_in_view(Problem(file, path, message, severity), data, stack, name_stack)
-                  for path, message, severity in rules.check(spec)]
+                  for path, message, severity in rules.check(spec, checks.catalogue, checks.today)]
 
 
 def _in_view(problem: Problem, data: dict | None, stack: str, name_stack: bool) -> Problem:

@@ -8,7 +8,6 @@ is allowed. Rules that depend on the base model live in `rules.py`.
 from __future__ import annotations
 
 import difflib
-import typing
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -16,10 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from providers.jobfile.catalogue import MODELS, TUNING_REGIONS
+from providers.jobfile.catalogue import tool_catalogue
+from providers.jobfile.fields import model_at
 from providers.jobfile.problems import Problem
 
-_ADAPTER_SIZES = sorted({size for model in MODELS.values() for size in model.adapter_sizes})
+_CATALOGUE = tool_catalogue()
+_ADAPTER_SIZES = sorted({size for model in _CATALOGUE.models.values() for size in model.adapter_sizes or ()})
+# Suggestions for editors, not limits: a job repository's models.yaml may add models,
+# regions and sizes, and the rules (rules.py) check each job against its model's row.
+_MODEL_IDS = [model for model, rules in _CATALOGUE.models.items() if rules.successor is None]
+"""The current models: those with no successor to move to."""
 
 NAME_PATTERN = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
 # Vertex refuses a data set that is not a JSONL object ("... should be a GCS object of type JSONL").
@@ -44,7 +49,7 @@ class HyperParameters(_Strict):
     adapter_size: int | None = Field(
         default=None,
         description="Allowed sizes depend on the base model (see the README); unset lets Vertex choose.",
-        json_schema_extra={"enum": _ADAPTER_SIZES},
+        json_schema_extra={"examples": _ADAPTER_SIZES},
     )
     learning_rate_multiplier: float | None = Field(default=None, gt=0)
 
@@ -81,10 +86,13 @@ class JobSpec(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN, max_length=40)
     description: str = Field(default="", max_length=1000)
-    base_model: str = Field(json_schema_extra={"enum": sorted(MODELS)})
+    base_model: str = Field(
+        description="A model of the catalogue (see the README, \"Models\"), or of the repository's models.yaml.",
+        json_schema_extra={"examples": _MODEL_IDS},
+    )
     regions: list[str] | None = Field(
         default=None, min_length=1,
-        json_schema_extra={"items": {"enum": sorted(TUNING_REGIONS)}},
+        json_schema_extra={"items": {"examples": sorted(_CATALOGUE.known_regions())}},
     )
     training_dataset: str = Field(
         pattern=DATASET_PATTERN,
@@ -150,7 +158,7 @@ def problem_from_pydantic(file: str, error: Any) -> Problem:
     field = ".".join(location)
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(location[:-1])
+        allowed = [f.alias for f in _model_at_location(location[:-1]).model_fields.values() if f.alias]
         unknown = location[-1]
         close = difflib.get_close_matches(unknown, allowed, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -183,25 +191,11 @@ def problem_from_pydantic(file: str, error: Any) -> Problem:
     return Problem(file, field, f"{error['msg']} (got {error['input']!r})")
 
 
-def _allowed_keys(location: list[str]) -> list[str]:
-    model: type[BaseModel] = JobFile
-    for part in location:
-        if model is JobFile and part == "overrides":
-            continue  # overrides.STACK: the next part is a stack name
-        if model is JobFile and location[:1] == ["overrides"] and part == location[1]:
-            model = JobOverride
-            continue
-        field = next(f for f in model.model_fields.values() if f.alias == part)
-        model = _model_in(field.annotation)
-    return [f.alias for f in model.model_fields.values() if f.alias]
-
-
-def _model_in(annotation: Any) -> type[BaseModel]:
-    """The model class of a field typed `Model` or `Model | None`."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return next(arg for arg in typing.get_args(annotation)
-                if isinstance(arg, type) and issubclass(arg, BaseModel))
+def _model_at_location(location: list[str]) -> type[BaseModel]:
+    """The model whose keys are allowed at `location` of a job file (`overrides.STACK` is a JobOverride)."""
+    if location[:1] == ["overrides"] and len(location) >= 2:
+        return model_at(JobOverride, location[2:])
+    return model_at(JobFile, location)
 
 
 def json_schema() -> dict:

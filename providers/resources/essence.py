@@ -3,37 +3,79 @@
 Two specs with the same essence are the same paid job; any difference means a new job.
 Values are plain JSON (no None: Pulumi treats null inputs as unknown).
 
+Each essence key declares the job-file field it comes from (`JOB_FILE_FIELDS`, spelled
+by the schema: `providers.jobfile.fields`), so the plan's "why" names what the user
+wrote without a second list of names.
+
 Stacks made by earlier releases hold jobs whose essence, spec hash and resource id were
 computed without the keys added since; so a key added by a later release (encryption key,
 service account) is part of the essence only when the job sets it, and a job that does
-not keeps exactly the essence it had.
+not keeps exactly the essence it had. Adding such a key is one entry in `OPTIONAL_KEYS`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-from providers.jobfile.catalogue import MODELS
+from providers.jobfile.catalogue import ModelRules
+from providers.jobfile.fields import field_name
 from providers.jobfile.rules import key_for_region
 from providers.jobfile.schema import JobSpec
 
 DEFAULT_LEARNING_RATE_MULTIPLIER = 1.0
 
-ESSENCE_KEYS = (
-    "base_model", "training_dataset_uri", "validation_dataset_uri", "epoch_count",
-    "adapter_size", "learning_rate_multiplier", "tuned_model_display_name",
-    "description", "labels",
-)
-"""Keys every essence has, since the first release."""
-OPTIONAL_ESSENCE_KEYS = ("kms_key_name", "service_account")
-"""Keys added since, present only when the job sets them: absent means unset."""
+ESSENCE_FIELDS: dict[str, str] = {
+    "base_model": field_name(JobSpec, "base_model"),
+    "training_dataset_uri": field_name(JobSpec, "training_dataset"),
+    "validation_dataset_uri": field_name(JobSpec, "validation_dataset"),
+    "epoch_count": field_name(JobSpec, "hyper_parameters", "epoch_count"),
+    "adapter_size": field_name(JobSpec, "hyper_parameters", "adapter_size"),
+    "learning_rate_multiplier": field_name(JobSpec, "hyper_parameters", "learning_rate_multiplier"),
+    "tuned_model_display_name": field_name(JobSpec, "tuned_model_display_name"),
+    "description": field_name(JobSpec, "description"),
+    "labels": field_name(JobSpec, "labels"),
+}
+"""Keys every essence has, since the first release, and the job-file field of each."""
+ESSENCE_KEYS = tuple(ESSENCE_FIELDS)
 
 
-def essence_of(spec: JobSpec, region: str) -> dict:
-    """The job in `region` as Vertex AI will run it (a regional key resolved for the region)."""
+@dataclass(frozen=True)
+class OptionalKey:
+    """An essence key added since the first release: present only when the job sets it."""
+
+    job_field: str
+    """The job-file field it comes from."""
+    value: Callable[[JobSpec, str], Any]
+    """Its value for a job in a region; None when the job does not set it."""
+
+
+OPTIONAL_KEYS: dict[str, OptionalKey] = {
+    "kms_key_name": OptionalKey(
+        field_name(JobSpec, "encryption_spec", "kms_key_name"),
+        lambda spec, region: (key_for_region(spec.encryption_spec.kms_key_name, region)
+                              if spec.encryption_spec is not None else None)),
+    "service_account": OptionalKey(field_name(JobSpec, "service_account"), lambda spec, _: spec.service_account),
+}
+OPTIONAL_ESSENCE_KEYS = tuple(OPTIONAL_KEYS)
+
+IDENTITY_FIELDS: dict[str, str] = {"project": "gcp:project", "region": field_name(JobSpec, "regions")}
+"""What else identifies a Vertex job: changing either is a different job."""
+IDENTITY_KEYS = tuple(IDENTITY_FIELDS)
+
+JOB_FILE_FIELDS: dict[str, str] = {
+    **ESSENCE_FIELDS, **{key: optional.job_field for key, optional in OPTIONAL_KEYS.items()}, **IDENTITY_FIELDS,
+}
+"""Where each key that can replace a job comes from, as the user writes it."""
+
+
+def essence_of(spec: JobSpec, region: str, model: ModelRules) -> dict:
+    """The job in `region` as Vertex AI will run it (a regional key resolved for the region);
+    `model` is the base model's catalogue row."""
     hyper = spec.hyper_parameters
-    model = MODELS[spec.base_model]
     essence = {
         "base_model": spec.base_model,
         "training_dataset_uri": spec.training_dataset,
@@ -49,10 +91,9 @@ def essence_of(spec: JobSpec, region: str) -> dict:
         "description": spec.description,
         "labels": dict(sorted(spec.labels.items())),
     }
-    if spec.encryption_spec is not None:
-        essence["kms_key_name"] = key_for_region(spec.encryption_spec.kms_key_name, region)
-    if spec.service_account:
-        essence["service_account"] = spec.service_account
+    for key, optional in OPTIONAL_KEYS.items():
+        if (value := optional.value(spec, region)) is not None:
+            essence[key] = value
     return essence
 
 
@@ -65,6 +106,11 @@ def changed_essence_keys(olds: dict, news: dict) -> list[str]:
     changed = [key for key in ESSENCE_KEYS if key in olds and olds[key] != news.get(key)]
     changed += [key for key in OPTIONAL_ESSENCE_KEYS if olds.get(key, "") != news.get(key, "")]
     return changed
+
+
+def replacement_reasons(olds: dict, news: dict) -> list[str]:
+    """The keys whose change makes `news` a different Vertex job than `olds`: a new submission."""
+    return [key for key in IDENTITY_KEYS if olds.get(key) != news.get(key)] + changed_essence_keys(olds, news)
 
 
 def spec_hash(essence: dict) -> str:

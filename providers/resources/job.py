@@ -56,9 +56,12 @@ class Job(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
                  regions: list[str], owner: StackOwner, protect_serving: bool, guard: StackGuard,
+                 base_model_rules: str = "", plan_preview: bool = False,
                  opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
-        `guard` is the stack's `StackGuard`, which every resource here waits for."""
+        `guard` is the stack's `StackGuard`, which every resource here waits for;
+        `base_model_rules` the base model's catalogue row (`tuning_job.base_model_row`);
+        `plan_preview` whether this is the preview of `python -m providers plan`."""
         super().__init__(JOB_TYPE, name, None, opts)
         self._guard = guard
         identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
@@ -71,6 +74,7 @@ class Job(pulumi.ComponentResource):
         for region in regions:
             tuning_job = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
+                base_model_rules=base_model_rules, plan_preview=plan_preview,
                 **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
             history = TuningHistory(
@@ -81,6 +85,7 @@ class Job(pulumi.ComponentResource):
                 region=region, **identity, opts=self._child_options(),
             )
             outputs = {
+                "baseModel": tuning_job.base_model,
                 "state": tuning_job.state,
                 "statusMessage": tuning_job.status_message,
                 "vertexJob": tuning_job.vertex_job_name,

@@ -33,7 +33,7 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResul
 
 from providers.gcp import errors
 from providers.gcp.budget import Budget
-from providers.gcp.identity import serving_labels
+from providers.gcp.ownership import serving_labels
 from providers.gcp.names import same_resource
 from providers.gcp.operations import OperationFailed, finished
 from providers.gcp.vertex import EndpointView, VertexClient, new_resource_id

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from providers.gcp.clients import expect_emulator
-from providers.gcp.identity import Owner
+from providers.gcp.ownership import Owner
 
 _configured_stack_id = ""
 

@@ -26,7 +26,7 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResul
 
 from providers.gcp import errors
 from providers.gcp.budget import Budget
-from providers.gcp.identity import is_serving_endpoint, spec_of
+from providers.gcp.ownership import is_serving_endpoint, spec_of
 from providers.gcp.names import same_resource
 from providers.gcp.vertex import TERMINAL_STATES, EndpointView, StackListing, TuningJobView, VertexClient
 from providers.resources import stack_config

@@ -14,6 +14,12 @@ Vertex AI has no update and no delete for tuning jobs, so:
 - a submission Vertex refuses, or that gets no answer in time, is NOT_SUBMITTED: the
   reason is in `status_message`, the program fails the run with it, and the next
   `pulumi up` tries again;
+- a new submission (a first submit, or a replace) on a retired base model is refused
+  before anything is sent: by `check`, which sees the old inputs and so tells a new
+  submission from a job it keeps, before a replace's delete cancels the old job; and
+  again before any CreateTuningJob (a job that waited for quota). A job already
+  submitted on a retired model stays tracked. The base model's catalogue row comes in as
+  an input (`base_model_rules`), since a job repository's models.yaml may give it;
 - `read` (refresh) only observes; `delete` cancels a job that has not ended. The endpoints
   Vertex deploys tuned models to are the business of the job's `TuningHistory`;
 - `pulumi up --replace URN` deletes the resource and creates it again with the same labels:
@@ -45,13 +51,23 @@ from pulumi.dynamic import (
 
 from providers.gcp import errors
 from providers.gcp.budget import Budget, backoff
-from providers.gcp.identity import stable_key, tuning_job_labels
+from providers.gcp.ownership import stable_key, tuning_job_labels
 from providers.gcp.names import same_resource
 from providers.gcp.vertex import TuningJobRequest, TuningJobView, VertexClient
+from providers.jobfile import retirement
+from providers.jobfile.catalogue import Catalogue, ModelRules, tool_catalogue
+from providers.jobfile.fields import field_name
 from providers.jobfile.loading import parse_job
 from providers.jobfile.problems import JobFileError
+from providers.jobfile.schema import JobSpec
 from providers.resources import stack_config
-from providers.resources.essence import ESSENCE_KEYS, OPTIONAL_ESSENCE_KEYS, changed_essence_keys, essence_of, spec_hash
+from providers.resources.essence import (
+    ESSENCE_KEYS,
+    OPTIONAL_ESSENCE_KEYS,
+    essence_of,
+    replacement_reasons,
+    spec_hash,
+)
 from providers.resources.reporting import ReportedError, problem_line
 from providers.resources.stack_guard import refused_moves
 
@@ -85,8 +101,6 @@ OBSERVED_KEYS = (
 )
 """Where the job stands in Vertex: filled by create, update and read. `failure` is the
 problem of the last create or update, in one line; a read clears it."""
-IDENTITY_KEYS = ("project", "region")
-"""Changing either is a different Vertex job."""
 UPDATE_KEYS = ("job_file", "stack_id")
 """Settings of ours that change without touching the Vertex job; recorded by `update`, so
 that messages name the file as it is now."""
@@ -110,17 +124,25 @@ class TuningJobProvider(ResourceProvider):
             # The stack's guard may be new (an upgrade): this job's own state knows better.
             return CheckResult(news, [CheckFailure(key, message) for key, message in refused])
         try:
-            spec = parse_job(json.loads(news.get("spec_json") or "null"), job_file)
+            catalogue = _catalogue(news)
+            spec = parse_job(json.loads(news.get("spec_json") or "null"), job_file, catalogue)
+            on = retirement.today()
         except JobFileError as exc:
             return CheckResult(news, [
                 CheckFailure(problem.field or "spec", str(problem)) for problem in exc.problems
             ])
-        essence = essence_of(spec, news["region"])
-        return CheckResult({**news, **essence, "spec_hash": spec_hash(essence)}, [])
+        essence = essence_of(spec, news["region"], catalogue.models[spec.base_model])
+        checked = {**news, **essence, "spec_hash": spec_hash(essence)}
+        # No old inputs, or ones the job differs from, mean a new Vertex job: a first submit or a replace.
+        refusal = retirement.submission_refusal(spec.base_model, catalogue.models[spec.base_model], on)
+        # A plan's preview shows the refusal itself, beside the rest of the plan.
+        if refusal and (not olds or replacement_reasons(olds, checked)) and not news.get("plan_preview"):
+            return CheckResult(checked, [CheckFailure(
+                "base_model", f"{job_file}: {field_name(JobSpec, 'base_model')}: {refusal}")])
+        return CheckResult(checked, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in IDENTITY_KEYS if olds.get(key) != news.get(key)]
-        replaces += changed_essence_keys(olds, news)
+        replaces = replacement_reasons(olds, news)
         if replaces:
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
@@ -165,6 +187,7 @@ class TuningJobProvider(ResourceProvider):
 class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
     """One supervised tuning job of one job file, in one region."""
 
+    base_model: pulumi.Output[str]
     vertex_job_name: pulumi.Output[str]
     state: pulumi.Output[str]
     tuned_model: pulumi.Output[str]
@@ -187,10 +210,15 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         stack_id: str,
         allow_project_change: str = "",
         allow_region_change: str = "",
+        base_model_rules: str = "",
+        plan_preview: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`allow_project_change`, `allow_region_change`: the stack's allowances
-        (`StackGuard.allowances`), for the check of a move of this job."""
+        (`StackGuard.allowances`), for the check of a move of this job;
+        `base_model_rules`: the base model's catalogue row as JSON (`base_model_row`);
+        `plan_preview`: the preview of `python -m providers plan`, which reports a refused
+        submission in the plan instead of failing (it never applies anything)."""
         props: dict[str, Any] = {
             "job_file": job_file,
             # JSON keeps integers integers; Pulumi would carry them as floats.
@@ -203,6 +231,8 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             "stack_id": stack_id,
             "allow_project_change": allow_project_change,
             "allow_region_change": allow_region_change,
+            "base_model_rules": base_model_rules,
+            **({"plan_preview": True} if plan_preview else {}),
             "spec_hash": None,
             **{key: None for key in ESSENCE_KEYS},
             **{key: None for key in OBSERVED_KEYS},
@@ -211,6 +241,21 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             opts, pulumi.ResourceOptions(delete_before_replace=True)
         )
         super().__init__(TuningJobProvider(), resource_name, props, opts)
+
+
+def base_model_row(rules: ModelRules, origin: str) -> str:
+    """A catalogue row as the `base_model_rules` input carries it."""
+    return json.dumps({"origin": origin, "rules": rules.model_dump(mode="json", by_alias=True)}, sort_keys=True)
+
+
+def _catalogue(props: dict[str, Any]) -> Catalogue:
+    """The tool's catalogue, with the job's base model as the program found it (models.yaml included)."""
+    catalogue = tool_catalogue()
+    row = json.loads(props.get("base_model_rules") or "null")
+    spec = json.loads(props.get("spec_json") or "null")
+    if not row or not isinstance(spec, dict) or not isinstance(spec.get("baseModel"), str):
+        return catalogue
+    return catalogue.with_row(spec["baseModel"], ModelRules.model_validate(row["rules"]), row["origin"])
 
 
 def cancel(vertex: VertexClient, job: TuningJobView) -> None:
@@ -292,7 +337,11 @@ def _submit_or_adopt(props: dict[str, Any], budget: Budget) -> dict[str, Any]:
         while True:
             try:
                 # Looked up before every attempt: an earlier one may have gone through.
-                job = _adoptable(vertex, props) or vertex.create_tuning_job(_request(props))
+                job = _adoptable(vertex, props)
+                if job is None:
+                    if refusal := _refusal(props):
+                        return _not_submitted(problem_line(props, "submitting the tuning job", refusal))
+                    job = vertex.create_tuning_job(_request(props))
                 return _observed(job)
             except errors.QuotaFullError as exc:
                 return _waiting(exc)
@@ -303,6 +352,15 @@ def _submit_or_adopt(props: dict[str, Any], budget: Budget) -> dict[str, Any]:
         return _not_submitted(problem_line(props, "submitting the tuning job", exc, _UNKNOWN_MODEL_ADVICE))
     except errors.VertexError as exc:
         return _not_submitted(problem_line(props, "submitting the tuning job", exc))
+
+
+def _refusal(props: dict[str, Any]) -> str | None:
+    """Why a new submission of this job is refused (its base model retired); None if it may go."""
+    try:
+        rules = _catalogue(props).rules(props["base_model"])
+        return rules and retirement.submission_refusal(props["base_model"], rules, retirement.today())
+    except JobFileError as exc:
+        return str(exc)
 
 
 def _request(props: dict[str, Any]) -> TuningJobRequest:

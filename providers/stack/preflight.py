@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from providers.datasets.cache import DatasetCache
+from providers.datasets.check import DatasetReport, validation_share_problem
 from providers.datasets.local import DATASET_FIELDS, LocalDataset, is_local, locate
 from providers.gcp.clients import STORAGE_EMULATOR_VARIABLE
+from providers.jobfile.catalogue import Catalogue, ModelRules, tool_catalogue
+from providers.jobfile.fields import field_name
 from providers.jobfile.loading import job_file_paths, load_jobs, shown_path
 from providers.jobfile.problems import JobFileError, Problem, shared_once
-from providers.jobfile.rules import key_region_problems
+from providers.jobfile.rules import key_region_problems, region_problem
 from providers.jobfile.schema import JobSpec
 from providers.stack.settings import StackSettings, known_stacks
 
@@ -43,13 +46,22 @@ class ValidationReport:
     warnings: list[Problem] = field(default_factory=list)
     stack: str = ""
     """The stack whose view was checked; "" when every stack's was."""
+    catalogue: Catalogue = field(default_factory=tool_catalogue)
+    """The models the jobs were checked against, with the file each row came from."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def models_used(self) -> dict[str, ModelRules]:
+        """The catalogue rows of the base models the valid jobs name."""
+        used = sorted({job.spec.base_model for job in self.jobs})
+        return {model: self.catalogue.models[model] for model in used if model in self.catalogue.models}
+
     def as_text(self) -> str:
-        lines = [f"warning: {warning}" for warning in self.warnings]
+        lines = [f"model {model}: row from {self.catalogue.origin(model)} (checked {rules.checked})"
+                 for model, rules in self.models_used().items()]
+        lines += [f"warning: {warning}" for warning in self.warnings]
         lines += [str(problem) for problem in self.problems]
         broken = len({p.file for p in self.problems} & set(self.files))
         lines.append(
@@ -66,6 +78,9 @@ class ValidationReport:
             "files": self.files,
             "problems": [_as_json(p) for p in self.problems],
             "warnings": [_as_json(p) for p in self.warnings],
+            "models": {model: {"file": self.catalogue.origin(model), "checked": str(rules.checked),
+                               "sources": rules.sources}
+                       for model, rules in self.models_used().items()},
         }
 
 
@@ -102,12 +117,16 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
                 job.file, job.local_datasets[0].field,
                 "a local data set needs the stack setting gemini-tuning:datasetBucket "
                 "(the bucket it is uploaded to)"))
+        regions = field_name(JobSpec, "regions")
         if not (job.spec.regions or settings.default_region):
-            problems.append(Problem(job.file, "regions", "no regions, and the stack sets no gcp:region"))
+            problems.append(Problem(job.file, regions, "no regions, and the stack sets no gcp:region"))
         elif not job.spec.regions:
+            if (wrong := region_problem(job.spec.base_model, settings.default_region, report.catalogue)):
+                problems.append(Problem(job.file, regions, f"no regions, so the stack's gcp:region: {wrong}"))
             problems.extend(Problem(job.file, field, message, severity) for field, message, severity
                             in key_region_problems(job.spec, [settings.default_region]))
-    return ValidationReport(report.jobs_dir, report.files, report.jobs, problems, warnings, settings.stack)
+    return ValidationReport(report.jobs_dir, report.files, report.jobs, problems, warnings, settings.stack,
+                            report.catalogue)
 
 
 def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
@@ -117,21 +136,24 @@ def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
     files = [shown_path(path, root.resolve()) for path in job_file_paths(jobs_dir)]
     try:
         loaded = load_jobs(jobs_dir, root, stack=stack, known_stacks=known_stacks, strict=False)
-    except JobFileError as exc:  # no jobs folder at all
+    except JobFileError as exc:  # no jobs folder at all, or a bad GEMINI_TUNING_TODAY
         return ValidationReport(str(jobs_dir), files, problems=exc.problems, stack=stack)
     jobs = []
     by_file: dict[str, dict[str, list[Problem]]] = {}
     for job_file in loaded.jobs:
-        datasets, dataset_problems = _local_datasets(job_file.path, job_file.spec, root)
+        rules = loaded.catalogue.models[job_file.spec.base_model]
+        datasets, dataset_problems = _local_datasets(job_file.path, job_file.spec, rules, root)
         jobs.append(CheckedJob(job_file.path, job_file.spec, datasets, job_file.stack))
         by_file.setdefault(job_file.path, {})[job_file.stack] = [
             p.in_stack(job_file.stack) if job_file.stack and not stack else p for p in dataset_problems]
     problems = loaded.errors + [p for views in by_file.values() for p in shared_once(views)]
-    return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack)
+    return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack, loaded.catalogue)
 
 
-def _local_datasets(file: str, spec: JobSpec, root: Path) -> tuple[list[LocalDataset], list[Problem]]:
+def _local_datasets(file: str, spec: JobSpec, rules: ModelRules,
+                    root: Path) -> tuple[list[LocalDataset], list[Problem]]:
     datasets, problems = [], []
+    reports: dict[str, DatasetReport] = {}
     cache = DatasetCache.in_repository(root)
     for key, attribute, kind in DATASET_FIELDS:
         reference = getattr(spec, attribute)
@@ -142,11 +164,16 @@ def _local_datasets(file: str, spec: JobSpec, root: Path) -> tuple[list[LocalDat
         except ValueError as exc:
             problems.append(Problem(file, key, str(exc)))
             continue
-        report = dataset.check(spec.base_model)
+        report = reports[kind] = dataset.check(spec.base_model, rules)
         problems.extend(Problem(file, key, str(p)) for p in report.problems)
         if report.problem_count > len(report.problems):
             problems.append(Problem(
                 file, key, f"{reference}: {report.problem_count - len(report.problems)} more problem(s) not shown"
             ))
         datasets.append(dataset)
+    # A gs:// training set's size is Vertex's to know: the share is checked between local files.
+    if {"training", "validation"} <= reports.keys() and (share := validation_share_problem(
+            reports["validation"].example_count, reports["training"].example_count, spec.base_model, rules)):
+        problems.append(Problem(file, field_name(JobSpec, "validation_dataset"),
+                                f"{reports['validation'].file}: {share}"))
     return datasets, problems

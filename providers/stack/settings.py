@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from providers.gcp.clients import emulator_mismatch
-from providers.jobfile.catalogue import TUNING_REGIONS
+from providers.jobfile.catalogue import tool_catalogue
 from providers.jobfile.labels import LABEL_VALUE
 from providers.jobfile.problems import Problem
 
@@ -75,7 +75,7 @@ class StackSettings:
                 "gcp:project", "no GCP project: run `pulumi config set gcp:project PROJECT_ID` "
                 "(environment variables are not used for it: the project is part of each job's identity)"))
         problems.extend(self._emulator_problems())
-        if self.default_region and self.default_region not in TUNING_REGIONS:
+        if self.default_region and self.default_region not in tool_catalogue().known_regions():
             problems.append(self._problem(
                 "gcp:region", f"{self.default_region!r} is not a Vertex AI tuning region"))
         if self.dataset_bucket and not _BUCKET_NAME.fullmatch(self.dataset_bucket):

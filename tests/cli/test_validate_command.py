@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from providers.cli.main import main
 from tests.support.pulumi_project import REPO_ROOT
 
-GOOD_JOB = "name: triage\nbaseModel: gemini-1.5-flash-002\ntrainingDataset: gs://acme/train.jsonl\n"
+GOOD_JOB = "name: triage\nbaseModel: gemini-3.5-flash\ntrainingDataset: gs://acme/train.jsonl\n"
 LOCAL_JOB = "name: triage\nbaseModel: {model}\ntrainingDataset: data/train.jsonl\n"
 
 
@@ -36,15 +36,15 @@ GOOD_LINE = line(contents=[turn("user"), turn("model")])
 JOB_CASES = [
     ("unknown-key", GOOD_JOB + "epochs: 3\n", "jobs/triage.yaml: epochs: unknown key"),
     ("misspelt-key", GOOD_JOB.replace("baseModel", "basemodel"), "did you mean 'baseModel'?"),
-    ("missing-training", "name: triage\nbaseModel: gemini-1.5-flash-002\n", "jobs/triage.yaml: trainingDataset: required key is missing"),
-    ("missing-name", "baseModel: gemini-1.5-flash-002\ntrainingDataset: gs://a/b\n", "jobs/triage.yaml: name: required key is missing"),
+    ("missing-training", "name: triage\nbaseModel: gemini-3.5-flash\n", "jobs/triage.yaml: trainingDataset: required key is missing"),
+    ("missing-name", "baseModel: gemini-3.5-flash\ntrainingDataset: gs://a/b\n", "jobs/triage.yaml: name: required key is missing"),
     ("uppercase-name", GOOD_JOB.replace("name: triage", "name: Triage"), "name: 'Triage' is not allowed"),
     ("name-too-long", GOOD_JOB.replace("name: triage", "name: " + "a" * 41), "name: String should have at most 40 characters"),
-    ("unknown-model", GOOD_JOB.replace("gemini-1.5-flash-002", "gemini-9"), "baseModel: 'gemini-9' is not a base model this tool knows"),
-    ("pro-adapter-8", GOOD_JOB.replace("flash", "pro") + "hyperParameters: {adapterSize: 8}\n", "adapterSize: 8 is not supported for gemini-1.5-pro-002; allowed: 1, 4"),
-    ("pro-adapter-16", GOOD_JOB.replace("flash", "pro") + "hyperParameters: {adapterSize: 16}\n", "adapterSize: 16 is not supported for gemini-1.5-pro-002; allowed: 1, 4"),
-    ("flash-adapter-2", GOOD_JOB + "hyperParameters: {adapterSize: 2}\n", "allowed: 1, 4, 8, 16"),
-    ("text-model-adapter", GOOD_JOB.replace("gemini-1.5-flash-002", "gemini-1.0-pro-002") + "hyperParameters: {adapterSize: 4}\n", "allowed: none (leave it unset)"),
+    ("unknown-model", GOOD_JOB.replace("gemini-3.5-flash", "gemini-9"), "baseModel: 'gemini-9' is not a base model this tool knows"),
+    ("pro-adapter-8", GOOD_JOB.replace("gemini-3.5-flash", "gemini-1.5-pro-002") + "hyperParameters: {adapterSize: 8}\n", "adapterSize: 8 is not supported for gemini-1.5-pro-002; allowed: 1, 4"),
+    ("pro-adapter-16", GOOD_JOB.replace("gemini-3.5-flash", "gemini-1.5-pro-002") + "hyperParameters: {adapterSize: 16}\n", "adapterSize: 16 is not supported for gemini-1.5-pro-002; allowed: 1, 4"),
+    ("flash-adapter-2", GOOD_JOB.replace("gemini-3.5-flash", "gemini-1.5-flash-002") + "hyperParameters: {adapterSize: 2}\n", "allowed: 1, 4, 8, 16"),
+    ("text-model-adapter", GOOD_JOB.replace("gemini-3.5-flash", "gemini-1.0-pro-002") + "hyperParameters: {adapterSize: 4}\n", "allowed: none (leave it unset)"),
     ("zero-epochs", GOOD_JOB + "hyperParameters: {epochCount: 0}\n", "epochCount: Input should be greater than 0"),
     ("negative-epochs", GOOD_JOB + "hyperParameters: {epochCount: -2}\n", "epochCount: Input should be greater than 0"),
     ("string-epochs", GOOD_JOB + "hyperParameters: {epochCount: '4'}\n", "epochCount: Input should be a valid integer"),
@@ -80,11 +80,11 @@ JOB_CASES = [
 
 # (case id, data set lines, base model, expected message)
 DATASET_CASES = [
-    ("dataset-bad-json", ["{not json"], "gemini-1.5-flash-002", "data/train.jsonl: line 1:"),
-    ("dataset-last-turn-user", [GOOD_LINE, line(contents=[turn("user")])], "gemini-1.5-flash-002", "data/train.jsonl: line 2: contents: the last turn must be the model's answer"),
+    ("dataset-bad-json", ["{not json"], "gemini-3.5-flash", "data/train.jsonl: line 1:"),
+    ("dataset-last-turn-user", [GOOD_LINE, line(contents=[turn("user")])], "gemini-3.5-flash", "data/train.jsonl: line 2: contents: the last turn must be the model's answer"),
     ("dataset-image-text-only-model", [line(contents=[turn("user", {"fileData": {"mimeType": "image/png", "fileUri": "gs://a/b.png"}}), turn("model")])], "gemini-1.0-pro-002", "data/train.jsonl: line 1:"),
-    ("dataset-empty", [], "gemini-1.5-flash-002", "data/train.jsonl:"),
-    ("dataset-wrong-role", [line(contents=[turn("assistant"), turn("model")])], "gemini-1.5-flash-002", "data/train.jsonl: line 1:"),
+    ("dataset-empty", [], "gemini-3.5-flash", "data/train.jsonl:"),
+    ("dataset-wrong-role", [line(contents=[turn("assistant"), turn("model")])], "gemini-3.5-flash", "data/train.jsonl: line 1:"),
 ]
 
 
@@ -206,13 +206,13 @@ def test_random_yaml_never_crashes_the_loader(tmp_path, document):
 
 
 STACKED_JOB = """name: triage
-baseModel: gemini-2.5-flash
+baseModel: gemini-3.5-flash
 trainingDataset: gs://acme/train.jsonl
-hyperParameters: {adapterSize: 16}
+regions: [us-central1]
 stacks: [staging, prod]
 overrides:
   prod:
-    baseModel: gemini-2.5-pro
+    regions: [us-central1, asia-east1]
 """
 
 
@@ -229,8 +229,8 @@ def test_validate_checks_every_stacks_view_and_names_the_stack(tmp_path, monkeyp
 
     assert main(["validate"]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        "jobs/triage.yaml (stack prod): hyperParameters.adapterSize: "
-        "16 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8",
+        "jobs/triage.yaml (stack prod): overrides.prod.regions.1: "
+        "'asia-east1' is not a supported tuning region of gemini-3.5-flash. Allowed: europe-west4, us-central1",
         "1 job file(s) in jobs: 0 valid, 1 with problems (1 problem(s))",
     ]
     assert main(["validate", "--stack", "staging"]) == 0
@@ -239,15 +239,17 @@ def test_validate_checks_every_stacks_view_and_names_the_stack(tmp_path, monkeyp
     report = json.loads(capsys.readouterr().out)
     [problem] = report["problems"]
     assert report["stack"] == "prod"
-    assert problem == {"file": "jobs/triage.yaml", "stack": "", "field": "hyperParameters.adapterSize",
-                       "message": "16 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8",
+    assert problem == {"file": "jobs/triage.yaml", "stack": "", "field": "overrides.prod.regions.1",
+                       "message": "'asia-east1' is not a supported tuning region of gemini-3.5-flash. "
+                                  "Allowed: europe-west4, us-central1",
                        "severity": "error"}
 
 
 def test_warnings_are_shown_but_do_not_fail_validation(tmp_path, monkeypatch, capsys):
-    stacked_project(tmp_path, monkeypatch, GOOD_JOB + "overrides: {qa: {regions: [europe-west4]}}\n")
+    stacked_project(tmp_path, monkeypatch, GOOD_JOB.replace("gemini-3.5-flash", "gemini-2.5-flash")
+                    + "overrides: {qa: {regions: [europe-west4]}}\n")
 
     assert main(["validate"]) == 0
     output = capsys.readouterr().out
-    assert "warning: jobs/triage.yaml: baseModel: gemini-1.5-flash-002 was retired by Google" in output
+    assert "warning: jobs/triage.yaml: baseModel: gemini-2.5-flash retired on 2026-10-20" in output
     assert "warning: jobs/triage.yaml: overrides.qa: there is no stack 'qa' (no Pulumi.qa.yaml)" in output

@@ -1,6 +1,8 @@
 """The emulator's copy of Vertex AI's rules against the tool's own, difference by difference.
 
-The emulator keeps its own tables on purpose: it stands in for Google, not for this tool,
+The model catalogue is compared row by row: ids, adapter sizes, tuning regions, customer-
+managed keys and retirement dates (the tool's own rows only: a job repository's models.yaml
+describes Google for that repository, not the emulator). The emulator keeps its own tables on purpose: it stands in for Google, not for this tool,
 so a mistake in the tool's tables must not be hidden by the same mistake in the emulator.
 Every difference between the two is listed in DELIBERATE_DIFFERENCES with its reason: an
 accidental difference fails this test, and so does a listed one that no longer exists.
@@ -8,15 +10,19 @@ accidental difference fails this test, and so does a listed one that no longer e
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
+
+import pytest
 from google.cloud.aiplatform_v1 import JobState, SupervisedHyperParameters
 
-from emulator import rules as emulator_rules
+from emulator import base_models as emulator_rules
 from emulator import tuning_lifecycle
 from emulator import validation as emulator_validation
 from emulator.errors import InvalidArgument
 from providers.gcp.vertex import TERMINAL_STATES
 from providers.jobfile import labels as tool_labels
-from providers.jobfile.catalogue import MODELS, TUNING_REGIONS
+from providers.jobfile.catalogue import tool_catalogue
 from providers.jobfile.schema import JobSpec
 
 DELIBERATE_DIFFERENCES = {
@@ -41,17 +47,28 @@ _LABEL_SAMPLES = ("team", "cost-center_2", "équipe", "été", "x" * 63, "x" * 6
 
 def differences() -> set[str]:
     found = set()
-    if set(TUNING_REGIONS) != set(emulator_rules.TUNING_REGIONS):
+    catalogue = tool_catalogue()
+    models = catalogue.models
+    if catalogue.tuning_regions != emulator_rules.TUNING_REGIONS:
         found.add("tuning regions")
-    for model in set(MODELS) | set(emulator_rules.BASE_MODELS):
-        if model not in MODELS:
+    for model in set(models) | set(emulator_rules.BASE_MODELS):
+        if model not in models:
             found.add(f"model {model}: only the emulator knows it")
-        elif model not in emulator_rules.BASE_MODELS:
+            continue
+        if model not in emulator_rules.BASE_MODELS:
             found.add(f"model {model}: only the tool knows it")
-        elif set(MODELS[model].adapter_sizes) != {
-            _ADAPTER_SIZE_NUMBERS[size] for size in emulator_rules.BASE_MODELS[model].adapter_sizes
-        }:
+            continue
+        tool, emulator = models[model], emulator_rules.BASE_MODELS[model]
+        emulator_sizes = (None if emulator.adapter_sizes is None
+                          else {_ADAPTER_SIZE_NUMBERS[size] for size in emulator.adapter_sizes})
+        if (None if tool.adapter_sizes is None else set(tool.adapter_sizes)) != emulator_sizes:
             found.add(f"model {model}: adapter sizes")
+        if catalogue.regions_of(model) != (emulator.tuning_regions or emulator_rules.TUNING_REGIONS):
+            found.add(f"model {model}: tuning regions")
+        if tool.cmek != emulator.cmek:
+            found.add(f"model {model}: customer-managed keys")
+        if tool.retires != ("retired" if emulator.retired_without_date else emulator.retires):
+            found.add(f"model {model}: retirement")
     if tool_labels.MAX_LABELS != emulator_validation.MAX_LABELS:
         found.add("label count")
     if tool_labels.MAX_LENGTH != emulator_validation.MAX_LABEL_LENGTH:
@@ -76,6 +93,19 @@ def test_every_difference_between_the_emulator_and_the_tool_is_deliberate():
 def test_the_comparison_sees_a_difference_in_the_tables(monkeypatch):
     monkeypatch.setattr(emulator_validation, "MAX_LABELS", emulator_validation.MAX_LABELS - 1)
     assert "label count" in differences()
+
+
+@pytest.mark.parametrize(("change", "difference"), [
+    ({"cmek": True}, "model gemini-3.5-flash: customer-managed keys"),
+    ({"tuning_regions": None}, "model gemini-3.5-flash: tuning regions"),
+    ({"retires": date(2027, 5, 20)}, "model gemini-3.5-flash: retirement"),
+    ({"adapter_sizes": None}, "model gemini-3.5-flash: adapter sizes"),
+])
+def test_the_comparison_sees_a_difference_in_a_models_row(monkeypatch, change, difference):
+    rows = dict(emulator_rules.BASE_MODELS)
+    rows["gemini-3.5-flash"] = dataclasses.replace(rows["gemini-3.5-flash"], **change)
+    monkeypatch.setattr(emulator_rules, "BASE_MODELS", rows)
+    assert differences() == {*DELIBERATE_DIFFERENCES, difference}
 
 
 def _tool_accepts_label(text: str) -> bool:

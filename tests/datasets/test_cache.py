@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,12 +23,12 @@ from providers.cli.main import main
 from providers.datasets import check as check_module
 from providers.datasets.cache import FOLDER, SETTLED_NS, DatasetCache
 from providers.datasets.check import check_dataset
-from providers.jobfile.catalogue import MODELS
+from providers.jobfile.catalogue import tool_catalogue
 from providers.stack.preflight import validate_jobs
 from providers.stack.uploads import submitted_spec
 from tests.support.pulumi_project import REPO_ROOT
 
-CURRENT = "gemini-2.5-flash"
+CURRENT = "gemini-3.5-flash"
 RETIRED = "gemini-1.5-flash-002"
 TEXT_ONLY = "gemini-1.0-pro-002"
 GOOD = {"contents": [{"role": "user", "parts": [{"text": "My invoice is wrong"}]},
@@ -191,7 +191,7 @@ def test_a_file_that_changes_while_it_is_read_is_not_cached(data, cache, opens):
 
 @pytest.mark.parametrize(("first", "second", "second_ok"), [
     pytest.param({"model": CURRENT}, {"model": TEXT_ONLY}, False, id="model"),
-    pytest.param({"model": CURRENT}, {"model": CURRENT, "rules": replace(MODELS[CURRENT], max_multimodal_training_examples=2)}, False, id="rules"),
+    pytest.param({"model": CURRENT}, {"model": CURRENT, "rules": tool_catalogue().models[CURRENT].model_copy(update={"max_multimodal_training_examples": 2})}, False, id="rules"),
     pytest.param({"model": CURRENT, "kind": "training"}, {"model": RETIRED, "kind": "training"}, True, id="model-same-verdict"),
     pytest.param({"model": RETIRED, "kind": "training"}, {"model": RETIRED, "kind": "validation"}, True, id="kind"),
 ])
@@ -208,6 +208,15 @@ def test_another_model_rules_or_kind_is_checked_afresh(data, cache, opens, first
     cache.check(data, **first)
     cache.check(data, **second)
     assert opens.count(data) == 0  # each use keeps its own entry
+
+
+def test_a_row_whose_dates_or_sources_change_keeps_its_cached_report(data, cache, opens):
+    row = tool_catalogue().models[CURRENT]
+    first = cache.check(data, CURRENT, "training", rules=row)
+    opens.clear()
+    rechecked = row.model_copy(update={"checked": date(2030, 1, 1), "retires": date(2030, 1, 1), "sources": ["x"]})
+    assert cache.check(data, CURRENT, "training", rules=rechecked) == first
+    assert opens.count(data) == 0
 
 
 def test_a_new_checker_version_checks_afresh(data, cache, opens, monkeypatch):
@@ -230,7 +239,7 @@ _CHECK_IN_CHILD = textwrap.dedent("""
 
     sys.addaudithook(audit)
     from providers.datasets.cache import DatasetCache
-    report = DatasetCache(Path(cache_dir)).check(Path(data), "gemini-2.5-flash", "training")
+    report = DatasetCache(Path(cache_dir)).check(Path(data), "gemini-3.5-flash", "training")
     print(json.dumps({"opened": len(opened), "ok": report.ok, "examples": report.example_count}))
 """)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from providers.datasets.lines import MIME_TYPES, ExampleChecker
-from providers.datasets.check import DatasetProblem, DatasetReport, check_dataset
-from providers.jobfile.catalogue import MODELS
+from providers.datasets.check import DatasetProblem, DatasetReport, check_dataset, validation_share_problem
+from providers.jobfile.catalogue import tool_catalogue
 
-FLASH = "gemini-1.5-flash-002"
+MODELS = tool_catalogue().models
+
+
+def replace(rules, **changes):
+    """A catalogue row with other limits."""
+    return rules.model_copy(update=changes)
+
+FLASH = "gemini-3.5-flash"
+CURRENT = FLASH
+RETIRED = "gemini-1.5-flash-002"
+"""Smaller limits than today's models: 32,000 tokens per example, 256 validation examples."""
+UNPUBLISHED = "gemini-3.5-flash-lite"
 TEXT_ONLY = "gemini-1.0-pro-002"
 
 
@@ -81,14 +91,14 @@ BROKEN = [
     pytest.param(jsonl(GOOD, example(turn("user", file("image/png", "gs://acme")), turn("model", text("b")))), {}, "x.jsonl: line 2: contents[0].parts[0].fileData.fileUri: 'gs://acme' is not a gs://BUCKET/OBJECT URI", id="gs-uri-without-object"),
     pytest.param(jsonl(GOOD, example(turn("user", {"fileData": {"fileUri": "gs://a/b.png"}}), turn("model", text("b")))), {}, "x.jsonl: line 2: contents[0].parts[0].fileData.mimeType: missing; a MIME type string is required", id="mime-missing"),
     pytest.param(jsonl(GOOD, example(turn("user", file("image/png")), turn("model", text("b")))), {"model": TEXT_ONLY}, "x.jsonl: line 2: contents[0].parts[0].fileData: gemini-1.0-pro-002 tunes on text only; use text parts", id="image-on-text-only-model"),
-    pytest.param(jsonl(GOOD, example(turn("user", file("image/gif")), turn("model", text("b")))), {}, "x.jsonl: line 2: contents[0].parts[0].fileData.mimeType: 'image/gif' is not accepted; gemini-1.5-flash-002 accepts: application/pdf, audio/aac,", id="mime-not-accepted"),
+    pytest.param(jsonl(GOOD, example(turn("user", file("image/gif")), turn("model", text("b")))), {}, "x.jsonl: line 2: contents[0].parts[0].fileData.mimeType: 'image/gif' is not accepted; gemini-3.5-flash accepts: application/pdf, audio/aac,", id="mime-not-accepted"),
     pytest.param(jsonl(GOOD, example(turn("user", file("image/jpg")), turn("model", text("b")))), {}, "x.jsonl: line 2: contents[0].parts[0].fileData.mimeType: 'image/jpg' is not accepted; did you mean 'image/jpeg'?", id="mime-did-you-mean"),
-    pytest.param(jsonl(GOOD, example(turn("user", file("audio/mpeg")), turn("model", text("b")))), {"rules": replace(MODELS[FLASH], modalities=frozenset({"text", "image"}))}, "x.jsonl: line 2: contents[0].parts[0].fileData.mimeType: audio/mpeg is audio; gemini-1.5-flash-002 tunes on image, text only", id="modality-not-tuned"),
+    pytest.param(jsonl(GOOD, example(turn("user", file("audio/mpeg")), turn("model", text("b")))), {"rules": replace(MODELS[FLASH], modalities=frozenset({"text", "image"}))}, "x.jsonl: line 2: contents[0].parts[0].fileData.mimeType: audio/mpeg is audio; gemini-3.5-flash tunes on image, text only", id="modality-not-tuned"),
     pytest.param(jsonl(GOOD, example(turn("user", text("a")), turn("model", text("b")), turn("user", text("c")))), {}, "x.jsonl: line 2: contents: the last turn must be the model's answer (role 'model'), got role 'user'", id="last-turn-user"),
     pytest.param(jsonl(GOOD, example(turn("model", text("b")))), {}, "x.jsonl: line 2: contents: needs at least one 'user' turn before the model's answer", id="no-user-turn"),
-    pytest.param(jsonl(GOOD, example(turn("user", text("x" * 128_001)), turn("model", text("b")))), {}, "x.jsonl: line 2: about 32,001 tokens (estimated); gemini-1.5-flash-002 allows at most 32,000 per example", id="too-many-tokens"),
-    pytest.param(jsonl(GOOD, example(turn("user", *[file("image/png")] * 4, text("x" * 124_000)), turn("model", text("b")))), {}, "x.jsonl: line 2: about 32,033 tokens (estimated); gemini-1.5-flash-002 allows at most 32,000 per example", id="too-many-tokens-with-images"),
-    pytest.param(jsonl(*[GOOD] * 257), {"kind": "validation"}, "x.jsonl: 257 examples; a validation set for gemini-1.5-flash-002 may have at most 256", id="validation-257"),
+    pytest.param(jsonl(GOOD, example(turn("user", text("x" * 128_001)), turn("model", text("b")))), {"model": RETIRED}, "x.jsonl: line 2: about 32,001 tokens (estimated); gemini-1.5-flash-002 allows at most 32,000 per example", id="too-many-tokens"),
+    pytest.param(jsonl(GOOD, example(turn("user", *[file("image/png")] * 4, text("x" * 124_000)), turn("model", text("b")))), {"model": RETIRED}, "x.jsonl: line 2: about 32,033 tokens (estimated); gemini-1.5-flash-002 allows at most 32,000 per example", id="too-many-tokens-with-images"),
+    pytest.param(jsonl(*[GOOD] * 257), {"kind": "validation", "model": RETIRED}, "x.jsonl: 257 examples; a validation set for gemini-1.5-flash-002 may have at most 256", id="validation-257"),
     pytest.param(b"", {}, "x.jsonl: empty file; a data set needs at least one example", id="empty-file"),
     pytest.param(b"\n\n", {}, "x.jsonl: holds no examples; a data set needs at least one", id="only-blank-lines"),
     pytest.param(jsonl(GOOD, "", GOOD), {}, "x.jsonl: line 2: empty line; each line must hold one JSON example", id="blank-line-in-middle"),
@@ -99,8 +109,8 @@ BROKEN = [
     pytest.param(jsonl(GOOD, {**GOOD, "systemInstruction": {"parts": [file("application/pdf")]}}), {}, "x.jsonl: line 2: systemInstruction.parts[0]: a system instruction takes text parts only, got 'fileData'", id="system-file-data"),
     pytest.param(jsonl(GOOD, {**GOOD, "systemInstruction": "Be brief."}), {}, "x.jsonl: line 2: systemInstruction: must be an object with 'parts', got a string", id="system-not-object"),
     pytest.param(jsonl(GOOD, {**GOOD, "systemInstruction": {"role": "system"}}), {}, "x.jsonl: line 2: systemInstruction.parts: missing; a list of text parts is required", id="system-without-parts"),
-    pytest.param(jsonl(GOOD, GOOD), {"rules": replace(MODELS[FLASH], max_training_file_bytes=100)}, "x.jsonl: 256 bytes; a training file for gemini-1.5-flash-002 may have at most 100 bytes", id="training-file-too-big"),
-    pytest.param(jsonl(GOOD, example(turn("user", text("x" * 1000)), turn("model", text("b")))), {"rules": replace(MODELS[FLASH], max_tokens_per_example=10)}, "x.jsonl: line 2: 1,103 bytes long; an example within gemini-1.5-flash-002's 10-token limit fits in 640 bytes", id="line-too-long"),
+    pytest.param(jsonl(GOOD, GOOD), {"rules": replace(MODELS[FLASH], max_training_file_bytes=100)}, "x.jsonl: 256 bytes; a training file for gemini-3.5-flash may have at most 100 bytes", id="training-file-too-big"),
+    pytest.param(jsonl(GOOD, example(turn("user", text("x" * 1000)), turn("model", text("b")))), {"rules": replace(MODELS[FLASH], max_tokens_per_example=10)}, "x.jsonl: line 2: 1,103 bytes long; an example within gemini-3.5-flash's 10-token limit fits in 640 bytes", id="line-too-long"),
     pytest.param(None, {}, "x.jsonl: file not found", id="missing-file"),
 ]
 
@@ -125,7 +135,7 @@ def test_a_line_with_several_mistakes_reports_each():
     assert problems == [
         "contents[0].role: 'User' is not allowed; did you mean 'user'? Allowed: user, model",
         "contents[0].parts[0]: has both 'text' and 'fileData'; a part holds exactly one of: text, fileData",
-        "contents[1].parts[0].fileData.mimeType: 'image/gif' is not accepted; gemini-1.5-flash-002 accepts: "
+        "contents[1].parts[0].fileData.mimeType: 'image/gif' is not accepted; gemini-3.5-flash accepts: "
         + ", ".join(sorted(MIME_TYPES)),
         "contents[1].parts[0].fileData.fileUri: 's3://a/b' is not a gs://BUCKET/OBJECT URI",
         "contents: needs at least one 'user' turn before the model's answer",
@@ -140,7 +150,7 @@ def test_problems_beyond_max_reported_are_counted_not_listed(tmp_path):
 
 
 def test_file_level_problems_are_listed_before_line_problems(tmp_path):
-    report = check(tmp_path, jsonl(*["[]"] * 300), kind="validation", max_reported=3)
+    report = check(tmp_path, jsonl(*["[]"] * 300), kind="validation", max_reported=3, model=RETIRED)
     assert report.problems[0] == DatasetProblem("x.jsonl", None, "300 examples; a validation set for gemini-1.5-flash-002 may have at most 256")
     assert [p.line for p in report.problems[1:]] == [1, 2]
     assert report.problem_count == 301
@@ -212,39 +222,15 @@ def test_totals_count_every_example_and_each_one_with_file_parts_once(tmp_path):
 
 # --- per-model limits -----------------------------------------------------------------------
 
-CURRENT = "gemini-2.5-flash"
-RETIRED = FLASH
 IMAGE_EXAMPLE = example(turn("user", file("image/png"), text("What is shown?")), turn("model", text("A cat.")))
 
 # Each model's limits as Google states them: tokens per example, validation examples,
 # examples in a text-only training file, in a training file with file parts (None: none stated).
 LIMIT_FIELDS = ("model", "tokens", "validation", "text_training", "multimodal_training")
 MODEL_LIMITS = [
-    pytest.param(CURRENT, 131_072, 5_000, 1_000_000, 300_000, id="current"),
+    pytest.param(CURRENT, 131_072, 5_000, 10_000_000, 300_000, id="current"),
     pytest.param(RETIRED, 32_000, 256, None, None, id="retired"),
 ]
-MOST_TEXT_EXAMPLES = max(rules.max_training_examples or 0 for rules in MODELS.values())
-MOST_MULTIMODAL_EXAMPLES = max(rules.max_multimodal_training_examples or 0 for rules in MODELS.values())
-
-
-@pytest.fixture(scope="module")
-def too_many_text_examples(tmp_path_factory):
-    """A text-only training file one example past the largest limit any model has."""
-    path = tmp_path_factory.mktemp("counts") / "x.jsonl"
-    path.write_bytes(jsonl(GOOD) * (MOST_TEXT_EXAMPLES + 1))
-    yield path
-    path.unlink()  # about 100 MB: not left for pytest's kept temporary folders
-
-
-@pytest.fixture(scope="module")
-def too_many_multimodal_examples(tmp_path_factory):
-    """A training file one example past the largest multimodal limit, the first with an image."""
-    path = tmp_path_factory.mktemp("counts") / "x.jsonl"
-    path.write_bytes(jsonl(IMAGE_EXAMPLE) + jsonl(GOOD) * MOST_MULTIMODAL_EXAMPLES)
-    yield path
-    path.unlink()
-
-
 @pytest.mark.parametrize(LIMIT_FIELDS, MODEL_LIMITS)
 def test_the_catalogue_holds_each_models_stated_limits(model, tokens, validation, text_training, multimodal_training):
     rules = MODELS[model]
@@ -271,33 +257,14 @@ def test_a_validation_set_over_the_models_limit_is_reported_with_that_limit(tmp_
     ]
 
 
-@pytest.mark.parametrize(LIMIT_FIELDS, MODEL_LIMITS)
-def test_a_training_file_is_held_to_the_models_text_only_or_multimodal_limit(
-    too_many_text_examples, too_many_multimodal_examples, model, tokens, validation, text_training, multimodal_training
-):
-    # (file, examples, of them with file parts, the limit that applies, the message if over it)
-    files = [
-        (too_many_text_examples, MOST_TEXT_EXAMPLES + 1, 0, text_training,
-         "{count:,} examples; a text-only training file for {model} may have at most {limit:,}"),
-        (too_many_multimodal_examples, MOST_MULTIMODAL_EXAMPLES + 1, 1, multimodal_training,
-         "{count:,} examples, 1 of them with image, audio or document parts; "
-         "a training file with such parts for {model} may have at most {limit:,} examples"),
-    ]
-    for path, count, multimodal, limit, message in files:
-        report = check_dataset(path, model, "training", shown_name="x.jsonl")
-        assert (report.example_count, report.multimodal_examples) == (count, multimodal)
-        expected = [] if limit is None else ["x.jsonl: " + message.format(count=count, model=model, limit=limit)]
-        assert [str(p) for p in report.problems] == expected
-
-
 SMALL_LIMITS = replace(MODELS[CURRENT], max_training_examples=3, max_multimodal_training_examples=2)
 
 
 @pytest.mark.parametrize(("lines", "kind", "rules", "expected"), [
     pytest.param([GOOD] * 3, "training", SMALL_LIMITS, [], id="text-at-limit"),
-    pytest.param([GOOD] * 4, "training", SMALL_LIMITS, ["x.jsonl: 4 examples; a text-only training file for gemini-2.5-flash may have at most 3"], id="text-over"),
+    pytest.param([GOOD] * 4, "training", SMALL_LIMITS, ["x.jsonl: 4 examples; a text-only training file for gemini-3.5-flash may have at most 3"], id="text-over"),
     pytest.param([GOOD, IMAGE_EXAMPLE], "training", SMALL_LIMITS, [], id="multimodal-at-limit"),
-    pytest.param([GOOD, IMAGE_EXAMPLE, GOOD], "training", SMALL_LIMITS, ["x.jsonl: 3 examples, 1 of them with image, audio or document parts; a training file with such parts for gemini-2.5-flash may have at most 2 examples"], id="multimodal-over"),
+    pytest.param([GOOD, IMAGE_EXAMPLE, GOOD], "training", SMALL_LIMITS, ["x.jsonl: 3 examples, 1 of them with image, audio or document parts; a training file with such parts for gemini-3.5-flash may have at most 2 examples"], id="multimodal-over"),
     pytest.param([IMAGE_EXAMPLE] * 5, "training", replace(SMALL_LIMITS, max_multimodal_training_examples=None), [], id="multimodal-no-limit"),
     pytest.param([GOOD] * 5, "training", replace(SMALL_LIMITS, max_training_examples=None), [], id="text-no-limit"),
     pytest.param([IMAGE_EXAMPLE] * 5, "validation", SMALL_LIMITS, [], id="validation-ignores-training-limits"),
@@ -305,6 +272,33 @@ SMALL_LIMITS = replace(MODELS[CURRENT], max_training_examples=3, max_multimodal_
 def test_training_example_limits_count_every_example_and_switch_on_any_file_part(tmp_path, lines, kind, rules, expected):
     report = check(tmp_path, jsonl(*lines), model=CURRENT, kind=kind, rules=rules)
     assert [str(p) for p in report.problems] == expected
+
+
+def test_a_model_whose_limits_google_does_not_publish_is_left_to_vertex(tmp_path):
+    # gemini-3.5-flash-lite: no tokens per example, no modalities published.
+    rules = MODELS[UNPUBLISHED]
+    assert (rules.max_tokens_per_example, rules.modalities) == (None, None)
+    huge = example(turn("user", text("x" * 4 * 200_000)), turn("model", text("y")))
+    audio = example(turn("user", file("audio/mpeg")), turn("model", text("b")))
+    report = check(tmp_path, jsonl(GOOD, huge, audio, IMAGE_EXAMPLE), model=UNPUBLISHED)
+    assert report.ok and report.max_example_tokens > 200_000
+    # Its published limits still hold.
+    assert check(tmp_path, jsonl(GOOD) * 3, model=UNPUBLISHED, kind="validation",
+                 rules=replace(rules, max_validation_examples=2)).problem_count == 1
+
+
+@pytest.mark.parametrize(("validation", "training", "expected"), [
+    pytest.param(1_000, 10, None, id="at-most-1000-any-share"),
+    pytest.param(1_001, 3_337, None, id="within-30-percent"),
+    pytest.param(1_001, 3_336, "1,001 examples; with more than 1,000 validation examples, gemini-3.5-flash allows at most 30% of the training file's 3,336 examples (1,000)", id="over-30-percent"),
+    pytest.param(5_000, 100_000, None, id="large-training-set"),
+])
+def test_a_validation_set_of_more_than_1000_examples_is_held_to_30_percent_of_training(validation, training, expected):
+    assert validation_share_problem(validation, training, CURRENT, MODELS[CURRENT]) == expected
+
+
+def test_the_validation_share_rule_is_not_applied_where_google_states_none():
+    assert validation_share_problem(250, 10, RETIRED, MODELS[RETIRED]) is None
 
 
 def test_an_unknown_model_or_kind_is_a_programming_error(tmp_path):
@@ -432,5 +426,5 @@ def test_a_valid_example_padded_past_the_line_limit_is_still_too_long(tmp_path):
     line = json.dumps(GOOD).encode() + b" " * 700 + b"\n"
     report = check(tmp_path, line, rules=rules)
     assert [str(p) for p in report.problems] == [
-        f"x.jsonl: line 1: {len(line):,} bytes long; an example within gemini-1.5-flash-002's 10-token limit fits in 640 bytes"
+        f"x.jsonl: line 1: {len(line):,} bytes long; an example within gemini-3.5-flash's 10-token limit fits in 640 bytes"
     ]

@@ -240,7 +240,7 @@ def test_a_failed_upload_ends_the_run_in_one_line_saying_what_to_do(
     project.use_storage(storage_emulator.url if storage == "emulator" else storage, bucket)
     project.env[BUDGET_VARIABLE] = "3"  # how long Cloud Storage's own retries may take
     project.write_file("data/train.jsonl", example("My invoice is wrong", "billing"))
-    project.write_job("triage", baseModel="gemini-2.5-flash", trainingDataset="data/train.jsonl")
+    project.write_job("triage", baseModel="gemini-3.5-flash", trainingDataset="data/train.jsonl")
 
     result = project.up(check=False)
 

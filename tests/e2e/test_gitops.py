@@ -11,7 +11,6 @@ import sys
 import pytest
 import yaml
 
-from providers.cli.pricing import price_table
 from tests.e2e.test_tuning_jobs import flash_job, vertex_jobs
 from tests.support.polling import wait_for
 from tests.support.pulumi_project import REPO_ROOT
@@ -65,6 +64,7 @@ def reviewed(start_emulator, make_project):
     project.write_job("edited", **flash_job(**two_regions, hyperParameters={"epochCount": 5}))
     project.remove_job("removed")
     project.write_job("broken", **flash_job(hyperParameters={"adapterSize": 99}))
+    project.write_job("legacy", **flash_job(baseModel="gemini-2.5-flash"))  # retired on 2026-10-20
     project.write_raw_job("unparsed-file.yaml", "name: unparsed\nbaseModel: [gemini-2.5-flash\n")
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "the pull request")
@@ -88,6 +88,7 @@ def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(re
         ("broken", "us-central1"): "not planned",
         ("edited", "europe-west4"): "replace", ("edited", "us-central1"): "replace",
         ("kept", "us-central1"): "keep",
+        ("legacy", "us-central1"): "refused",
         ("removed", "us-central1"): "cancel",
         ("unparsed", "us-central1"): "not planned",
     }
@@ -98,12 +99,15 @@ def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(re
     assert added["dataset"]["examples"] == len(QUESTIONS)
     assert added["dataset"]["tokensPerEpoch"] == tokens
     assert added["estimatedTrainingTokens"] == tokens * 3
-    price = price_table().per_million_training_tokens["gemini-2.5-flash"]
-    assert added["estimatedCost"] == round(tokens * 3 * price / 1_000_000, 2)
+    # Google publishes no tuning price for gemini-3.5-flash yet: the cost is unknown, not zero.
+    assert added["estimatedCost"] is None and plan["estimatedCost"]["incomplete"] is True
     assert actions[("kept", "us-central1")]["estimatedCost"] is None
-    assert [p["message"] for p in plan["problems"] if p["file"] == "jobs/broken.yaml"] == [
-        "99 is not supported for gemini-2.5-flash; allowed: 1, 2, 4, 8, 16"]
-    assert {p["file"] for p in plan["problems"]} == {"jobs/broken.yaml", "jobs/unparsed-file.yaml"}
+    assert [(p["file"], p["field"], p["message"]) for p in plan["problems"] if p["file"] != "jobs/unparsed-file.yaml"] == [
+        ("jobs/broken.yaml", "hyperParameters.adapterSize", "99 is not supported for gemini-3.5-flash; allowed: 1, 2, 4, 8, 16"),
+        ("jobs/legacy.yaml", "baseModel", "gemini-2.5-flash retired on 2026-10-20: Vertex AI takes no new tuning jobs "
+         "on it, so this new submission (a first submit or a replace) is refused before anything is sent. Move the "
+         "job to gemini-3.5-flash.")]
+    assert {p["file"] for p in plan["problems"]} == {"jobs/broken.yaml", "jobs/legacy.yaml", "jobs/unparsed-file.yaml"}
     assert plan["estimatedCost"]["pricesSource"].startswith("https://cloud.google.com/")
 
     markdown = as_markdown.stdout
@@ -112,6 +116,7 @@ def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(re
     assert "| removed | us-central1 | **cancel** |" in markdown
     assert "| broken | us-central1 | **not planned** |" in markdown
     assert "- jobs/broken.yaml: hyperParameters.adapterSize: 99 is not supported" in markdown
+    assert "| legacy | us-central1 | **refused** |" in markdown
     assert f"{tokens * 3:,} ({tokens:,} x 3 epochs)" in markdown
     # A plan changes nothing.
     assert len(vertex_jobs(emulator)) == jobs_before

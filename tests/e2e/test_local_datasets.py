@@ -17,7 +17,7 @@ def example(question: str, answer: str) -> str:
 
 def local_job(project, data: str) -> None:
     project.write_file("data/train.jsonl", data)
-    project.write_job("triage", baseModel="gemini-2.5-flash", trainingDataset="data/train.jsonl")
+    project.write_job("triage", baseModel="gemini-3.5-flash", trainingDataset="data/train.jsonl")
 
 
 def test_a_local_data_set_is_uploaded_once_and_changed_data_replaces_the_job(
@@ -70,7 +70,7 @@ def test_a_broken_local_data_set_stops_preview_and_nothing_is_uploaded_or_submit
 def test_a_data_set_path_outside_the_repository_is_refused(start_emulator, make_project):
     emulator = start_emulator()
     project = make_project(emulator)
-    project.write_job("triage", baseModel="gemini-2.5-flash",
+    project.write_job("triage", baseModel="gemini-3.5-flash",
                       trainingDataset="../../../../etc/passwd.jsonl")
 
     result = project.run("preview", check=False)
@@ -90,7 +90,7 @@ def test_vertex_fails_a_job_whose_cloud_storage_data_set_is_bad(
     bucket.blob("good.jsonl").upload_from_string(example("a", "b"))
     bucket.blob("bad.jsonl").upload_from_string(example("a", "b") + '{"contents": []}\n')
     for name, data in (("good", "good.jsonl"), ("bad", "bad.jsonl"), ("missing", "missing.jsonl")):
-        project.write_job(name, baseModel="gemini-2.5-flash",
+        project.write_job(name, baseModel="gemini-3.5-flash",
                           trainingDataset=f"gs://e2e-datasets/{data}")
 
     project.up()

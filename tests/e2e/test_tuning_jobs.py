@@ -21,7 +21,7 @@ REGIONS = ("us-central1", "europe-west4")
 
 def flash_job(**fields) -> dict:
     return {
-        "baseModel": "gemini-2.5-flash",
+        "baseModel": "gemini-3.5-flash",
         "trainingDataset": "gs://acme/train.jsonl",
         "hyperParameters": {"epochCount": 2},
         **fields,
@@ -292,14 +292,13 @@ def test_a_broken_job_file_stops_preview_with_its_mistake_and_submits_nothing(
 ):
     emulator = start_emulator()
     project = make_project(emulator)
-    project.write_job("triage", **flash_job(baseModel="gemini-2.5-pro",
-                                            hyperParameters={"adapterSize": 16}))
+    project.write_job("triage", **flash_job(hyperParameters={"adapterSize": 32}))
 
     result = project.run("preview", check=False)
 
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "jobs/triage.yaml: hyperParameters.adapterSize: 16 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8" in output
+    assert "jobs/triage.yaml: hyperParameters.adapterSize: 32 is not supported for gemini-3.5-flash; allowed: 1, 2, 4, 8, 16" in output
     assert "Traceback" not in output
     assert vertex_jobs(emulator) == []
 

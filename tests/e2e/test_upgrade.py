@@ -2,11 +2,12 @@
 
 `releases/first-release.tar.gz` is the first release's program and its pinned packages
 (`git archive --format=tar.gz c0aa5db Pulumi.yaml __main__.py providers requirements.txt`),
-run in a virtualenv of its own as a user's earlier install would be. Its state names the first release's resource
-types, places every resource at the top level and pickles the providers by their old
-module paths; the current checkout must take all of that over with nothing replaced,
-created, cancelled or deleted in Vertex AI. `releases/previous-release.tar.gz` is the release
-before this one (same packages): its stacks too upgrade with nothing replaced.
+`releases/previous-release.tar.gz` the release before this one (b732dc3), each run in a
+virtualenv of its own as a user's earlier install would be. The first release's state names
+its own resource types, places every resource at the top level and pickles the providers by
+their old module paths; the previous release's holds jobs on models retired since. The
+current checkout must take each over with nothing replaced, created, cancelled or deleted
+in Vertex AI.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.support.polling import wait_for
 from tests.support.pulumi_project import REPO_ROOT, REPO_VIRTUALENV, PulumiProject
 
 FIRST_RELEASE = Path(__file__).parent / "releases" / "first-release.tar.gz"
+PREVIOUS_RELEASE = Path(__file__).parent / "releases" / "previous-release.tar.gz"
 PROJECT_ID = "e2e-project"
 REGIONS = ("us-central1", "europe-west4")
 CHANGING_OPS = {"create", "replace", "create-replacement", "delete", "delete-replaced", "discard"}
@@ -53,12 +55,21 @@ def vertex_world(emulator: EmulatorProcess) -> dict:
     return world
 
 
-def first_release_virtualenv(release: Path, target: Path) -> Path:
-    """A virtualenv with the first release's pinned packages (pulumi-gcp among them).
+def unpacked(archive: Path, target: Path) -> Path:
+    with tarfile.open(archive) as opened:
+        opened.extractall(target, filter="data")
+    return target
+
+
+def release_virtualenv(release: Path, target: Path) -> Path:
+    """A virtualenv with a release's pinned packages (the first release's: pulumi-gcp among them).
 
     It sees the current virtualenv's packages through a .pth file, so pip installs only what
-    the first release pinned differently or the current release dropped.
+    the release pinned differently or the current release dropped; a release pinned as this
+    one is runs with this one's virtualenv.
     """
+    if (release / "requirements.txt").read_text() == (REPO_ROOT / "requirements.txt").read_text():
+        return REPO_VIRTUALENV
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(target)], check=True)
     python = target / "bin" / "python"
     site_packages = subprocess.run(
@@ -71,10 +82,8 @@ def first_release_virtualenv(release: Path, target: Path) -> Path:
 
 
 def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_path):
-    first_release = tmp_path / "first-release"
-    with tarfile.open(FIRST_RELEASE) as archive:
-        archive.extractall(first_release, filter="data")
-    first_release_packages = first_release_virtualenv(first_release, tmp_path / "first-release-venv")
+    first_release = unpacked(FIRST_RELEASE, tmp_path / "first-release")
+    first_release_packages = release_virtualenv(first_release, tmp_path / "first-release-venv")
     state = tmp_path / "emulator.json"
 
     # Made by the first release: two jobs that succeeded, one with serving endpoints...
@@ -137,17 +146,57 @@ def _jobs(world: dict) -> list[tuple]:
     return [value for name, value in world.items() if "/tuningJobs/" in name]
 
 
-PREVIOUS_RELEASE = Path(__file__).parent / "releases" / "previous-release.tar.gz"
+def test_a_stack_of_the_previous_release_on_a_model_retired_since_upgrades_with_nothing_replaced(tmp_path):
+    """gemini-2.5-flash retired on 2026-10-20: jobs the previous release submitted on it stay, with a warning."""
+    previous = unpacked(PREVIOUS_RELEASE, tmp_path / "previous-release")
+    state = tmp_path / "emulator.json"
+    retired_flash = {**flash_job(), "baseModel": "gemini-2.5-flash"}
+
+    # Made by the previous release while the model was offered: a job that succeeded and serves...
+    with EmulatorProcess(state, job_seconds=3, quota=5, today="2026-09-01") as emulator:
+        project = PulumiProject(tmp_path, emulator.host, program=previous,
+                                virtualenv=release_virtualenv(previous, tmp_path / "previous-release-venv"))
+        project.env["GEMINI_TUNING_TODAY"] = "2026-09-01"
+        project.write_job("triage", **retired_flash, regions=list(REGIONS), serving={"displayName": "triage"},
+                          deletionPolicy="delete")
+        project.up()
+        wait_for(lambda: all(s == "JOB_STATE_SUCCEEDED" for s, *_ in _jobs(vertex_world(emulator))), timeout=60)
+        project.up()  # deploys the tuned models to the serving endpoints
+    # ...and one still training when the checkout is upgraded, after the model retired.
+    with EmulatorProcess(state, job_seconds=3600, quota=5, today="2026-09-01") as emulator:
+        project.use_emulator(emulator)
+        project.write_job("contracts", **retired_flash)
+        project.up()
+    with EmulatorProcess(state, job_seconds=3600, quota=5, today="2026-12-04") as emulator:
+        project.use_emulator(emulator)
+        project.env["GEMINI_TUNING_TODAY"] = "2026-12-04"
+        before = vertex_world(emulator)
+        assert sorted(s for s, *_ in _jobs(before)) == [
+            "JOB_STATE_PENDING", "JOB_STATE_SUCCEEDED", "JOB_STATE_SUCCEEDED"]
+
+        project.use_program(REPO_ROOT, REPO_VIRTUALENV)
+        steps = project.preview_steps()
+        up = project.up()
+        second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)
+        after = vertex_world(emulator)
+
+    # The stack's sweep is new: nothing else is created, replaced or deleted.
+    assert [(s["op"], s["urn"].rsplit("::", 1)[1]) for s in steps if s["op"] in CHANGING_OPS] == [
+        ("create", "stack-sweep")]
+    assert after == before
+    assert second.returncode == 0, second.stdout + second.stderr
+    for job in ("triage", "contracts"):
+        assert f"warning: jobs/{job}.yaml: baseModel: gemini-2.5-flash retired on 2026-10-20" in up.stdout
+    assert [project.job_output("triage", region)["servingStatus"] for region in REGIONS] == ["SERVING", "SERVING"]
 
 
 def test_a_stack_made_by_the_previous_release_upgrades_with_nothing_replaced_and_protect_lifted(tmp_path):
     # `releases/previous-release.tar.gz`: the release before this one, with the same pinned
     # packages. It protected the serving endpoints of stacks with protectServingEndpoints.
-    previous = tmp_path / "previous-release"
-    with tarfile.open(PREVIOUS_RELEASE) as archive:
-        archive.extractall(previous, filter="data")
+    previous = unpacked(PREVIOUS_RELEASE, tmp_path / "previous-release")
     with EmulatorProcess(tmp_path / "emulator.json", job_seconds=3600, quota=5, cancel_seconds=0) as emulator:
-        project = PulumiProject(tmp_path, emulator.host, program=previous)
+        project = PulumiProject(tmp_path, emulator.host, program=previous,
+                                virtualenv=release_virtualenv(previous, tmp_path / "previous-release-venv"))
         project.run("config", "set", "gemini-tuning:protectServingEndpoints", "true")
         project.write_job("triage", **flash_job(baseModel="gemini-2.5-flash", serving={}))
         project.write_job("summaries", **flash_job(baseModel="gemini-2.5-flash"))

@@ -7,11 +7,13 @@ import json
 import pytest
 from google.api_core import exceptions
 
-from providers.jobfile.catalogue import MODELS
+from providers.jobfile import retirement
+from providers.jobfile.catalogue import tool_catalogue
 from tests.e2e.test_tuning_jobs import flash_job, jobs_named, state_of, vertex_jobs, wait_until_ended
 from tests.support.polling import wait_for
 
-CURRENT_MODELS = sorted(name for name, rules in MODELS.items() if not rules.retired)
+CURRENT_MODELS = sorted(name for name, rules in tool_catalogue().models.items()
+                        if not retirement.is_retired(rules, retirement.today()))
 KEY = "projects/e2e-project/locations/{region}/keyRings/tuning/cryptoKeys/jobs"
 
 
@@ -35,18 +37,22 @@ def example(text: str) -> str:
 
 
 @pytest.mark.parametrize(("fields", "files", "message"), [
-    ({"baseModel": "gemini-2.5-pro", "hyperParameters": {"adapterSize": 16}}, {},
-     "jobs/triage.yaml: hyperParameters.adapterSize: 16 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8"),
-    ({"baseModel": "gemini-3.5-flash"}, {},
-     "jobs/triage.yaml: baseModel: 'gemini-3.5-flash' is not a base model this tool knows."),
+    ({"hyperParameters": {"adapterSize": 32}}, {},
+     "jobs/triage.yaml: hyperParameters.adapterSize: 32 is not supported for gemini-3.5-flash; allowed: 1, 2, 4, 8, 16"),
+    ({"baseModel": "gemini-4-argon"}, {},
+     "jobs/triage.yaml: baseModel: 'gemini-4-argon' is not a base model this tool knows."),
+    ({"regions": ["asia-east1"]}, {},
+     "jobs/triage.yaml: regions.0: 'asia-east1' is not a supported tuning region of gemini-3.5-flash."),
+    ({"encryptionSpec": {"kmsKeyName": KEY}}, {},
+     "jobs/triage.yaml: encryptionSpec: gemini-3.5-flash does not support customer-managed encryption keys"),
     ({"trainingDataset": "gs://acme/train.csv"}, {},
      "jobs/triage.yaml: trainingDataset: 'gs://acme/train.csv': training_dataset_uri should be a GCS object of type JSONL"),
     ({"trainingDataset": "data/train.jsonl"}, {"data/train.jsonl": example("x" * (4 * 131_072 + 8))},
      "data/train.jsonl: line 1: about 131,07"),
     ({"trainingDataset": "data/train.jsonl", "validationDataset": "data/validation.jsonl"},
      {"data/train.jsonl": example("a"), "data/validation.jsonl": example("b") * 5_001},
-     "data/validation.jsonl: 5,001 examples; a validation set for gemini-2.5-flash may have at most 5,000"),
-], ids=["adapter-size", "unknown-model", "csv-uri", "tokens-per-example", "validation-examples"])
+     "data/validation.jsonl: 5,001 examples; a validation set for gemini-3.5-flash may have at most 5,000"),
+], ids=["adapter-size", "unknown-model", "3x-region", "3x-cmek", "csv-uri", "tokens-per-example", "validation-examples"])
 def test_each_models_limits_are_enforced_before_anything_is_submitted(
     start_emulator, make_project, storage_emulator, fields, files, message
 ):
@@ -66,19 +72,24 @@ def test_each_models_limits_are_enforced_before_anything_is_submitted(
     assert vertex_jobs(emulator) == [] and storage_emulator.objects() == {}
 
 
-def test_a_retired_model_is_a_warning_and_vertexs_refusal_reaches_the_user(start_emulator, make_project):
-    emulator = start_emulator(refuse_retired_models=True)
+def test_in_the_month_before_retirement_vertex_decides_and_its_refusal_reaches_the_user(start_emulator, make_project):
+    # gemini-2.5-flash retires on 2026-10-20; from 2026-09-20 Google blocks new access for
+    # tuning. Whether this project had access is Vertex's to know: the tool warns and submits.
+    emulator = start_emulator(today="2026-09-25")
     project = make_project(emulator)
-    project.write_job("triage", **flash_job(baseModel="gemini-1.5-flash-002"))
+    project.env["GEMINI_TUNING_TODAY"] = "2026-09-25"
+    project.write_job("triage", **flash_job(baseModel="gemini-2.5-flash"))
 
     preview = project.run("preview")
     up = project.up(check=False)
 
-    assert "warning: jobs/triage.yaml: baseModel: gemini-1.5-flash-002 was retired by Google" in preview.stdout
+    assert ("warning: jobs/triage.yaml: baseModel: gemini-2.5-flash retires on 2026-10-20 (in 25 days): since "
+            "2026-09-20 Google blocks new access to it for tuning") in preview.stdout
     output = up.stdout + up.stderr
     assert up.returncode != 0
-    assert ("jobs/triage.yaml: us-central1: submitting the tuning job: NOT_FOUND: Base model "
-            "'gemini-1.5-flash-002' has been retired") in output
+    assert ("jobs/triage.yaml: us-central1: submitting the tuning job: NOT_FOUND: Publisher Model "
+            "`projects/") in output
+    assert "was not found or your project does not have access to it" in output
     assert "move the job to a current model" in output
     assert "Traceback" not in output
     assert project.job_output("triage")["state"] == "NOT_SUBMITTED"
@@ -145,9 +156,9 @@ def test_the_old_tuned_model_endpoint_answers_until_its_replacement_succeeded(st
     with pytest.raises(exceptions.NotFound):
         emulator.endpoint_client().get_endpoint(name=old.tuned_model.endpoint)
     assert emulator.endpoint_client().get_endpoint(name=new.tuned_model.endpoint).deployed_models
-    # Its checkpoints' endpoints go too, each named.
-    assert f"deleted {old.tuned_model.endpoint}, the tuned-model endpoint of an earlier version" in (
-        project.job_output("triage")["history"].split("; "))
+    # The old version's checkpoints each had an endpoint: all are deleted, its default one among them.
+    assert (f"deleted {old.tuned_model.endpoint}, the tuned-model endpoint of an earlier version"
+            in project.job_output("triage")["history"])
 
 
 @pytest.mark.parametrize(("said", "kept"), [({}, True), ({"deletionPolicy": "delete"}, False)])
@@ -176,8 +187,9 @@ def test_encryption_key_and_service_account_reach_vertex_and_changing_either_rep
 ):
     emulator = start_emulator(quota=5, cancel_seconds=0)
     project = make_project(emulator)
-    fields = {"regions": ["us-central1", "europe-west4"], "encryptionSpec": {"kmsKeyName": KEY},
-              "serviceAccount": "tuner@e2e-project.iam.gserviceaccount.com"}
+    # gemini-3.5-flash takes no customer-managed key; Google publishes nothing on -lite's.
+    fields = {"baseModel": "gemini-3.5-flash-lite", "regions": ["us-central1", "europe-west4"],
+              "encryptionSpec": {"kmsKeyName": KEY}, "serviceAccount": "tuner@e2e-project.iam.gserviceaccount.com"}
     project.write_job("triage", **flash_job(**fields))
 
     preview = project.run("preview", "--diff").stdout

@@ -20,14 +20,19 @@ AdapterSize = SupervisedHyperParameters.AdapterSize
 
 
 def tuning_job(**fields: Any) -> TuningJob:
-    """A valid job for gemini-1.5-flash-002; keyword arguments replace its fields."""
+    """A valid job for gemini-3.5-flash; keyword arguments replace its fields.
+
+    It keeps its last checkpoint only, so that it ends with one tuned-model endpoint, as the
+    tests of endpoints, models and operations expect; the checkpoint tests ask for more.
+    """
     job = TuningJob(
-        base_model="gemini-1.5-flash-002",
+        base_model="gemini-3.5-flash",
         tuned_model_display_name="support-classifier",
         supervised_tuning_spec=SupervisedTuningSpec(
             training_dataset_uri="gs://demo-bucket/train.jsonl",
             validation_dataset_uri="gs://demo-bucket/validation.jsonl",
             hyper_parameters=SupervisedHyperParameters(epoch_count=3, learning_rate_multiplier=1.0),
+            export_last_checkpoint_only=True,
         ),
         labels={"team": "support"},
     )

@@ -93,6 +93,7 @@ def test_a_signal_stops_it_cleanly(tmp_path: Path, signum: signal.Signals) -> No
         (["--project-quota", "=3"], "--project-quota: must look like PROJECT=Q"),
         (["--project-quota", "demo=-1"], "--project-quota: the quota must be a whole number"),
         (["--rpc-log", "/nonexistent-directory/rpc.jsonl"], "--rpc-log: cannot open"),
+        (["--today", "2026-13-01"], "--today: must be a date YYYY-MM-DD, got '2026-13-01'"),
     ],
 )
 def test_bad_arguments_are_usage_errors(
@@ -111,7 +112,7 @@ def test_bad_arguments_are_usage_errors(
 def test_help_lists_every_flag() -> None:
     flags = ["--port", "--rest-port", "--state", "--job-seconds", "--cancel-seconds", "--cancel-outcome", "--quota",
              "--project-quota", "--project-number", "--operation-polls", "--operation-seconds", "--refuse-tuned-model-deploy",
-             "--refuse-retired-models", "--label-filters-find-nothing", "--evaluation-score", "--fault", "--fault-seed", "--rpc-log"]
+             "--today", "--refuse-retired-models", "--label-filters-find-nothing", "--evaluation-score", "--fault", "--fault-seed", "--rpc-log"]
 
     shown = subprocess.run([sys.executable, "-m", "emulator", "--help"], cwd=REPO_ROOT, capture_output=True,
                            text=True, check=True).stdout

@@ -100,7 +100,9 @@ def test_the_job_its_model_and_its_endpoint_keep_the_customer_managed_key(local:
     key = "projects/kms-project/locations/us-central1/keyRings/tuning/cryptoKeys/jobs"
     account = "tuner@demo-project.iam.gserviceaccount.com"
 
-    job = finished_job(local, encryption_spec=EncryptionSpec(kms_key_name=key), service_account=account)
+    # Gemini 3.5 Flash takes no customer-managed key; Google says nothing of -lite's.
+    job = finished_job(local, base_model="gemini-3.5-flash-lite", encryption_spec=EncryptionSpec(kms_key_name=key),
+                       service_account=account)
 
     assert (job.encryption_spec.kms_key_name, job.service_account) == (key, account)
     assert local.models.get_model(name=job.tuned_model.model).encryption_spec.kms_key_name == key

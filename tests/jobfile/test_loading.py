@@ -9,7 +9,7 @@ from providers.jobfile.problems import JobFileError
 
 VALID = {
     "name": "support-triage",
-    "baseModel": "gemini-2.5-flash",
+    "baseModel": "gemini-3.5-flash",
     "trainingDataset": "gs://acme/train.jsonl",
 }
 
@@ -52,23 +52,24 @@ def test_a_minimal_job_is_valid_and_takes_defaults():
         ({"baseModell": "x"}, "jobs/x.yaml: baseModell: unknown key; did you mean 'baseModel'?"),
         ({"hyperParameters": {"epochs": 3}}, "jobs/x.yaml: hyperParameters.epochs: unknown key; did you mean 'epochCount'?"),
         ({"name": "Support_Triage"}, "jobs/x.yaml: name: 'Support_Triage' is not allowed: use lowercase letters"),
-        ({"baseModel": "gemini-2.5-flsh"}, "jobs/x.yaml: baseModel: 'gemini-2.5-flsh' is not a base model this tool knows. Did you mean 'gemini-2.5-flash'? Known: gemini-2.5-pro, gemini-2.5-flash, gemini-2.5-flash-lite, gemini-2.0-flash-001, gemini-2.0-flash-lite-001 (retired: gemini-1.5-pro-002, gemini-1.5-flash-002, gemini-1.0-pro-002). For a model Google added since this release, add its row to providers/jobfile/catalogue.py"),
+        ({"baseModel": "gemini-3.5-flsh"}, "jobs/x.yaml: baseModel: 'gemini-3.5-flsh' is not a base model this tool knows. Did you mean 'gemini-3.5-flash'? Known: gemini-3.5-flash, gemini-3.5-flash-lite, gemini-3.1-flash-lite (retired: gemini-2.5-pro, gemini-2.5-flash, gemini-2.5-flash-lite, gemini-2.0-flash-001, gemini-2.0-flash-lite-001, gemini-1.5-pro-002, gemini-1.5-flash-002, gemini-1.0-pro-002). For a model Google added since this release, add its row to models.yaml at the repository's root"),
         ({"baseModel": "gemini-2.5-pro", "hyperParameters": {"adapterSize": 16}}, "jobs/x.yaml: hyperParameters.adapterSize: 16 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8"),
         ({"baseModel": "gemini-2.0-flash-lite-001", "hyperParameters": {"adapterSize": 16}}, "jobs/x.yaml: hyperParameters.adapterSize: 16 is not supported for gemini-2.0-flash-lite-001; allowed: 1, 2, 4, 8"),
-        ({"hyperParameters": {"adapterSize": 32}}, "jobs/x.yaml: hyperParameters.adapterSize: 32 is not supported for gemini-2.5-flash; allowed: 1, 2, 4, 8, 16"),
+        ({"hyperParameters": {"adapterSize": 32}}, "jobs/x.yaml: hyperParameters.adapterSize: 32 is not supported for gemini-3.5-flash; allowed: 1, 2, 4, 8, 16"),
         ({"baseModel": "gemini-1.5-pro-002", "hyperParameters": {"adapterSize": 8}}, "jobs/x.yaml: hyperParameters.adapterSize: 8 is not supported for gemini-1.5-pro-002; allowed: 1, 4"),
         ({"baseModel": "gemini-1.0-pro-002", "hyperParameters": {"adapterSize": 4}}, "allowed: none (leave it unset)"),
         ({"hyperParameters": {"epochCount": 0}}, "jobs/x.yaml: hyperParameters.epochCount: Input should be greater than 0"),
         ({"hyperParameters": {"epochCount": "4"}}, "jobs/x.yaml: hyperParameters.epochCount: Input should be a valid integer"),
         ({"hyperParameters": {"learningRateMultiplier": 0}}, "hyperParameters.learningRateMultiplier: Input should be greater than 0"),
-        ({"regions": ["us-centrall"]}, "jobs/x.yaml: regions.0: 'us-centrall' is not a supported tuning region. Did you mean 'us-central1'?"),
+        ({"regions": ["us-centrall"]}, "jobs/x.yaml: regions.0: 'us-centrall' is not a supported tuning region of gemini-3.5-flash. Did you mean 'us-central1'? Allowed: europe-west4, us-central1"),
+        ({"baseModel": "gemini-2.5-flash", "regions": ["us-centrall"]}, "jobs/x.yaml: regions.0: 'us-centrall' is not a supported tuning region. Did you mean 'us-central1'? Allowed: asia-east1"),
         ({"regions": ["us-central1", "us-central1"]}, "jobs/x.yaml: regions.1: 'us-central1' is listed twice"),
         ({"regions": []}, "jobs/x.yaml: regions: List should have at least 1 item"),
         ({"trainingDataset": "train.txt"}, "jobs/x.yaml: trainingDataset: 'train.txt': training_dataset_uri should be a GCS object of type JSONL (gs://BUCKET/OBJECT.jsonl), or write the path of a .jsonl file in the repository"),
         ({"trainingDataset": "gs://acme/train.csv"}, "jobs/x.yaml: trainingDataset: 'gs://acme/train.csv': training_dataset_uri should be a GCS object of type JSONL"),
         ({"validationDataset": "s3://a/b.jsonl"}, "jobs/x.yaml: validationDataset: 's3://a/b.jsonl': validation_dataset_uri should be a GCS object of type JSONL"),
         ({"encryptionSpec": {"kmsKeyName": "my-key"}}, "jobs/x.yaml: encryptionSpec.kmsKeyName: 'my-key' is not a Cloud KMS key name: write projects/PROJECT/locations/REGION/keyRings/RING/cryptoKeys/KEY"),
-        ({"regions": ["us-central1", "europe-west4"], "encryptionSpec": {"kmsKeyName": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"}}, "jobs/x.yaml: encryptionSpec.kmsKeyName: the key is in us-central1, but Vertex AI needs a key in the job's own region (europe-west4); for a job in several regions write locations/{region}"),
+        ({"baseModel": "gemini-3.5-flash-lite", "regions": ["us-central1", "europe-west4"], "encryptionSpec": {"kmsKeyName": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k"}}, "jobs/x.yaml: encryptionSpec.kmsKeyName: the key is in us-central1, but Vertex AI needs a key in the job's own region (europe-west4); for a job in several regions write locations/{region}"),
         ({"encryptionSpec": {}}, "jobs/x.yaml: encryptionSpec.kmsKeyName: required key is missing"),
         ({"serviceAccount": "tuner"}, "jobs/x.yaml: serviceAccount: 'tuner' is not a service account e-mail address"),
         ({"labels": {"Team": "a"}}, "jobs/x.yaml: labels.Team: a label key is 1-63 lowercase letters"),
@@ -138,7 +139,7 @@ def test_the_sample_jobs_are_valid():
     from tests.support.pulumi_project import REPO_ROOT
 
     loaded = load_jobs(REPO_ROOT / "jobs", root=REPO_ROOT)
-    assert {j.spec.base_model for j in loaded.jobs} == {"gemini-2.5-flash", "gemini-2.5-pro"}
+    assert {j.spec.base_model for j in loaded.jobs} == {"gemini-3.5-flash", "gemini-3.1-flash-lite"}
     assert loaded.warnings == []
 
 
@@ -147,15 +148,15 @@ def test_a_retired_model_is_a_warning_not_an_error():
 
     assert [j.spec.base_model for j in loaded.jobs] == ["gemini-1.5-flash-002"]
     assert [str(w) for w in loaded.warnings] == [
-        "jobs/x.yaml: baseModel: gemini-1.5-flash-002 was retired by Google: not offered to projects "
-        "that had not used Gemini 1.5 before 2025-04-29; Vertex AI may refuse new jobs on it. "
-        "Move the job to gemini-2.5-flash."
+        "jobs/x.yaml: baseModel: gemini-1.5-flash-002 retired on 2025-09-24: a job already submitted on it "
+        "stays tracked, but a new submission (a first submit, an edit that replaces the job, or --replace) "
+        "is refused, and its tuned models stopped serving with it. Move the job to gemini-3.5-flash."
     ]
     assert {w.severity for w in loaded.warnings} == {"warning"}
 
 
 def test_a_key_in_each_region_is_written_with_a_region_placeholder():
-    spec = parse_job({**VALID, "regions": ["us-central1", "europe-west4"],
+    spec = parse_job({**VALID, "baseModel": "gemini-3.5-flash-lite", "regions": ["us-central1", "europe-west4"],
                       "encryptionSpec": {"kmsKeyName": "projects/p/locations/{region}/keyRings/r/cryptoKeys/k"},
                       "serviceAccount": "tuner@acme.iam.gserviceaccount.com"}, "jobs/x.yaml")
     assert spec.encryption_spec.kms_key_name.endswith("/locations/{region}/keyRings/r/cryptoKeys/k")
@@ -199,13 +200,13 @@ def test_validating_every_stack_names_the_stack_whose_view_is_wrong_and_reports_
         load_jobs(folder, root=_ROOT, known_stacks=["staging", "prod"])
 
     assert [str(p) for p in caught.value.problems] == [
-        "jobs/x.yaml (stack staging): hyperParameters.adapterSize: 32 is not supported for gemini-2.5-flash; allowed: 1, 2, 4, 8, 16",
+        "jobs/x.yaml (stack staging): hyperParameters.adapterSize: 32 is not supported for gemini-3.5-flash; allowed: 1, 2, 4, 8, 16",
         "jobs/x.yaml (stack prod): hyperParameters.adapterSize: 32 is not supported for gemini-2.5-pro; allowed: 1, 2, 4, 8",
     ]
     with pytest.raises(JobFileError) as caught:
         load_jobs(_folder_with({**VALID, "regions": ["mars-1"]}), root=_ROOT, known_stacks=["staging", "prod"])
     assert [str(p) for p in caught.value.problems] == [
-        "jobs/x.yaml: regions.0: 'mars-1' is not a supported tuning region. Allowed: " + ", ".join(sorted(__import__("providers.jobfile.catalogue", fromlist=["x"]).TUNING_REGIONS))
+        "jobs/x.yaml: regions.0: 'mars-1' is not a supported tuning region of gemini-3.5-flash. Allowed: europe-west4, us-central1"
     ]
 
 

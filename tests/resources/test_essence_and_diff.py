@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from providers.resources.essence import essence_of, spec_hash
-from providers.gcp.identity import Owner, tuning_job_labels
+from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS, essence_of, spec_hash
+from providers.gcp.ownership import Owner, tuning_job_labels
+from providers.jobfile.catalogue import tool_catalogue
 from providers.jobfile.loading import parse_job
 from providers.resources.tuning_job import WAITING_FOR_QUOTA, TuningJobProvider
 
@@ -15,8 +16,16 @@ KEY = "projects/p/locations/{region}/keyRings/r/cryptoKeys/k"
 FIRST_RELEASE_HASH = "5e6e260fa7ca9168"
 
 
+@pytest.fixture(autouse=True)
+def _in_the_first_releases_time(monkeypatch):
+    """BASE is a job of the first release, on a model since retired: these tests are about
+    the essence and the diff, so they run on a day it was offered (retirement: test_retirement.py)."""
+    monkeypatch.setenv("GEMINI_TUNING_TODAY", "2025-01-01")
+
+
 def essence(region: str = "us-central1", **changes):
-    return essence_of(parse_job({**BASE, **changes}, "jobs/triage.yaml"), region)
+    spec = parse_job({**BASE, **changes}, "jobs/triage.yaml")
+    return essence_of(spec, region, tool_catalogue().models[spec.base_model])
 
 
 def test_defaults_are_filled_so_writing_them_out_is_the_same_job():
@@ -132,3 +141,25 @@ def test_a_field_added_to_the_essence_later_does_not_replace_recorded_jobs():
     old = {**checked(), "state": "SUCCEEDED"}
     del old["description"]  # as if recorded before `description` joined the essence
     assert TuningJobProvider().diff("id", old, checked()).replaces == []
+
+
+# A value for each job-file field that differs from BASE's, as a user would write it.
+OTHER_VALUES = {
+    "baseModel": "gemini-1.5-pro-002", "trainingDataset": "gs://b/other.jsonl",
+    "validationDataset": "gs://b/v.jsonl", "hyperParameters.epochCount": 3,
+    "hyperParameters.adapterSize": 4, "hyperParameters.learningRateMultiplier": 0.5,
+    "tunedModelDisplayName": "other", "description": "other", "labels": {"team": "other"},
+    "encryptionSpec.kmsKeyName": KEY, "serviceAccount": "a@p.iam.gserviceaccount.com",
+}
+
+
+@pytest.mark.parametrize("key", [*ESSENCE_KEYS, *OPTIONAL_ESSENCE_KEYS])
+def test_each_essence_key_names_the_job_file_field_it_comes_from(key):
+    # The plan's "why" shows JOB_FILE_FIELDS[key]: writing that field must change that key.
+    field = JOB_FILE_FIELDS[key]
+    head, _, leaf = field.rpartition(".")
+    change = {head: {leaf: OTHER_VALUES[field]}} if head else {field: OTHER_VALUES[field]}
+    before, after = essence(), essence(**change)
+    # Another base model brings its own default adapter size (8 for BASE's, none for the other).
+    expected = {key, "adapter_size"} if key == "base_model" else {key}
+    assert {k for k in after if before.get(k) != after[k]} == expected

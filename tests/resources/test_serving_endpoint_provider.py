@@ -78,7 +78,7 @@ def test_a_refused_deploy_is_reported_once_and_never_tried_again(start, tmp_path
     job_inputs = TuningJobProvider().check({}, {
         "job_file": "jobs/triage.yaml", "job_name": "triage", "project": "p", "region": "us-central1",
         "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": STACK_ID,
-        "spec_json": json.dumps({"name": "triage", "baseModel": "gemini-2.5-flash",
+        "spec_json": json.dumps({"name": "triage", "baseModel": "gemini-3.5-flash",
                                  "trainingDataset": "gs://b/t.jsonl"})}).inputs
     job = TuningJobProvider().create(job_inputs)
     tuned = wait_for(lambda: emulator.tuning_client().get_tuning_job(name=job.outs["vertex_job_name"]),

@@ -42,7 +42,7 @@ def test_a_new_stack_has_nothing_to_compare_with():
 
 def job_inputs(project: str = "acme-prod", region: str = "us-central1", regions: list[str] | None = None,
                **allowed) -> dict:
-    spec = {"name": "triage", "baseModel": "gemini-2.5-flash", "trainingDataset": "gs://b/t.jsonl",
+    spec = {"name": "triage", "baseModel": "gemini-3.5-flash", "trainingDataset": "gs://b/t.jsonl",
             **({"regions": regions} if regions else {})}
     return {"job_file": "jobs/triage.yaml", "spec_json": json.dumps(spec), "job_name": "triage",
             "project": project, "region": region, "pulumi_project": "gemini-tuning", "stack": "prod",

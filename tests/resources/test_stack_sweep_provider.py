@@ -22,7 +22,7 @@ def submitted(job: str = "triage", stack_id: str = STACK_ID) -> str:
     inputs = TuningJobProvider().check({}, {
         "job_file": f"jobs/{job}.yaml", "job_name": job, "project": "p", "region": "us-central1",
         "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": stack_id,
-        "spec_json": json.dumps({"name": job, "baseModel": "gemini-2.5-flash", "trainingDataset": "gs://b/t.jsonl"}),
+        "spec_json": json.dumps({"name": job, "baseModel": "gemini-3.5-flash", "trainingDataset": "gs://b/t.jsonl"}),
     }).inputs
     return TuningJobProvider().create(inputs).outs["vertex_job_name"]
 
@@ -105,7 +105,7 @@ def test_a_job_without_the_tools_job_label_is_never_stopped(start):
     # Someone else's job that happens to carry this stack's labels, but was not made by the tool.
     emulator = start(job_seconds=600)
     job = emulator.tuning_client().create_tuning_job(parent="projects/p/locations/us-central1", tuning_job={
-        "base_model": "gemini-2.5-flash", "supervised_tuning_spec": {"training_dataset_uri": "gs://b/t.jsonl"},
+        "base_model": "gemini-3.5-flash", "supervised_tuning_spec": {"training_dataset_uri": "gs://b/t.jsonl"},
         "labels": {"gt-managed-by": "gemini-tuning", "gt-stack": "dev", "gt-stack-id": STACK_ID}})
 
     created = StackSweepProvider().create(sweep({"triage": TRIAGE}))

@@ -15,7 +15,7 @@ from providers.resources.tuning_job import TuningJobProvider
 from tests.support.polling import wait_for
 
 STACK_ID = "0123456789ab"
-SPEC = {"name": "triage", "baseModel": "gemini-2.5-flash", "trainingDataset": "gs://b/t.jsonl"}
+SPEC = {"name": "triage", "baseModel": "gemini-3.5-flash", "trainingDataset": "gs://b/t.jsonl"}
 
 
 def job_inputs(stack_id: str = STACK_ID, **changes) -> dict:

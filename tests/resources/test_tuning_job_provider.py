@@ -15,7 +15,7 @@ from providers.resources.reporting import ReportedError
 from providers.resources.tuning_job import NOT_SUBMITTED, WAITING_FOR_QUOTA, TuningJobProvider
 from tests.support.polling import wait_for
 
-SPEC = {"name": "triage", "baseModel": "gemini-2.5-flash", "trainingDataset": "gs://b/t.jsonl",
+SPEC = {"name": "triage", "baseModel": "gemini-3.5-flash", "trainingDataset": "gs://b/t.jsonl",
         "hyperParameters": {"adapterSize": 8}}
 STACK_ID = "0123456789ab"
 
@@ -56,7 +56,9 @@ def test_encryption_key_and_service_account_reach_vertex(start):
     emulator = start(job_seconds=600)
     key = "projects/p/locations/{region}/keyRings/r/cryptoKeys/k"
 
-    TuningJobProvider().create(inputs(encryptionSpec={"kmsKeyName": key},
+    # gemini-3.5-flash takes no customer-managed key; Google publishes nothing on -lite's.
+    TuningJobProvider().create(inputs(baseModel="gemini-3.5-flash-lite", hyperParameters={},
+                                      encryptionSpec={"kmsKeyName": key},
                                       serviceAccount="tuner@p.iam.gserviceaccount.com"))
 
     [job] = all_jobs(emulator)

@@ -133,7 +133,8 @@ def run_trial(workdir: Path, seed: int, settings: ChaosSettings = ChaosSettings(
         project = PulumiProject(workdir, emulator.host)
         try:
             for name in job_names(settings):
-                project.write_job(name, baseModel="gemini-2.5-flash", trainingDataset="gs://acme/train.jsonl",
+                # gemini-3.5-flash-lite: Google lists no tuning regions of its own for it, so any three do.
+                project.write_job(name, baseModel="gemini-3.5-flash-lite", trainingDataset="gs://acme/train.jsonl",
                                   regions=list(settings.regions), serving={"displayName": name})
             _stage(trial, project, "submit", settings, lambda: _submitted(project, settings))
             if trial.stage_converged["submit"]:  # else the jobs may never all succeed

@@ -67,6 +67,7 @@ class EmulatorProcess:
         refuse_tuned_model_deploy: bool = False,
         refuse_retired_models: bool = False,
         label_filters_find_nothing: bool = False,
+        today: str | None = None,
         evaluation_scores: Iterable[str] = (),
     ) -> None:
         """Options left at None (or False) are not passed: the emulator's own defaults apply."""
@@ -85,6 +86,7 @@ class EmulatorProcess:
         self.refuse_tuned_model_deploy = refuse_tuned_model_deploy
         self.refuse_retired_models = refuse_retired_models
         self.label_filters_find_nothing = label_filters_find_nothing
+        self.today = today
         self.evaluation_scores = tuple(evaluation_scores)
         self.environment = environment
         self._requested_port = port
@@ -122,6 +124,7 @@ class EmulatorProcess:
             *(["--refuse-tuned-model-deploy"] if self.refuse_tuned_model_deploy else []),
             *(["--refuse-retired-models"] if self.refuse_retired_models else []),
             *(["--label-filters-find-nothing"] if self.label_filters_find_nothing else []),
+            *([f"--today={self.today}"] if self.today else []),
             *(f"--evaluation-score={score}" for score in self.evaluation_scores),
         ]
 

@@ -1,7 +1,8 @@
 """Many job files at once, for tests and benchmarks of what a run costs as jobs grow.
 
 Jobs take the regions in turn, one region each; every third job of a region has a serving
-endpoint. All train gemini-2.5-flash on a gs:// data set, so nothing is uploaded.
+endpoint. All train gemini-3.5-flash-lite (Google lists no tuning regions of its own for it, so all
+three regions take it) on a gs:// data set, so nothing is uploaded.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def write_generated_jobs(project: JobWriter, count: int) -> list[GeneratedJob]:
             for index in range(count)]
     for job in jobs:
         serving = {"serving": {"displayName": job.name}} if job.serving else {}
-        project.write_job(job.name, baseModel="gemini-2.5-flash", trainingDataset="gs://acme/train.jsonl",
+        project.write_job(job.name, baseModel="gemini-3.5-flash-lite", trainingDataset="gs://acme/train.jsonl",
                           hyperParameters={"epochCount": 2}, regions=[job.region], **serving)
     return jobs
 

@@ -33,8 +33,8 @@ def test_the_second_line_announces_the_rest_url_which_shares_the_grpc_state(runn
     over_rest = http.post(f"v1/{PARENT}/tuningJobs", DOCUMENTED_BODY).json["name"]
     over_grpc = running.tuning_client().create_tuning_job(parent=PARENT, tuning_job=tuning_job()).name
 
-    assert running.tuning_client().get_tuning_job(name=over_rest).base_model == "gemini-1.5-pro-002"
-    assert http.get(f"v1/{over_grpc}").json["baseModel"] == "gemini-1.5-flash-002"
+    assert running.tuning_client().get_tuning_job(name=over_rest).base_model == "gemini-3.5-flash"
+    assert http.get(f"v1/{over_grpc}").json["baseModel"] == "gemini-3.5-flash"
     assert set(json.loads(running.state_file.read_text())["collections"]["tuning_jobs"]) == {over_rest, over_grpc}
 
 

@@ -31,7 +31,7 @@ from tests.emulator.test_cancel import CANCEL_SECONDS
 
 def job_body(**hyper_parameters: Any) -> dict[str, Any]:
     return {
-        "baseModel": "gemini-1.5-pro-002",
+        "baseModel": "gemini-3.5-flash",
         "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/t.jsonl", "hyperParameters": hyper_parameters},
     }
 
@@ -39,7 +39,7 @@ def job_body(**hyper_parameters: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("method", "path", "body", "http", "status", "message"),
     [
-        ("POST", f"v1/{PARENT}/tuningJobs", job_body(adapterSize="ADAPTER_SIZE_SIXTEEN"),
+        ("POST", f"v1/{PARENT}/tuningJobs", job_body(adapterSize="ADAPTER_SIZE_THIRTY_TWO"),
          400, "INVALID_ARGUMENT", ADAPTER_SIZE_NOT_SUPPORTED),
         ("POST", f"v1/{PARENT}/tuningJobs", {**job_body(), "baseModel": "gemini-9-ultra"},
          400, "INVALID_ARGUMENT", "Base model 'gemini-9-ultra' is not supported"),
@@ -258,7 +258,7 @@ def test_a_chunked_body_is_read_like_any_other(rest: RestEmulator) -> None:
     finally:
         connection.close()
 
-    assert (response.status, job["baseModel"]) == (200, "gemini-1.5-pro-002")
+    assert (response.status, job["baseModel"]) == (200, "gemini-3.5-flash")
 
 
 def test_a_malformed_chunked_body_is_refused_and_the_connection_closed(rest: RestEmulator) -> None:

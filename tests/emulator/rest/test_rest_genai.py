@@ -64,7 +64,7 @@ def test_a_tuned_job_is_got_listed_and_succeeds_with_a_model_and_endpoint(quick_
     client = genai_client(quick_jobs)
 
     job = client.tunings.tune(
-        base_model="gemini-1.5-pro-002",
+        base_model="gemini-3.5-flash",
         training_dataset=TRAINING,
         config=tuning_config(adapter_size=types.AdapterSize.ADAPTER_SIZE_FOUR),
     )
@@ -84,7 +84,7 @@ def test_a_tuned_job_is_got_listed_and_succeeds_with_a_model_and_endpoint(quick_
 
 def test_cancel_ends_a_running_job_as_cancelled(slow_jobs: EmulatorProcess) -> None:
     client = genai_client(slow_jobs)
-    job = client.tunings.tune(base_model="gemini-1.5-flash-002", training_dataset=TRAINING, config=tuning_config())
+    job = client.tunings.tune(base_model="gemini-3.1-flash-lite", training_dataset=TRAINING, config=tuning_config())
 
     client.tunings.cancel(name=job.name)
 
@@ -101,9 +101,9 @@ def test_an_unsupported_adapter_size_raises_genais_client_error_with_vertexs_mes
 
     with pytest.raises(errors.ClientError) as raised:
         client.tunings.tune(
-            base_model="gemini-1.5-pro-002",
+            base_model="gemini-3.5-flash",
             training_dataset=TRAINING,
-            config=tuning_config(adapter_size=types.AdapterSize.ADAPTER_SIZE_SIXTEEN),
+            config=tuning_config(adapter_size=types.AdapterSize.ADAPTER_SIZE_THIRTY_TWO),
         )
 
     assert raised.value.code == 400
@@ -116,8 +116,8 @@ def test_a_publisher_model_name_is_accepted_as_the_base_model(slow_jobs: Emulato
     client = genai_client(slow_jobs)
 
     job = client.tunings.tune(
-        base_model="publishers/google/models/gemini-1.5-flash-002", training_dataset=TRAINING, config=tuning_config()
+        base_model="publishers/google/models/gemini-3.1-flash-lite", training_dataset=TRAINING, config=tuning_config()
     )
 
     seen_over_grpc = slow_jobs.tuning_client().get_tuning_job(name=job.name)
-    assert seen_over_grpc.base_model == "publishers/google/models/gemini-1.5-flash-002"
+    assert seen_over_grpc.base_model == "publishers/google/models/gemini-3.1-flash-lite"

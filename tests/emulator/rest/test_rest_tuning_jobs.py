@@ -15,7 +15,7 @@ from tests.emulator.test_cancel import CANCEL_SECONDS
 
 # The request body of "Create a tuning job" in Vertex AI's documentation (REST tab).
 DOCUMENTED_BODY = {
-    "baseModel": "gemini-1.5-pro-002",
+    "baseModel": "gemini-3.5-flash",
     "supervisedTuningSpec": {
         "trainingDatasetUri": "gs://demo-bucket/train.jsonl",
         "validationDatasetUri": "gs://demo-bucket/validation.jsonl",
@@ -33,7 +33,7 @@ def test_a_job_created_with_the_documented_request_is_answered_in_vertexs_json(r
     job = reply.json
     assert job["name"].startswith(f"{NUMBERED_PARENT}/tuningJobs/"), "named by project number, as Vertex AI does"
     assert job["state"] == "JOB_STATE_PENDING"
-    assert job["baseModel"] == "gemini-1.5-pro-002"
+    assert job["baseModel"] == "gemini-3.5-flash"
     assert job["supervisedTuningSpec"]["hyperParameters"] == {
         "epochCount": "2",  # int64 travels as a string
         "adapterSize": "ADAPTER_SIZE_FOUR",

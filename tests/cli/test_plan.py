@@ -1,0 +1,93 @@
+"""The plan from a preview's steps: what `pulumi up` would refuse is shown refused, not submitted.
+
+`make_plan` takes the checks `validate --stack` runs and the steps of `pulumi preview
+--json`; these tests give it steps as the preview writes them (the end-to-end plan runs in
+tests/e2e/test_gitops.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from providers.cli.plan import REFUSED, as_markdown, make_plan
+from providers.stack.preflight import validate_jobs
+
+TUNING_JOB = "gemini-tuning:index:Job$pulumi-python:dynamic/gemini-tuning:TuningJob"
+
+
+def step(op: str, job: str, model: str, old_model: str | None = None, state: str = "RUNNING") -> dict:
+    inputs = {"job_name": job, "region": "us-central1", "base_model": model, "training_dataset_uri": "gs://b/t.jsonl",
+              "epoch_count": 0}
+    old = ({"inputs": {**inputs, "base_model": old_model or model}, "outputs": {"state": state}}
+           if op != "create" else None)
+    return {"op": op, "urn": f"urn:pulumi:test::gemini-tuning::{TUNING_JOB}::{job}-us-central1",
+            "newState": {"inputs": inputs}, "oldState": old}
+
+
+@pytest.fixture
+def report(tmp_path, monkeypatch):
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    for name, model in (("fresh", "gemini-2.5-flash"), ("kept", "gemini-2.5-flash"), ("moved", "gemini-3.5-flash"),
+                        ("edited", "gemini-2.5-pro")):
+        (jobs / f"{name}.yaml").write_text(json.dumps(
+            {"name": name, "baseModel": model, "trainingDataset": "gs://b/t.jsonl", "regions": ["us-central1"]}))
+    monkeypatch.chdir(tmp_path)
+    return lambda: validate_jobs(jobs, tmp_path, stack="test")
+
+
+def test_a_new_submission_on_a_retired_model_is_planned_as_refused_with_date_and_successor(report):
+    steps = [step("create", "fresh", "gemini-2.5-flash"),
+             step("replace", "edited", "gemini-2.5-pro", state="SUCCEEDED"),
+             step("replace", "moved", "gemini-3.5-flash", old_model="gemini-2.5-flash")]
+
+    plan = make_plan("test", report(), steps, broken=set())
+
+    actions = {c.job: c.action for c in plan.changes}
+    assert actions == {"fresh": REFUSED, "edited": REFUSED, "moved": "replace", "kept": "keep"}
+    assert [str(p) for p in plan.problems] == [
+        "jobs/edited.yaml: baseModel: gemini-2.5-pro retired on 2026-10-20: Vertex AI takes no new tuning jobs on "
+        "it, so this new submission (a first submit or a replace) is refused before anything is sent. Move the job "
+        "to gemini-3.5-flash.",
+        "jobs/fresh.yaml: baseModel: gemini-2.5-flash retired on 2026-10-20: Vertex AI takes no new tuning jobs on "
+        "it, so this new submission (a first submit or a replace) is refused before anything is sent. Move the job "
+        "to gemini-3.5-flash.",
+    ]
+    assert not plan.ok
+    assert "| fresh | us-central1 | **refused** |" in as_markdown(plan)
+    # A job that stays as it is on a retired model is only warned of.
+    assert [w.file for w in plan.warnings if "retired on 2026-10-20" in w.message] == [
+        "jobs/edited.yaml", "jobs/fresh.yaml", "jobs/kept.yaml"]
+
+
+def test_before_the_retirement_the_same_steps_are_planned_as_submissions(report, monkeypatch):
+    monkeypatch.setenv("GEMINI_TUNING_TODAY", "2026-10-20")
+
+    plan = make_plan("test", report(), [step("create", "fresh", "gemini-2.5-flash")], broken=set())
+
+    assert [(c.job, c.action) for c in plan.changes if c.job == "fresh"] == [("fresh", "submit")]
+    assert plan.problems == []
+
+
+def test_a_local_data_sets_tokens_times_epochs_are_priced_where_google_publishes_a_price(tmp_path, monkeypatch):
+    from providers.cli.pricing import price_table
+
+    monkeypatch.setenv("GEMINI_TUNING_TODAY", "2026-09-01")  # gemini-2.5-flash is still offered, and priced
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.jsonl").write_text(json.dumps(
+        {"contents": [{"role": "user", "parts": [{"text": "x" * 400}]}, {"role": "model", "parts": [{"text": "y" * 4}]}]})
+        + "\n")
+    (tmp_path / "jobs" / "priced.yaml").write_text(json.dumps(
+        {"name": "priced", "baseModel": "gemini-2.5-flash", "trainingDataset": "data/train.jsonl",
+         "regions": ["us-central1"], "hyperParameters": {"epochCount": 3}}))
+    monkeypatch.chdir(tmp_path)
+    created = step("create", "priced", "gemini-2.5-flash")
+    created["newState"]["inputs"]["epoch_count"] = 3
+
+    [change] = make_plan("test", validate_jobs(tmp_path / "jobs", tmp_path, stack="test"), [created], broken=set()).changes
+
+    assert (change.action, change.training_tokens) == ("submit", 101 * 3)
+    assert change.cost == pytest.approx(101 * 3 * price_table().per_million_training_tokens["gemini-2.5-flash"] / 1e6)
