@@ -131,7 +131,7 @@ class TuningJobProvider(ResourceProvider):
             return CheckResult(news, [
                 CheckFailure(problem.field or "spec", str(problem)) for problem in exc.problems
             ])
-        essence = essence_of(spec, news["region"], catalogue.models[spec.base_model])
+        essence = essence_of(spec, news["region"])
         checked = {**news, **essence, "spec_hash": spec_hash(essence)}
         # No old inputs, or ones the job differs from, mean a new Vertex job: a first submit or a replace.
         refusal = retirement.submission_refusal(spec.base_model, catalogue.models[spec.base_model], on)
