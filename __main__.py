@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pulumi
 
-from providers.resources.job import Job, StackOwner, report_outcomes
+from providers.resources.job import Job, StackOwner, declaration, report_outcomes
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_job import base_model_row
@@ -44,33 +44,43 @@ owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack
 guard = StackGuard(settings.stack, project=settings.gcp_project, default_region=settings.default_region,
                    allow_project_change=settings.allow_project_change,
                    allow_region_change=settings.allow_region_change)
-summary, outcomes, declared = {}, [], {}
+regions = {job.spec.name: job.spec.regions or [settings.default_region] for job in report.jobs}
+# Declared before any job, which all wait for it: it stops what the stack no longer declares
+# whatever happens to them. Broken files (a plan's preview only) leave out jobs that are not
+# removed: nothing is swept then.
+sweep = StackSweep(
+    "stack-sweep", complete=not report.problems, project=owner.project, pulumi_project=owner.pulumi_project,
+    stack=owner.stack, stack_id=owner.stack_id, opts=pulumi.ResourceOptions(depends_on=[guard]),
+    declared={job.spec.name: declaration(job.spec, job.file, regions[job.spec.name], settings.protect_serving_endpoints)
+              for job in report.jobs})
+outcomes = [sweep.failure]
+
+submitted, upload_problems = {}, []
 for job in report.jobs:
-    spec, uploads = submitted_spec(job, settings.dataset_bucket)
-    if not pulumi.runtime.is_dry_run() and (problems := upload(job, uploads, settings.gcp_project)):
-        stop(problems)
-    component = Job(
-        job.spec.name,
-        job_file=job.file,
-        spec=job.spec,
-        submitted_spec=spec,
-        regions=job.spec.regions or [settings.default_region],
-        owner=owner,
-        protect_serving=settings.protect_serving_endpoints,
-        guard=guard,
-        base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
-                                        report.catalogue.origin(job.spec.base_model)),
-        plan_preview=plan_preview,
-    )
-    summary[job.spec.name] = component.summary
-    outcomes += component.outcomes
-    declared[job.spec.name] = component.declaration
-
-# Broken files (a plan's preview only) leave out jobs that are not removed: nothing is swept then.
-sweep = StackSweep("stack-sweep", declared=declared, complete=not report.problems, project=owner.project,
-                   pulumi_project=owner.pulumi_project, stack=owner.stack, stack_id=owner.stack_id,
-                   opts=pulumi.ResourceOptions(depends_on=[guard]))
-outcomes.append(sweep.failure)
-
-pulumi.export("jobs", summary)
-report_outcomes(outcomes)
+    submitted[job.spec.name], uploads = submitted_spec(job, settings.dataset_bucket)
+    if not pulumi.runtime.is_dry_run():
+        upload_problems += upload(job, uploads, settings.gcp_project)
+if upload_problems:
+    # Nothing is submitted; the sweep has done its work by the time the run stops.
+    sweep.status_message.apply(lambda _: stop(upload_problems))
+else:
+    summary = {}
+    for job in report.jobs:
+        component = Job(
+            job.spec.name,
+            job_file=job.file,
+            spec=job.spec,
+            submitted_spec=submitted[job.spec.name],
+            regions=regions[job.spec.name],
+            owner=owner,
+            protect_serving=settings.protect_serving_endpoints,
+            guard=guard,
+            sweep=sweep,
+            base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
+                                            report.catalogue.origin(job.spec.base_model)),
+            plan_preview=plan_preview,
+        )
+        summary[job.spec.name] = component.summary
+        outcomes += component.outcomes
+    pulumi.export("jobs", summary)
+    report_outcomes(outcomes)

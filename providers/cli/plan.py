@@ -36,6 +36,7 @@ from providers.stack.settings import known_stacks, stack_config
 
 TUNING_JOB_TYPE = "pulumi-python:dynamic/gemini-tuning:TuningJob"
 SERVING_TYPE = "pulumi-python:dynamic/gemini-tuning:ServingEndpoint"
+SWEEP_TYPE = "pulumi-python:dynamic/gemini-tuning:StackSweep"
 _ACTIVE_STATES = {"QUEUED", "PENDING", "RUNNING", "PAUSED", "UPDATING", "CANCELLING"}
 _WAITING_STATES = {"WAITING_FOR_QUOTA", "NOT_SUBMITTED", "QUEUED"}
 _PAYING_ACTIONS = {"submit", "replace", "wait for quota"}
@@ -148,6 +149,9 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
                for step in steps if _type(step) == SERVING_TYPE and step["op"] != "refresh"}
     changes = [_change(step, checked, broken, report.catalogue) for step in steps
                if _type(step) == TUNING_JOB_TYPE and step["op"] != "refresh"]
+    declared = {(name, region) for name, job in checked.items() for region in (job.spec.regions or [default_region])}
+    changes += [change for step in steps if _type(step) == SWEEP_TYPE
+                for change in _swept(step, declared | {(c.job, c.region) for c in changes})]
     # Pulumi's preview lists no step for what stays as it is.
     planned = {(c.job, c.region) for c in changes}
     changes += [Change(job=name, region=region, action="keep", base_model=job.spec.base_model)
@@ -157,6 +161,17 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
         change.serving = serving.get((change.job, change.region), "")
     changes.sort(key=lambda c: (c.job, c.region))
     return Plan(stack, changes, report.problems + _refusals(changes, report), report.warnings)
+
+
+def _swept(step: dict, known: set[tuple[str, str]]) -> list[Change]:
+    """The stack's running jobs that no job file declares and that no resource of the stack
+    tracks (left by a killed run, or by state edited by hand), which the sweep cancels."""
+    if step["op"] != "update":
+        return []
+    running = ((step.get("oldState") or {}).get("outputs") or {}).get("undeclared_running") or []
+    return [Change(job=job["job"], region=job["region"], action="cancel",
+                   note=f"cancels {job['name']}, which no job file declares")
+            for job in running if (job["job"], job["region"]) not in known]
 
 
 def _refusals(changes: list[Change], report: ValidationReport) -> list[Problem]:

@@ -8,7 +8,9 @@ under the component and take their own types without being replaced.
 `report_outcomes` is how the providers' failures reach the user: one error line each
 (see `providers.resources.reporting`), and a failed `pulumi up`. Pulumi deletes nothing
 after a failed program, so what a removed job asks for does not wait for that: the stack's
-`StackSweep` does it during the program, from each component's `declaration`.
+`StackSweep` does it during the program, from each job's `declaration`, before any job's
+resource is even checked (they all wait for it), so that no refusal of theirs, not even a
+check's, keeps it from stopping what the stack no longer declares.
 
 Serving endpoints never carry Pulumi's `protect`, which would fail the delete of a removed
 job's endpoint and, with it, skip the deletes of everything it depends on (the job's
@@ -27,6 +29,7 @@ import pulumi
 from providers.jobfile.schema import JobSpec
 from providers.resources.serving_endpoint import ServingEndpoint
 from providers.resources.stack_guard import StackGuard
+from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_history import TuningHistory
 from providers.resources.tuning_job import TuningJob
 
@@ -51,30 +54,28 @@ class Job(pulumi.ComponentResource):
     """Per region: the outputs the stack exports for this job."""
     outcomes: list[pulumi.Output[str]]
     """Each resource's failure in this run, in one line ("" if none)."""
-    declaration: dict[str, Any]
-    """What the stack's `StackSweep` needs to stop the job once it is no longer declared."""
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
                  regions: list[str], owner: StackOwner, protect_serving: bool, guard: StackGuard,
-                 base_model_rules: str = "", plan_preview: bool = False,
+                 sweep: StackSweep, base_model_rules: str = "", plan_preview: bool = False,
                  opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
-        `guard` is the stack's `StackGuard`, which every resource here waits for;
+        `guard` is the stack's `StackGuard`, whose allowances each tuning job checks too;
+        `sweep` the stack's `StackSweep`, which every resource here waits for;
         `base_model_rules` the base model's catalogue row (`tuning_job.base_model_row`);
         `plan_preview` whether this is the preview of `python -m providers plan`."""
         super().__init__(JOB_TYPE, name, None, opts)
-        self._guard = guard
+        self._sweep = sweep
         identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
                     "stack": owner.stack, "stack_id": owner.stack_id}
         self.summary = {}
         self.outcomes = []
         serving_policy = serving_deletion_policy(spec, protect_serving)
-        self.declaration = {"job_file": job_file, "regions": list(regions), "deletion_policy": spec.deletion_policy,
-                            "serving_deletion_policy": serving_policy}
         for region in regions:
             tuning_job = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
                 base_model_rules=base_model_rules, plan_preview=plan_preview,
+                retired_at=sweep.retired_at(name, region),
                 **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
             history = TuningHistory(
@@ -121,7 +122,13 @@ class Job(pulumi.ComponentResource):
 
     def _child_options(self, first_release: bool = False, **options: Any) -> pulumi.ResourceOptions:
         aliases = [pulumi.Alias(type_=_FIRST_RELEASE_TYPE, parent=pulumi.ROOT_STACK_RESOURCE)] if first_release else []
-        return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[self._guard], **options)
+        return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[self._sweep], **options)
+
+
+def declaration(spec: JobSpec, job_file: str, regions: list[str], protect_serving: bool) -> dict[str, Any]:
+    """What the stack's `StackSweep` needs of a job to stop it once it is no longer declared."""
+    return {"job_file": job_file, "regions": list(regions), "deletion_policy": spec.deletion_policy,
+            "serving_deletion_policy": serving_deletion_policy(spec, protect_serving)}
 
 
 def serving_deletion_policy(spec: JobSpec, protect_serving: bool) -> str:

@@ -10,14 +10,15 @@ resource of the stack depends on it, so a refused change stops the run before an
 
 A stack whose state has no guard yet (made by the first release) gets one on its first run
 after the upgrade, recording whatever the config says then. So each tuning job also applies
-the rule in its own `check`, against the project and region its own state records
+the project's rule in its own `check`, against the project its own state records
 (`refused_moves`): a project that changed with the upgrade is refused there, before any job
-is cancelled or submitted.
+is cancelled or submitted. A default region that changed with that same run is not caught:
+a job's region is part of its resource's name, so a job in a new region is a new resource
+with no state to compare with (README: run one `pulumi up` after the upgrade first).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
@@ -69,19 +70,12 @@ def refused_changes(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[st
 
 
 def refused_moves(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[str, str]]:
-    """`refused_changes` for one resource in one region, from its recorded inputs (`project`,
-    `region`) and its new ones (plus the allowances, see `StackGuard.allowances`). Its region
-    is the stack's default region only where its job names no regions (`spec_json`) before
-    and after; a job file that names other regions moves its job by itself."""
-    def guarded(props: dict[str, Any]) -> dict[str, Any]:
-        names_regions = bool(json.loads(props.get("spec_json") or "{}").get("regions"))
-        return {**props, "default_region": None if names_regions else props.get("region")}
+    """`refused_changes` of the project for one resource, from its recorded inputs and its new
+    ones (plus the allowances, see `StackGuard.allowances`)."""
+    def project_only(props: dict[str, Any]) -> dict[str, Any]:
+        return {key: props.get(key) for key in ("project", "allow_project_change")}
 
-    old, new = guarded(olds), guarded(news)
-    if old["default_region"] is None or new["default_region"] is None:
-        old["default_region"] = new["default_region"] = None
-    return [("region" if key == "default_region" else key, message)
-            for key, message in refused_changes(old, new)]
+    return refused_changes(project_only(olds), project_only(news))
 
 
 class StackGuard(Resource, module="gemini-tuning", name="StackGuard"):

@@ -16,7 +16,13 @@ in the program's own time, before any failure is reported:
   `serving.deletionPolicy: delete` and the stack does not protect serving endpoints
   (`serving_endpoint.delete_serving_endpoint`).
 Pulumi's own deletes of those resources follow in the first run without failures and find
-nothing left to do. What the sweep could not finish stays in `retiring` for the next run,
+nothing left to do. Until then the resources stay in the state, recording the jobs the sweep
+cancelled; should the job come back to its file meanwhile, its `TuningJob` would keep that
+cancelled job for good. So the sweep records when it retired each job and region
+(`retired`), every job's tuning job takes that time as an input (`retired_at`), and a job
+whose recorded Vertex job was cancelled after being created before it is submitted again.
+Every resource of every job waits for the sweep, so it acts before any of them is checked:
+not even a refusal in a check (a retired model, a moved project) keeps it from stopping. What the sweep could not finish stays in `retiring` for the next run,
 and its failures are reported like any resource's, one line each.
 
 `read` (refresh) records the stack's running jobs whose job and region the last run did not
@@ -29,6 +35,7 @@ false) it plans nothing: it cannot tell a broken file's job from a removed one.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pulumi
@@ -44,10 +51,11 @@ from providers.resources.serving_endpoint import delete_serving_endpoint
 from providers.resources.tuning_history import retire_job
 from providers.resources.tuning_job import CANCELLING, cancel
 
-OBSERVED_KEYS = ("undeclared_running", "retiring", "status_message", "failure")
+OBSERVED_KEYS = ("undeclared_running", "retiring", "retired", "status_message", "failure")
 """`undeclared_running`: the stack's jobs still running, at the last refresh, where the last
 run declared no such job and region ({"name", "job" (its label), "region"}); `retiring`: the
-removed jobs and regions whose clean-up a call could not finish, with what their files said."""
+removed jobs and regions whose clean-up a call could not finish, with what their files said;
+`retired`: when the sweep last retired each job and region ("LABEL/REGION": RFC 3339)."""
 IDENTITY_KEYS = ("project", "stack_id")
 
 
@@ -98,6 +106,7 @@ class StackSweep(Resource, module="gemini-tuning", name="StackSweep"):
     status_message: pulumi.Output[str]
     failure: pulumi.Output[str]
     """What the sweep could not do, one line each ("" if nothing)."""
+    retired: pulumi.Output[dict]
 
     def __init__(self, resource_name: str, *, declared: dict[str, dict[str, Any]], complete: bool,
                  project: str, pulumi_project: str, stack: str, stack_id: str,
@@ -110,12 +119,18 @@ class StackSweep(Resource, module="gemini-tuning", name="StackSweep"):
                  **{key: None for key in OBSERVED_KEYS}}
         super().__init__(StackSweepProvider(), resource_name, props, opts)
 
+    def retired_at(self, job: str, region: str) -> pulumi.Output[str]:
+        """When the sweep last retired `job` in `region` ("" if never): an input of its tuning job."""
+        return self.retired.apply(lambda retired: (retired or {}).get(_retired_key(label_value(job), region), ""))
+
 
 def _sweep(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
     """Stops what `props` no longer declares, within one call's budget."""
     owner = stack_config.owner(props)
+    retired = dict(olds.get("retired") or {})
     if not props.get("complete") or not owner.stack_id:
-        return {"undeclared_running": [], "retiring": [], "status_message": "", "failure": ""}
+        return {"undeclared_running": [], "retiring": [], "retired": retired, "status_message": "", "failure": ""}
+    now = datetime.now(timezone.utc).isoformat()
     declared = _pairs(props.get("declared"))
     retiring = _retiring(olds, props)
     # A first run has seen nothing yet (a stack made by an earlier release): it looks in every
@@ -123,6 +138,7 @@ def _sweep(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
     regions = {r["region"] for r in _orphans(olds, props)} | ({region for _, region in declared} if not olds else set())
     budget, done, failures, unfinished = Budget(), [], [], []
     for entry in retiring:
+        retired[_retired_key(label_value(entry["job"]), entry["region"])] = now
         removed = {**_stack_props(props, entry["region"]), "job_file": entry["job_file"], "job_name": entry["job"],
                    "current_job": "", "current_spec": ""}
         try:
@@ -143,6 +159,7 @@ def _sweep(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
             if not _stoppable(job, region, declared):
                 continue
             label = job.labels[JOB]
+            retired[_retired_key(label, region)] = now
             try:
                 cancel(vertex, job)
             except errors.VertexError as exc:
@@ -150,8 +167,12 @@ def _sweep(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
                                              "which no job file declares any more", exc))
                 continue
             done.append(f"cancelled {job.name} of job {label}, which no job file declares any more")
-    return {"undeclared_running": [], "retiring": unfinished, "status_message": "; ".join(done),
+    return {"undeclared_running": [], "retiring": unfinished, "retired": retired, "status_message": "; ".join(done),
             "failure": "\n".join(failures)}
+
+
+def _retired_key(label: str, region: str) -> str:
+    return f"{label}/{region}"
 
 
 def _pairs(declared: dict[str, dict[str, Any]] | None) -> set[tuple[str, str]]:

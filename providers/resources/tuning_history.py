@@ -53,6 +53,9 @@ class TuningHistoryProvider(ResourceProvider):
         if olds.get("project") != news.get("project"):
             return DiffResult(changes=True, replaces=["project"], stables=[])
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
+        # Another Vertex job of the same spec became current (the job trains again after its
+        # sweep, or after --replace): the one recorded as current is an earlier version now.
+        changed = changed or bool(olds.get("current_job") and olds.get("current_job") != news.get("current_job"))
         return DiffResult(changes=changed or bool(_work(olds, news)), replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -182,6 +185,7 @@ def _work(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
     earlier = olds.get("earlier_jobs") or []
     running = [job["name"] for job in earlier if job["state"] not in _ENDED_OR_CANCELLING]
     endpoints = [job["tunedModelEndpoint"] for job in earlier if job.get("tunedModelEndpoint")]
+    endpoints += [endpoint for job in earlier for endpoint in job.get("checkpointEndpoints") or ()]
     # Seen not serving: nothing goes until it does (the same endpoint seen again decides).
     seen_idle = olds.get("current_serves") is False and same_resource(
         olds.get("current_endpoint") or "", news.get("current_endpoint") or "")
@@ -239,6 +243,8 @@ def _earlier(listing: StackListing, props: dict[str, Any]) -> list[dict[str, Any
         "spec": spec_of(job.labels),
         "state": job.state.removeprefix("JOB_STATE_"),
         "tunedModelEndpoint": job.tuned_model_endpoint if job.tuned_model_endpoint in endpoints else "",
+        # Left when a call's time ran out after the default one went: the next update finishes.
+        "checkpointEndpoints": [e for e in job.checkpoint_endpoints if e in endpoints and e != job.tuned_model_endpoint],
     } for job in _versions(listing, props)]
 
 

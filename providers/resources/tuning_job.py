@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from typing import Any
 
 import pulumi
@@ -112,6 +113,19 @@ def awaiting_submission(outputs: dict[str, Any]) -> bool:
         WAITING_FOR_QUOTA, NOT_SUBMITTED, _FIRST_RELEASE_WAITING)
 
 
+def stopped_by_the_sweep(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether the recorded job was cancelled because its job (or region) left its file, and
+    the file declares it again: the stack's sweep retired it (`retired_at`) after the job was
+    created, and Pulumi had not deleted the resource yet (every run since failed). Then the job
+    is submitted again, as it would be had Pulumi deleted the resource and created it anew."""
+    if olds.get("state") not in ("CANCELLED", "CANCELLING"):
+        return False
+    try:
+        return datetime.fromisoformat(olds.get("create_time") or "") < datetime.fromisoformat(news.get("retired_at") or "")
+    except (TypeError, ValueError):
+        return False  # never retired, or not known in a preview
+
+
 class TuningJobProvider(ResourceProvider):
     """Dynamic provider for `TuningJob`. See the module docstring for the contract."""
 
@@ -146,13 +160,14 @@ class TuningJobProvider(ResourceProvider):
         if replaces:
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
-        return DiffResult(changes=changed or awaiting_submission(olds), replaces=[], stables=[])
+        return DiffResult(changes=changed or awaiting_submission(olds) or stopped_by_the_sweep(olds, news),
+                          replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(_key(props), {**props, **_submit_or_adopt(props, Budget())})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if awaiting_submission(olds):
+        if awaiting_submission(olds) or stopped_by_the_sweep(olds, news):
             return UpdateResult({**news, **_submit_or_adopt(news, Budget())})
         # Only settings of ours changed: the Vertex job stays as it is.
         return UpdateResult({**news, **{key: olds.get(key) for key in OBSERVED_KEYS}, "failure": ""})
@@ -212,10 +227,13 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         allow_region_change: str = "",
         base_model_rules: str = "",
         plan_preview: bool = False,
+        retired_at: pulumi.Input[str] = "",
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`allow_project_change`, `allow_region_change`: the stack's allowances
         (`StackGuard.allowances`), for the check of a move of this job;
+        `retired_at`: when the stack's sweep last retired this job in this region
+        (`StackSweep.retired_at`; see `stopped_by_the_sweep`);
         `base_model_rules`: the base model's catalogue row as JSON (`base_model_row`);
         `plan_preview`: the preview of `python -m providers plan`, which reports a refused
         submission in the plan instead of failing (it never applies anything)."""
@@ -232,6 +250,7 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             "allow_project_change": allow_project_change,
             "allow_region_change": allow_region_change,
             "base_model_rules": base_model_rules,
+            "retired_at": retired_at,
             **({"plan_preview": True} if plan_preview else {}),
             "spec_hash": None,
             **{key: None for key in ESSENCE_KEYS},

@@ -12,6 +12,7 @@ import pytest
 from google.api_core import exceptions
 
 from tests.e2e.test_faults import ACCESS_ADVICE, injected, problems_of_failed_run
+from tests.e2e.test_model_catalogue import AFTER, BEFORE, REFUSED, legacy_job
 from tests.e2e.test_tuning_jobs import PROJECT_ID, flash_job, jobs_named, state_of
 from tests.support.polling import wait_for
 
@@ -107,3 +108,59 @@ def test_a_removed_region_is_stopped_and_the_next_run_settles(start_emulator, ma
     project.use_emulator(granted)
     project.up()
     project.run("preview", "--expect-no-changes")
+
+
+def test_a_refusal_in_a_check_holds_back_no_cancel(start_emulator, make_project):
+    # Before gemini-2.5-flash retires: one job on it, and one job on a current model.
+    emulator = start_emulator(job_seconds=36000, quota=5, today=BEFORE)
+    project = make_project(emulator)
+    project.env["GEMINI_TUNING_TODAY"] = BEFORE
+    project.write_job("legacy", **legacy_job())
+    project.write_job("removed", **flash_job())
+    project.up()
+    [training] = jobs_named(emulator, "removed")
+
+    # After the retirement, one pull request edits the legacy job (a replace: refused by the
+    # tuning job's check) and removes the other job's file.
+    emulator = start_emulator(job_seconds=36000, quota=5, today=AFTER, on_state_of=emulator)
+    project.use_emulator(emulator)
+    project.env["GEMINI_TUNING_TODAY"] = AFTER
+    project.write_job("legacy", **legacy_job(hyperParameters={"epochCount": 5}))
+    project.remove_job("removed")
+    result = project.up(check=False)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and REFUSED.format(job="legacy") in output, output
+    [after] = jobs_named(emulator, "removed")
+    assert after.name == training.name and state_of(after) in ("CANCELLING", "CANCELLED")
+
+
+def test_a_job_whose_removal_is_reverted_while_runs_fail_trains_again(start_emulator, make_project):
+    emulator = start_emulator(quota=10, job_seconds=36000)
+    project = make_project(emulator)
+    project.write_job("kept", **flash_job())
+    project.write_job("removed", **flash_job())
+    project.up()
+
+    # A pull request removes "removed" by mistake while Vertex refuses another job: the sweep
+    # cancels it, and the failed run leaves its resources in the state.
+    refusing = start_emulator(quota=10, job_seconds=36000, on_state_of=emulator,
+                              faults=["permission_denied:CreateTuningJob:*"])
+    project.use_emulator(refusing)
+    project.remove_job("removed")
+    project.write_job("refused", **flash_job())
+    assert problems_of_failed_run(project.up(check=False)) == [REFUSED_LINE]
+    [cancelled] = jobs_named(refusing, "removed")
+    assert state_of(cancelled) in ("CANCELLING", "CANCELLED")
+
+    # The mistake is reverted and Vertex takes submissions again: the job trains again, once.
+    granted = start_emulator(quota=10, job_seconds=36000, cancel_seconds=0, on_state_of=refusing)
+    project.use_emulator(granted)
+    project.write_job("removed", **flash_job())
+    project.remove_job("refused")
+    project.up()
+    project.run("up", "--yes", "--skip-preview", "--expect-no-changes")
+
+    again = [j for j in jobs_named(granted, "removed") if j.name != cancelled.name]
+    assert [state_of(j) for j in again] in (["PENDING"], ["RUNNING"])
+    assert project.job_output("removed")["vertexJob"] == again[0].name

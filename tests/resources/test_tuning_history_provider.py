@@ -60,7 +60,8 @@ def test_the_old_tuned_model_endpoint_stays_until_its_replacement_succeeded(star
     assert endpoint_exists(emulator, old["tuned_model_endpoint"])
     assert training.outs["earlier_jobs"] == [{
         "name": old["vertex_job_name"], "spec": old["spec_hash"], "state": "SUCCEEDED",
-        "tunedModelEndpoint": old["tuned_model_endpoint"]}]
+        "tunedModelEndpoint": old["tuned_model_endpoint"],
+        "checkpointEndpoints": [e for e in old["all_endpoints"] if e != old["tuned_model_endpoint"]]}]
 
     new = succeeded(emulator, new_created)
     diff = TuningHistoryProvider().diff(training.id, training.outs, history(new, policy))
@@ -200,3 +201,21 @@ def test_with_policy_delete_a_history_whose_current_endpoint_does_not_serve_sett
     assert settled(result, history(first))
     # A new current version that serves is work again.
     assert TuningHistoryProvider().diff(result.id, result.outs, history(second)).changes
+
+
+def test_an_earlier_versions_checkpoint_endpoints_left_behind_are_still_work(start):
+    # A call's time ran out after an earlier version's default endpoint went, before its
+    # checkpoints' endpoints: the next diff still sees them, and the update finishes.
+    emulator = start(job_seconds=2, quota=2)
+    old = succeeded(emulator, TuningJobProvider().create(job_inputs()).outs)
+    new = succeeded(emulator, TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs)
+    assert empty_and_delete_endpoint(VertexClient("p", "us-central1", Budget()), old["tuned_model_endpoint"])
+    left = [e for e in old["all_endpoints"] if e != old["tuned_model_endpoint"]]
+    assert left
+
+    read = TuningHistoryProvider().read("id", {**history(new), "earlier_jobs": [], "current_serves": True})
+    assert TuningHistoryProvider().diff("id", read.outs, history(new)).changes
+    updated = TuningHistoryProvider().update("id", read.outs, history(new))
+    assert sorted(updated.outs["retired_endpoints"]) == left
+    assert not any(endpoint_exists(emulator, e) for e in left)
+    assert not TuningHistoryProvider().diff("id", updated.outs, history(new)).changes

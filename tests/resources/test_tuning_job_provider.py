@@ -268,3 +268,21 @@ def test_delete_cancels_a_twin_that_a_lost_answer_left_with_the_same_labels(star
     TuningJobProvider().delete(created.id, created.outs)
 
     assert [j.state.name for j in all_jobs(emulator)] == ["JOB_STATE_CANCELLED", "JOB_STATE_CANCELLED"]
+
+
+@pytest.mark.parametrize(("state", "created", "retired", "again"), [
+    ("CANCELLED", "2026-12-01T10:00:00+00:00", "2026-12-02T10:00:00+00:00", True),
+    ("CANCELLING", "2026-12-01T10:00:00+00:00", "2026-12-02T10:00:00+00:00", True),
+    # Cancelled after it trained again (someone's cancel, a deadline): not the sweep's doing.
+    ("CANCELLED", "2026-12-03T10:00:00+00:00", "2026-12-02T10:00:00+00:00", False),
+    # It succeeded despite the cancel: a tuned model worth keeping.
+    ("SUCCEEDED", "2026-12-01T10:00:00+00:00", "2026-12-02T10:00:00+00:00", False),
+    ("CANCELLED", "2026-12-01T10:00:00+00:00", "", False),  # never retired
+    ("CANCELLED", "2026-12-01T10:00:00+00:00", "04da6b54-80e4-46f7-96ec-b56ff0331ba9", False),  # unknown in a preview
+])
+def test_a_job_the_sweep_cancelled_is_submitted_again_once_its_file_declares_it(state, created, retired, again):
+    from providers.resources.tuning_job import stopped_by_the_sweep
+
+    olds = {"vertex_job_name": "projects/p/locations/us-central1/tuningJobs/1", "state": state, "create_time": created}
+    assert stopped_by_the_sweep(olds, {"retired_at": retired}) is again
+    assert TuningJobProvider().diff("id", olds, {"retired_at": retired}).changes is again
