@@ -68,6 +68,7 @@ class EmulatorProcess:
         refuse_retired_models: bool = False,
         today: str | None = None,
         evaluation_scores: Iterable[str] = (),
+        offer_evaluation: Iterable[str] = (),
     ) -> None:
         """Options left at None (or False) are not passed: the emulator's own defaults apply."""
         self.state_file = Path(state_file)
@@ -86,6 +87,7 @@ class EmulatorProcess:
         self.refuse_retired_models = refuse_retired_models
         self.today = today
         self.evaluation_scores = tuple(evaluation_scores)
+        self.offer_evaluation = tuple(offer_evaluation)
         self.environment = environment
         self._requested_port = port
         self._requested_rest_port = rest_port
@@ -123,6 +125,7 @@ class EmulatorProcess:
             *(["--refuse-retired-models"] if self.refuse_retired_models else []),
             *([f"--today={self.today}"] if self.today else []),
             *(f"--evaluation-score={score}" for score in self.evaluation_scores),
+            *(f"--offer-evaluation={model}" for model in self.offer_evaluation),
         ]
 
     def start(self) -> EmulatorProcess:
