@@ -91,7 +91,7 @@ def test_each_mistake_names_file_field_and_what_is_allowed(change, expected):
 
 def test_a_missing_required_key_is_named():
     assert problems_of({"name": "a"}) == [
-        "jobs/x.yaml: baseModel: required key is missing",
+        "jobs/x.yaml: baseModel: required key is missing (or give continueFrom, to continue tuning a tuned model)",
         "jobs/x.yaml: trainingDataset: required key is missing",
     ]
 
