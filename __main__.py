@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pulumi
 
-from providers.resources.job import Job, StackOwner, report_outcomes
+from providers.jobfile.lineage import in_order
+from providers.resources.job import Job, StackOwner, continued_sources, report_outcomes
 from providers.resources.stack_guard import StackGuard
 from providers.resources.tuning_job import base_model_row
 from providers.stack.preflight import check_stack
@@ -41,25 +42,31 @@ owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack
 guard = StackGuard(settings.stack, project=settings.gcp_project, default_region=settings.default_region,
                    allow_project_change=settings.allow_project_change,
                    allow_region_change=settings.allow_region_change)
-summary, outcomes = {}, []
-for job in report.jobs:
+summary, outcomes, components = {}, [], {}
+by_name = {job.spec.name: job for job in report.jobs}
+# Each job after the one it continues: its TuningJobs take that job's tuned models as inputs.
+for name in in_order({name: job.spec for name, job in by_name.items()}):
+    job = by_name[name]
     spec, uploads = submitted_spec(job, settings.dataset_bucket)
     if not pulumi.runtime.is_dry_run() and (problems := upload(job, uploads, settings.gcp_project)):
         stop(problems)
-    component = Job(
-        job.spec.name,
+    regions = job.spec.regions or [settings.default_region]
+    component = components[name] = Job(
+        name,
         job_file=job.file,
         spec=job.spec,
         submitted_spec=spec,
-        regions=job.spec.regions or [settings.default_region],
+        regions=regions,
         owner=owner,
         protect_serving=settings.protect_serving_endpoints,
         guard=guard,
-        base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
-                                        report.catalogue.origin(job.spec.base_model)),
+        base_model_rules=(base_model_row(job.base_model, report.catalogue.models[job.base_model],
+                                         report.catalogue.origin(job.base_model)) if job.base_model else ""),
+        base_model=job.base_model or "",
+        sources=continued_sources(job.spec, regions, components),
         plan_preview=plan_preview,
     )
-    summary[job.spec.name] = component.summary
+    summary[name] = component.summary
     outcomes += component.outcomes
 
 pulumi.export("jobs", summary)
