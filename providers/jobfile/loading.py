@@ -148,7 +148,9 @@ def _with_lineage(loaded: list[JobFile], data_of: dict[str, Any], broken_names: 
         by_stack.setdefault(job.stack, {})[job.spec.name] = job
     found: dict[str, dict[str, list[Problem]]] = {}
     resolved: list[JobFile] = []
-    for view_stack, jobs in by_stack.items():
+    for view_stack, own in by_stack.items():
+        # A job checked for no particular stack ("": no stack exists yet) is in every stack.
+        jobs = {**(by_stack.get("", {}) if view_stack else {}), **own}
         others = {name: f"is not a job of this stack (its file, {file}, belongs to other stacks)"
                   for other_stack, other_jobs in by_stack.items() if other_stack != view_stack
                   for name, file in ((n, j.path) for n, j in other_jobs.items()) if name not in jobs}
@@ -156,7 +158,7 @@ def _with_lineage(loaded: list[JobFile], data_of: dict[str, Any], broken_names: 
                                         "submitted until they are fixed" for name, file in broken_names.items()}}
         tree = lineage.resolve({name: job.spec for name, job in jobs.items()},
                                {name: job.path for name, job in jobs.items()}, default_region, elsewhere)
-        for name, job in jobs.items():
+        for name, job in own.items():
             findings = list(tree.findings.get(name, []))
             if job.spec.continue_from is not None:
                 findings += rules.model_findings(job.spec, tree.base_models[name], checks.catalogue, checks.today)
@@ -172,12 +174,13 @@ def _with_lineage(loaded: list[JobFile], data_of: dict[str, Any], broken_names: 
         changed = False
         for job in resolved:
             source = lineage.source_of(job.spec)
-            if source is None or (job.stack, job.spec.name) in broken or (job.stack, source) not in broken:
+            source_file = broken.get((job.stack, source)) or broken.get(("", source))
+            if source is None or (job.stack, job.spec.name) in broken or source_file is None:
                 continue
             broken[(job.stack, job.spec.name)] = job.path
             found[job.path][job.stack].append(_in_view(Problem(
                 job.path, field_name(JobSpec, "continue_from", "job"),
-                f"{source!r} has problems (see {broken[(job.stack, source)]}); nothing of a chain of continued "
+                f"{source!r} has problems (see {source_file}); nothing of a chain of continued "
                 "jobs is submitted until they are fixed"), data_of[job.path], job.stack, name_stack))
             changed = True
     return resolved, [p for views in found.values() for p in shared_once(views)]

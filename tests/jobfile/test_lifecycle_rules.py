@@ -227,3 +227,11 @@ def test_every_problem_of_a_chain_is_reported_at_once(tmp_path):
         load_jobs(repository(tmp_path, {**MORE, "hyperParameters": {"adapterSize": 3},
                                         "regions": ["us-central1", "europe-west4"]}, SOURCE) / "jobs")
     assert [p.field for p in caught.value.problems] == ["regions", "hyperParameters.adapterSize"]
+
+
+def test_a_job_of_every_stack_is_a_source_for_a_job_of_one_stack(tmp_path):
+    """Before any stack exists, a file without `stacks:` is checked for any stack at all."""
+    assert problems(tmp_path, SOURCE, {**MORE, "stacks": ["dev"]}) == []
+    found = problems(tmp_path, {**SOURCE, "hyperParameters": {"adapterSize": 3}}, {**MORE, "stacks": ["dev"]})
+    assert found[1] == ("jobs/more.yaml (stack dev): continueFrom.job: 'triage' has problems (see jobs/triage.yaml); "
+                        "nothing of a chain of continued jobs is submitted until they are fixed")
