@@ -35,7 +35,8 @@ def succeeded(emulator, job: str, count: int = 1) -> list:
 
 def test_a_continuing_job_waits_for_its_source_and_continues_its_tuned_model(start_emulator, make_project, tmp_path):
     rpc_log = RpcLog(tmp_path / "rpc.jsonl")
-    emulator = start_emulator(job_seconds=4, quota=3, rpc_log=rpc_log.path)
+    # The source trains for an hour, until the emulator is started again with shorter jobs.
+    emulator = start_emulator(job_seconds=3600, quota=3, rpc_log=rpc_log.path)
     project = make_project(emulator)
     project.write_job("triage", **flash_job(regions=[REGION]))
     project.write_job("triage-more", continueFrom={"job": "triage"}, regions=[REGION],
@@ -57,6 +58,8 @@ def test_a_continuing_job_waits_for_its_source_and_continues_its_tuned_model(sta
     project.up()
     assert by_method(rpc_log.calls_since_mark(), TUNING_SERVICE)["CreateTuningJob"] == 0
 
+    emulator = start_emulator(job_seconds=4, quota=3, rpc_log=rpc_log.path, on_state_of=emulator)
+    project.use_emulator(emulator)
     [source] = succeeded(emulator, "triage")
     project.up()
 
