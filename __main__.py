@@ -2,7 +2,9 @@
 
 Everything is checked first (the same checks as `python -m providers validate --stack`,
 plus the stack's settings): a mistake stops the run with every problem listed and nothing
-submitted. What Vertex AI refuses during the run is reported at its end, one line each.
+submitted. What Vertex AI refuses during the run is reported at its end, one line each,
+after the stack's sweep has stopped what the stack no longer declares (a failed program
+gets no deletes from Pulumi; see `providers.resources.stack_sweep`).
 """
 
 import os
@@ -13,6 +15,7 @@ import pulumi
 from providers.jobfile.lineage import in_order
 from providers.resources.job import Job, StackOwner, continued_sources, report_outcomes
 from providers.resources.stack_guard import StackGuard
+from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_job import base_model_row
 from providers.stack.preflight import check_stack
 from providers.stack.settings import PLAN_VARIABLE, from_pulumi_config
@@ -42,7 +45,7 @@ owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack
 guard = StackGuard(settings.stack, project=settings.gcp_project, default_region=settings.default_region,
                    allow_project_change=settings.allow_project_change,
                    allow_region_change=settings.allow_region_change)
-summary, outcomes, components = {}, [], {}
+summary, outcomes, declared, components = {}, [], {}, {}
 by_name = {job.spec.name: job for job in report.jobs}
 # Each job after the one it continues: its TuningJobs take that job's tuned models as inputs.
 for name in in_order({name: job.spec for name, job in by_name.items()}):
@@ -68,6 +71,13 @@ for name in in_order({name: job.spec for name, job in by_name.items()}):
     )
     summary[name] = component.summary
     outcomes += component.outcomes
+    declared[job.spec.name] = component.declaration
+
+# Broken files (a plan's preview only) leave out jobs that are not removed: nothing is swept then.
+sweep = StackSweep("stack-sweep", declared=declared, complete=not report.problems, project=owner.project,
+                   pulumi_project=owner.pulumi_project, stack=owner.stack, stack_id=owner.stack_id,
+                   opts=pulumi.ResourceOptions(depends_on=[guard]))
+outcomes.append(sweep.failure)
 
 pulumi.export("jobs", summary)
 report_outcomes(outcomes)

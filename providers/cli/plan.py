@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     except PulumiFailed as exc:
         print(f"plan: `pulumi preview` of stack {args.stack!r} failed:\n{exc}", file=sys.stderr)
         return 2
-    plan = make_plan(args.stack, report, steps, broken_jobs(report, args.jobs_dir),
+    plan = make_plan(args.stack, report, steps, broken_jobs(report),
                      stack_config(root, args.stack).get("gcp:region", ""))
     text = json.dumps(as_json(plan), indent=2) if args.format == "json" else as_markdown(plan)
     if args.output:
@@ -129,18 +129,20 @@ def run(args: argparse.Namespace) -> int:
     return 0 if plan.ok else 1
 
 
-def broken_jobs(report: ValidationReport, jobs_dir: Path) -> set[str]:
-    """The job names of files with errors (from the file's `name:`, or the file name)."""
-    names = set()
+def broken_jobs(report: ValidationReport) -> set[str]:
+    """The files with errors, and the job names that can be read from them (`name:`). A job
+    is matched by the file its resources record (`job_file`), so one whose file no longer
+    parses is found too, whatever its name; by name when the file was renamed as well."""
+    broken = set()
     for file in {p.file for p in report.problems}:
-        path = Path(file)
+        broken.add(file)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            data = None
-        name = data.get("name") if isinstance(data, dict) else None
-        names.add(name if isinstance(name, str) else path.stem)
-    return names
+            continue
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            broken.add(data["name"])
+    return broken
 
 
 def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: set[str],
@@ -195,7 +197,7 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
     base_model = inputs.get("base_model") or (checked[job].base_model if job in checked else "") or ""
     change = Change(job=job, region=region, action=_action(step["op"], old_outputs, inputs),
                     base_model=base_model)
-    if job in broken and step["op"] in ("delete", "delete-replaced", "discard"):
+    if broken & {job, inputs.get("job_file")} and step["op"] in ("delete", "delete-replaced", "discard"):
         change.action = "not planned"
         change.note = "the job file has problems (see below); nothing is applied until they are fixed"
         return change

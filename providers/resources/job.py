@@ -6,7 +6,15 @@ endpoints at the top level with the generic dynamic type; the aliases below let 
 under the component and take their own types without being replaced.
 
 `report_outcomes` is how the providers' failures reach the user: one error line each
-(see `providers.resources.reporting`), and a failed `pulumi up`.
+(see `providers.resources.reporting`), and a failed `pulumi up`. Pulumi deletes nothing
+after a failed program, so what a removed job asks for does not wait for that: the stack's
+`StackSweep` does it during the program, from each component's `declaration`.
+
+Serving endpoints never carry Pulumi's `protect`, which would fail the delete of a removed
+job's endpoint and, with it, skip the deletes of everything it depends on (the job's
+tuning job: its cancel). A stack with protectServingEndpoints keeps its serving endpoints
+by retaining them instead: removing a job, its `serving:` block or the stack leaves them
+serving, whatever the job file's `serving.deletionPolicy` says.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import pulumi
 
 from providers.jobfile.schema import JobSpec
 from providers.resources.serving_endpoint import ServingEndpoint
+from providers.resources.stack_guard import StackGuard
 from providers.resources.tuning_history import TuningHistory
 from providers.resources.tuning_job import ContinuedSource, TuningJob
 
@@ -42,9 +51,11 @@ class Job(pulumi.ComponentResource):
     """Per region: the outputs the stack exports for this job."""
     outcomes: list[pulumi.Output[str]]
     """Each resource's failure in this run, in one line ("" if none)."""
+    declaration: dict[str, Any]
+    """What the stack's `StackSweep` needs to stop the job once it is no longer declared."""
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
-                 regions: list[str], owner: StackOwner, protect_serving: bool, guard: pulumi.Resource,
+                 regions: list[str], owner: StackOwner, protect_serving: bool, guard: StackGuard,
                  base_model_rules: str = "", plan_preview: bool = False, base_model: str = "",
                  sources: dict[str, ContinuedSource] | None = None,
                  opts: pulumi.ResourceOptions | None = None):
@@ -62,12 +73,15 @@ class Job(pulumi.ComponentResource):
         self.outcomes = []
         self.tuning_jobs: dict[str, TuningJob] = {}
         """Per region, the job's TuningJob (a continuing job's source is one)."""
+        serving_policy = serving_deletion_policy(spec, protect_serving)
+        self.declaration = {"job_file": job_file, "regions": list(regions), "deletion_policy": spec.deletion_policy,
+                            "serving_deletion_policy": serving_policy}
         for region in regions:
             source = (sources or {}).get(region)
             tuning_job = self.tuning_jobs[region] = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
                 base_model_rules=base_model_rules, plan_preview=plan_preview, source=source,
-                **identity, opts=self._child_options(first_release=True),
+                **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
             history = TuningHistory(
                 f"{name}-{region}-history", job_file=job_file, job_name=name,
@@ -97,17 +111,17 @@ class Job(pulumi.ComponentResource):
                     f"{name}-{region}-serving", job_file=job_file, job_name=name,
                     display_name=spec.serving.display_name or name,
                     canary_percent=spec.serving.canary_percent or 0,
-                    deletion_policy=spec.serving.deletion_policy, labels=spec.labels,
+                    deletion_policy=serving_policy, labels=spec.labels,
                     tuned_model=tuning_job.tuned_model, region=region,
                     checkpoint=spec.serving.checkpoint, checkpoints=tuning_job.checkpoints,
                     promote_when=(spec.serving.promote_when.model_dump(by_alias=True)
                                   if spec.serving.promote_when is not None else None),
                     **identity,
                     opts=self._child_options(
-                        first_release=True, protect=protect_serving,
+                        first_release=True,
                         # Removing the job or its serving block keeps the endpoint applications
-                        # call, unless the file says delete.
-                        retain_on_delete=spec.serving.deletion_policy != "delete"),
+                        # call, unless the file says delete (and the stack lets it).
+                        retain_on_delete=serving_policy != "delete"),
                 )
                 outputs.update({
                     "servingEndpoint": endpoint.endpoint_name,
@@ -126,16 +140,26 @@ class Job(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[self._guard], **options)
 
 
-def report_outcomes(outcomes: list[pulumi.Output[str]]) -> None:
-    """Fails `pulumi up` with one error line per resource whose create or update failed.
+def serving_deletion_policy(spec: JobSpec, protect_serving: bool) -> str:
+    """What removing the job's serving endpoint does to it: "delete", "retain", or "" (no serving).
+    protectServingEndpoints retains every one."""
+    if spec.serving is None:
+        return ""
+    return "retain" if protect_serving else spec.serving.deletion_policy
 
-    Nothing is reported in a preview: nothing was tried.
+
+def report_outcomes(outcomes: list[pulumi.Output[str]]) -> None:
+    """Fails `pulumi up` with one error line per failure a resource recorded in this run
+    (an outcome may hold several, one a line).
+
+    Nothing is reported in a preview: nothing was tried. The program fails only once every
+    outcome is known, so the stack's sweep has stopped what it had to first.
     """
     if pulumi.runtime.is_dry_run() or not outcomes:
         return
 
     def report(failures: list[str]) -> None:
-        lines = [line for line in failures if line]
+        lines = [line for failure in failures for line in (failure or "").splitlines() if line]
         for line in lines:
             pulumi.log.error(line)
         if lines:

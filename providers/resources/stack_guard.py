@@ -7,10 +7,17 @@ changed by accident (another laptop's config, a copied stack file) must not do t
 `StackGuard` records both, and its `check` refuses a change unless the user names the new
 value (`gemini-tuning:allowProjectChange`, `gemini-tuning:allowRegionChange`). Every other
 resource of the stack depends on it, so a refused change stops the run before anything.
+
+A stack whose state has no guard yet (made by the first release) gets one on its first run
+after the upgrade, recording whatever the config says then. So each tuning job also applies
+the rule in its own `check`, against the project and region its own state records
+(`refused_moves`): a project that changed with the upgrade is refused there, before any job
+is cancelled or submitted.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -61,11 +68,30 @@ def refused_changes(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[st
     return refused
 
 
+def refused_moves(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[str, str]]:
+    """`refused_changes` for one resource in one region, from its recorded inputs (`project`,
+    `region`) and its new ones (plus the allowances, see `StackGuard.allowances`). Its region
+    is the stack's default region only where its job names no regions (`spec_json`) before
+    and after; a job file that names other regions moves its job by itself."""
+    def guarded(props: dict[str, Any]) -> dict[str, Any]:
+        names_regions = bool(json.loads(props.get("spec_json") or "{}").get("regions"))
+        return {**props, "default_region": None if names_regions else props.get("region")}
+
+    old, new = guarded(olds), guarded(news)
+    if old["default_region"] is None or new["default_region"] is None:
+        old["default_region"] = new["default_region"] = None
+    return [("region" if key == "default_region" else key, message)
+            for key, message in refused_changes(old, new)]
+
+
 class StackGuard(Resource, module="gemini-tuning", name="StackGuard"):
     """The stack's guarded settings (see the module docstring)."""
 
+    allowances: dict[str, str]
+    """The changes the user allowed, for the resources that check their own moves (`refused_moves`)."""
+
     def __init__(self, stack: str, *, project: str, default_region: str, allow_project_change: str,
                  allow_region_change: str, opts: pulumi.ResourceOptions | None = None):
-        props = {"stack": stack, "project": project, "default_region": default_region,
-                 "allow_project_change": allow_project_change, "allow_region_change": allow_region_change}
+        self.allowances = {"allow_project_change": allow_project_change, "allow_region_change": allow_region_change}
+        props = {"stack": stack, "project": project, "default_region": default_region, **self.allowances}
         super().__init__(StackGuardProvider(), "stack-settings", props, opts)

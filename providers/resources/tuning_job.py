@@ -28,7 +28,10 @@ Vertex AI has no update and no delete for tuning jobs, so:
   submitted on a retired model stays tracked. The base model's catalogue row comes in as
   an input (`base_model_rules`), since a job repository's models.yaml may give it;
 - `read` (refresh) only observes; `delete` cancels a job that has not ended. The endpoints
-  Vertex deploys tuned models to are the business of the job's `TuningHistory`.
+  Vertex deploys tuned models to are the business of the job's `TuningHistory`;
+- `pulumi up --replace URN` deletes the resource and creates it again with the same labels:
+  the create never adopts a job whose resource this process deleted, so it submits a new
+  one (see `_released`).
 
 The provider object is pickled into the state: it holds nothing but code. Settings come
 from the resource's inputs, the environment and the stack's config (`configure`).
@@ -37,6 +40,7 @@ from the resource's inputs, the environment and the stack's config (`configure`)
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +61,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from providers.gcp import errors
 from providers.gcp.budget import Budget, backoff
 from providers.gcp.ownership import stable_key, tuning_job_labels
+from providers.gcp.names import same_resource
 from providers.gcp.vertex import TuningJobRequest, TuningJobView, VertexClient
 from providers.jobfile import retirement
 from providers.jobfile.catalogue import Catalogue, ModelRules, tool_catalogue
@@ -73,6 +78,7 @@ from providers.resources.essence import (
     spec_hash,
 )
 from providers.resources.reporting import ReportedError, problem_line
+from providers.resources.stack_guard import refused_moves
 
 WAITING_FOR_QUOTA = "WAITING_FOR_QUOTA"
 """Ours: the concurrent tuning-job quota is full; no Vertex job yet. Never Vertex's QUEUED."""
@@ -90,6 +96,13 @@ _ADOPTABLE_STATES = frozenset({
     "JOB_STATE_PAUSED", "JOB_STATE_UPDATING",
 })
 _FIRST_BACKOFF, _LONGEST_BACKOFF = 1.0, 10.0
+_released: set[tuple[str, str]] = set()
+"""The Vertex jobs (name, create time) whose resource this process deleted. One `pulumi up`
+runs in one provider process, and a replace with the same spec (`--replace`) deletes the
+resource, then creates it with the same labels: adopting one of these would hand back the
+finished job the user asked to run again. A run killed in between forgets them, and the
+next run adopts (no job is paid for twice; run `--replace` again)."""
+_released_lock = threading.Lock()
 _UNKNOWN_MODEL_ADVICE = ("Vertex AI does not offer the base model to this project in this region (Google "
                          "answers so for retired models): move the job to a current model")
 
@@ -118,6 +131,9 @@ class TuningJobProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         job_file = news.get("job_file", "job file")
+        if refused := refused_moves(olds, news):
+            # The stack's guard may be new (an upgrade): this job's own state knows better.
+            return CheckResult(news, [CheckFailure(key, message) for key, message in refused])
         try:
             catalogue, model = _catalogue(news)
             spec = parse_job(json.loads(news.get("spec_json") or "null"), job_file, catalogue)
@@ -181,6 +197,8 @@ class TuningJobProvider(ResourceProvider):
             for job in jobs.values():
                 if not (job.has_ended or job.state == CANCELLING):
                     cancel(vertex, job)
+            with _released_lock:
+                _released.update((job.name, job.create_time) for job in jobs.values())
         except errors.VertexError as exc:
             raise ReportedError(problem_line(props, "cancelling the tuning job", exc)) from None
 
@@ -212,12 +230,16 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         pulumi_project: str,
         stack: str,
         stack_id: str,
+        allow_project_change: str = "",
+        allow_region_change: str = "",
         base_model_rules: str = "",
         plan_preview: bool = False,
         source: ContinuedSource | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """`base_model_rules`: the catalogue row of the base model whose rules the job follows,
+        """`allow_project_change`, `allow_region_change`: the stack's allowances
+        (`StackGuard.allowances`), for the check of a move of this job;
+        `base_model_rules`: the catalogue row of the base model whose rules the job follows,
         as JSON (`base_model_row`); `plan_preview`: the preview of `python -m providers plan`,
         which reports a refused submission in the plan instead of failing (it never applies
         anything); `source`: what a continuing job continues."""
@@ -231,6 +253,8 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             "pulumi_project": pulumi_project,
             "stack": stack,
             "stack_id": stack_id,
+            "allow_project_change": allow_project_change,
+            "allow_region_change": allow_region_change,
             "base_model_rules": base_model_rules,
             **({"plan_preview": True} if plan_preview else {}),
             # Only on continuing jobs: the state of jobs made by earlier releases stays as it was.
@@ -359,20 +383,25 @@ def _current_job(vertex: VertexClient, props: dict[str, Any], *, shared_listing:
     return _adoptable(vertex, props)
 
 
-def _labelled(vertex: VertexClient, props: dict[str, Any]) -> list[TuningJobView]:
+def _labelled(vertex: VertexClient, props: dict[str, Any], confirm_empty: bool = False) -> list[TuningJobView]:
     """The jobs carrying this resource's labels: none without the stack's id, whose labels
     another stack with the same names could carry too."""
     if not stack_config.owner(props).stack_id:
         return []
-    return vertex.find_tuning_jobs(_labels(props))
+    return vertex.find_tuning_jobs(_labels(props), confirm_empty=confirm_empty)
 
 
 def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | None:
-    return _latest_adoptable(_labelled(vertex, props))
+    """The job to adopt instead of submitting one (looked for with an empty answer confirmed)."""
+    return _latest_adoptable(_labelled(vertex, props, confirm_empty=True))
 
 
 def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:
-    candidates = sorted((j for j in jobs if j.state in _ADOPTABLE_STATES), key=lambda j: j.create_time)
+    with _released_lock:
+        released = list(_released)
+    candidates = sorted((j for j in jobs if j.state in _ADOPTABLE_STATES and not any(
+                            same_resource(j.name, name) and j.create_time == created for name, created in released)),
+                        key=lambda j: j.create_time)
     return candidates[-1] if candidates else None
 
 

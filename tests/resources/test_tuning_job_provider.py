@@ -95,6 +95,19 @@ def test_create_whose_answer_was_lost_adopts_the_job_it_submitted(start):
     assert result.outs["vertex_job_name"] == job.name
 
 
+@pytest.mark.parametrize("fault", [[], ["deadline_exceeded:CreateTuningJob:1:after"]],
+                         ids=["earlier-run", "lost-answer"])
+def test_with_label_filters_finding_nothing_the_job_is_still_adopted_not_submitted_twice(start, fault):
+    # A Vertex that reads `labels.gt-stack-id` in a filter differently would answer nothing.
+    emulator = start(job_seconds=600, quota=2, faults=fault, label_filters_find_nothing=True)
+    first = TuningJobProvider().create(inputs())
+
+    second = TuningJobProvider().create(inputs())
+
+    [job] = all_jobs(emulator)
+    assert first.outs["vertex_job_name"] == second.outs["vertex_job_name"] == job.name
+
+
 @pytest.mark.parametrize("fault", ["unavailable:CreateTuningJob:2", "resource_exhausted:CreateTuningJob:2",
                                    "internal:ListTuningJobs:2", "aborted:CreateTuningJob:1"])
 def test_transient_answers_and_rate_limits_are_retried_and_submit_once(start, fault):
