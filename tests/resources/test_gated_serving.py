@@ -120,3 +120,18 @@ def test_an_endpoint_of_an_earlier_release_sees_no_change(emulator):
 
     assert ServingEndpointProvider().diff(created.id, earlier, props(tuned_model=model)).changes is False
     assert created.outs["status"] == SERVING
+
+
+def test_a_model_that_passed_the_gate_goes_through_its_canary_and_is_promoted(emulator):
+    first, second = tuned_model(emulator, 1), tuned_model(emulator, 2)
+    provider = ServingEndpointProvider()
+    created = provider.create(props(tuned_model=first, promote_when=GATE, checkpoints=scored(0.5, 0.7)))
+
+    canary = provider.update(created.id, created.outs, props(tuned_model=second, promote_when=GATE, canary_percent=10,
+                                                             checkpoints=scored(0.5, 0.8)))
+    assert canary.outs["status"] == "CANARY"
+    assert served(emulator, canary.outs) == {f"{first}:": 90, f"{second}:": 10}
+
+    promoted = provider.update(created.id, canary.outs,
+                               props(tuned_model=second, promote_when=GATE, checkpoints=scored(0.5, 0.8)))
+    assert promoted.outs["status"] == SERVING and served(emulator, promoted.outs) == {f"{second}:": 100}
