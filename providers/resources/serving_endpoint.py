@@ -41,7 +41,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from providers.gcp import errors
 from providers.gcp.budget import Budget
 from providers.gcp.ownership import serving_labels
-from providers.gcp.names import same_resource
+from providers.gcp.names import same_resource, split_checkpoint
 from providers.gcp.operations import OperationFailed, finished
 from providers.gcp.vertex import EndpointView, VertexClient, new_resource_id
 from providers.jobfile.fields import field_name
@@ -155,7 +155,7 @@ class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
             # Only when set: the inputs of endpoints made by earlier releases stay as they were.
             **({"checkpoint": checkpoint} if checkpoint != promotion.DEFAULT else {}),
             **({"promote_when": promote_when} if promote_when else {}),
-            **({"checkpoints": checkpoints} if checkpoint != promotion.DEFAULT or promote_when else {}),
+            "checkpoints": checkpoints,
             **{key: None for key in OBSERVED_KEYS},
         }
         super().__init__(ServingEndpointProvider(), resource_name, props, opts)
@@ -233,6 +233,22 @@ def _decide(props: dict[str, Any], olds: dict[str, Any], deployed: dict[str, str
             return _Decision("", new, {"model": new.name, "checkpoint": new.checkpoint, "scores": new.scores,
                                        "reason": why, "serving": serving}, "")
     return _Decision(new.name, new, {}, "")
+
+
+def _served(endpoint: EndpointView, props: dict[str, Any]) -> dict[str, str]:
+    """The endpoint's deployed models (id -> name), the job's newest tuned model named as the
+    tool deploys it: its default checkpoint as the model itself. The tool deploys the default
+    with no checkpoint id; should Vertex report the id it filled in, the model must still be
+    the one already serving, not a reason to deploy it again."""
+    tuned_model = props.get("tuned_model") or ""
+    checkpoints = props.get("checkpoints") if isinstance(props.get("checkpoints"), list) else []
+    default = next((str(c.get("id")) for c in checkpoints if isinstance(c, dict) and c.get("default")), "")
+    served = {}
+    for deployed_id, name in endpoint.deployed_models.items():
+        model, checkpoint_id = split_checkpoint(name)
+        same_default = checkpoint_id and checkpoint_id == default and same_resource(model, tuned_model)
+        served[deployed_id] = model if same_default else name
+    return served
 
 
 def _serving_now(deployed: dict[str, str], split: dict[str, int]) -> str:
@@ -336,14 +352,14 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
     if endpoint.labels != labels:
         with _doing(f"labelling {endpoint.name}"):
             endpoint = vertex.set_endpoint_labels(endpoint.name, labels)
-    decision = _decide(props, olds, endpoint.deployed_models, endpoint.traffic_split)
+    decision = _decide(props, olds, _served(endpoint, props), endpoint.traffic_split)
     if decision.problem:
         line = problem_line(props, f"choosing what {endpoint.name} serves", decision.problem,
                             f"fix {_CHECKPOINT_FIELD}; the endpoint keeps serving what it serves")
         return _observed(endpoint, props, "", line, refused, failure=line, olds=olds)
     desired = decision.desired
     for _ in range(_MAX_STEPS_PER_CALL):
-        step = next_step(endpoint.deployed_models, endpoint.traffic_split, desired,
+        step = next_step(_served(endpoint, props), endpoint.traffic_split, desired,
                          int(props.get("canary_percent") or 0))
         if step is None:
             break
@@ -455,9 +471,9 @@ def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error
     `deploying_model`: the deploy it runs, if this call started one; `olds`: what the last
     call recorded (default: `props`, as a read has it)."""
     olds = props if olds is None else olds
-    by_model = {endpoint.deployed_models[i]: share for i, share in endpoint.traffic_split.items()
-                if i in endpoint.deployed_models}
-    decision = _decide(props, {**olds, "refused_model": refused}, endpoint.deployed_models, endpoint.traffic_split)
+    deployed = _served(endpoint, props)
+    by_model = {deployed[i]: share for i, share in endpoint.traffic_split.items() if i in deployed}
+    decision = _decide(props, {**olds, "refused_model": refused}, deployed, endpoint.traffic_split)
     desired = decision.candidate.name if decision.candidate else ""
     serving_model = max(by_model, key=by_model.get) if by_model else ""
     share = next((s for model, s in by_model.items() if same_resource(model, desired)), None)
@@ -479,7 +495,7 @@ def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error
         "status": status,
         "serving_model": serving_model,
         "traffic_split": by_model,
-        "deployed_models": dict(endpoint.deployed_models),
+        "deployed_models": deployed,
         "pending_operation": pending,
         "creating_endpoint": "",
         "deploying_model": deploying_model or {},

@@ -135,3 +135,29 @@ def test_a_model_that_passed_the_gate_goes_through_its_canary_and_is_promoted(em
     promoted = provider.update(created.id, canary.outs,
                                props(tuned_model=second, promote_when=GATE, checkpoints=scored(0.5, 0.8)))
     assert promoted.outs["status"] == SERVING and served(emulator, promoted.outs) == {f"{second}:": 100}
+
+
+def test_a_default_checkpoint_reported_by_its_id_is_the_model_already_serving(start, tmp_path):
+    """The tool deploys the default checkpoint with no id; were Vertex to report the id it filled
+    in, that must not read as another model to deploy (a deploy at every run)."""
+    from google.cloud.aiplatform_v1 import DeployedModel
+
+    rpc_log = RpcLog(tmp_path / "rpc.jsonl")
+    emulator = start(job_seconds=0.5, rpc_log=rpc_log.path)
+    model = tuned_model(emulator, 1)
+    provider = ServingEndpointProvider()
+    created = provider.create(props())  # an endpoint with nothing deployed yet
+    version, _, version_id = model.rpartition("@")
+    emulator.endpoint_client().deploy_model(
+        endpoint=created.outs["endpoint_name"], traffic_split={"0": 100},
+        deployed_model=DeployedModel(model=f"{version}@{version_id}", checkpoint_id="2")).result(timeout=30)
+    wanted = props(tuned_model=model, checkpoints=scored(0, 0))
+
+    read = provider.read(created.id, {**created.outs, **wanted})
+    rpc_log.mark()
+    updated = provider.update(created.id, read.outs, wanted)
+
+    assert read.outs["status"] == SERVING and read.outs["traffic_split"] == {model: 100}
+    assert provider.diff(created.id, read.outs, wanted).changes is False
+    assert [c["method"] for c in rpc_log.calls_since_mark() if c["method"] in ("DeployModel", "UndeployModel")] == []
+    assert updated.outs["status"] == SERVING
