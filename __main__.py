@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pulumi
 
-from providers.resources.job import Job, StackOwner, declaration, report_outcomes
+from providers.jobfile.lineage import in_order
+from providers.resources.job import Job, StackOwner, continued_sources, declaration, report_outcomes
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_job import base_model_row
@@ -64,23 +65,28 @@ if upload_problems:
     # Nothing is submitted; the sweep has done its work by the time the run stops.
     sweep.status_message.apply(lambda _: stop(upload_problems))
 else:
-    summary = {}
-    for job in report.jobs:
-        component = Job(
-            job.spec.name,
+    summary, components = {}, {}
+    by_name = {job.spec.name: job for job in report.jobs}
+    # Each job after the one it continues: its TuningJobs take that job's tuned models as inputs.
+    for name in in_order({name: job.spec for name, job in by_name.items()}):
+        job = by_name[name]
+        component = components[name] = Job(
+            name,
             job_file=job.file,
             spec=job.spec,
-            submitted_spec=submitted[job.spec.name],
-            regions=regions[job.spec.name],
+            submitted_spec=submitted[name],
+            regions=regions[name],
             owner=owner,
             protect_serving=settings.protect_serving_endpoints,
             guard=guard,
             sweep=sweep,
-            base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
-                                            report.catalogue.origin(job.spec.base_model)),
+            base_model_rules=(base_model_row(job.base_model, report.catalogue.models[job.base_model],
+                                             report.catalogue.origin(job.base_model)) if job.base_model else ""),
+            base_model=job.base_model or "",
+            sources=continued_sources(job.spec, regions[name], components),
             plan_preview=plan_preview,
         )
-        summary[job.spec.name] = component.summary
+        summary[name] = component.summary
         outcomes += component.outcomes
     pulumi.export("jobs", summary)
     report_outcomes(outcomes)

@@ -2,7 +2,8 @@
 
 What `pulumi up` would do to a stack, why, and what it would cost, for a reviewer: it runs
 the checks `validate --stack` runs and `pulumi preview --json` for the stack, and renders
-per job and region the action (submit, replace, cancel, keep, refused, wait for quota), why (the
+per job and region the action (submit, replace, cancel, keep, refused, wait for quota, wait
+for source: a continuing job whose source has not succeeded), why (the
 fields that change, old -> new), the base model, the data set and its size, the
 estimated billable training tokens (a local data set's estimated tokens x epochs; a gs://
 data set's are unknown until Vertex reads it) and their estimated cost (`prices.yaml`),
@@ -31,6 +32,7 @@ from providers.jobfile.fields import field_name
 from providers.jobfile.problems import JobFileError, Problem
 from providers.jobfile.schema import JobSpec
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
+from providers.resources.promotion import DEFAULT, Gate
 from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
 from providers.stack.settings import known_stacks, stack_config
 
@@ -42,6 +44,8 @@ _WAITING_STATES = {"WAITING_FOR_QUOTA", "NOT_SUBMITTED", "QUEUED"}
 _PAYING_ACTIONS = {"submit", "replace", "wait for quota"}
 REFUSED = "refused"
 """A new submission on a retired model: `pulumi up` refuses it before anything is sent."""
+WAIT_FOR_SOURCE = "wait for source"
+"""A continuing job whose source has not succeeded yet: nothing is submitted for it now."""
 
 
 @dataclass
@@ -154,11 +158,15 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
                 for change in _swept(step, declared | {(c.job, c.region) for c in changes})]
     # Pulumi's preview lists no step for what stays as it is.
     planned = {(c.job, c.region) for c in changes}
-    changes += [Change(job=name, region=region, action="keep", base_model=job.spec.base_model)
+    changes += [Change(job=name, region=region, action="keep", base_model=job.base_model or job.spec.base_model or "")
                 for name, job in checked.items() for region in (job.spec.regions or [default_region])
                 if (name, region) not in planned]
+    # The gate shows even where the endpoint has nothing to do in this run.
+    rules = {_job_and_region(step): serving_rules(((step.get("newState") or step.get("oldState") or {})
+                                                    .get("inputs") or {}))
+             for step in steps if _type(step) == SERVING_TYPE}
     for change in changes:
-        change.serving = serving.get((change.job, change.region), "")
+        change.serving = serving.get((change.job, change.region), "") or rules.get((change.job, change.region), "")
     changes.sort(key=lambda c: (c.job, c.region))
     return Plan(stack, changes, report.problems + _refusals(changes, report), report.warnings)
 
@@ -200,8 +208,10 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
     inputs = new.get("inputs") or old.get("inputs") or {}
     old_outputs = old.get("outputs") or {}
     job, region = _job_and_region(step)
-    change = Change(job=job, region=region, action=_action(step["op"], old_outputs),
-                    base_model=inputs.get("base_model", ""))
+    # A continuing job sends no base model: it follows its source's.
+    base_model = inputs.get("base_model") or (checked[job].base_model if job in checked else "") or ""
+    change = Change(job=job, region=region, action=_action(step["op"], old_outputs, inputs),
+                    base_model=base_model)
     if broken & {job, inputs.get("job_file")} and step["op"] in ("delete", "delete-replaced", "discard"):
         change.action = "not planned"
         change.note = "the job file has problems (see below); nothing is applied until they are fixed"
@@ -217,18 +227,27 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
         change.note = f"cancels {old_outputs.get('vertex_job_name', '')}; Vertex keeps the job's record"
     elif change.action == "wait for quota":
         change.note = old_outputs.get("status_message", "")
+    elif change.action == WAIT_FOR_SOURCE:
+        change.note = (f"submitted once {inputs.get('source_name')} has succeeded in {region}, continuing its "
+                       "tuned model")
+    if inputs.get("source_name") and change.action in ("submit", "replace"):
+        change.note = "; ".join(filter(None, [change.note, f"continues {inputs.get('pre_tuned_model')}"]))
     if change.action in _PAYING_ACTIONS:
         _estimate(change, inputs, checked.get(job), catalogue)
     return change
 
 
-def _action(op: str, old_outputs: dict) -> str:
+def _action(op: str, old_outputs: dict, inputs: dict) -> str:
+    # A continuing job without its source's tuned model waits for it (`tuning_job.WAITING_FOR_SOURCE`).
+    waits_for_source = bool(inputs.get("source_name")) and not inputs.get("pre_tuned_model")
     if op == "create":
-        return "submit"
+        return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op in ("replace", "create-replacement", "delete-replaced"):
         return "replace"
     if op == "delete":
         return "cancel" if old_outputs.get("state") in _ACTIVE_STATES else "forget (ended)"
+    if op == "update" and old_outputs.get("state") == "WAITING_FOR_SOURCE" and not old_outputs.get("vertex_job_name"):
+        return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op == "update" and old_outputs.get("state") in _WAITING_STATES and not old_outputs.get("vertex_job_name"):
         return "wait for quota" if old_outputs.get("state") != "NOT_SUBMITTED" else "submit"
     return "keep"
@@ -256,16 +275,24 @@ def _estimate(change: Change, inputs: dict, job: CheckedJob | None, catalogue: C
 
 def _serving_action(step: dict) -> str:
     op = step["op"]
-    if op == "create":
-        return "create serving endpoint"
     if op == "delete":
         policy = ((step.get("oldState") or {}).get("outputs") or {}).get("deletion_policy")
         return "delete serving endpoint" if policy == "delete" else "stop managing serving endpoint (kept)"
-    if op == "update":
-        return "update serving endpoint (deploy, move traffic or promote)"
-    if op in ("replace", "create-replacement"):
-        return "replace serving endpoint"
-    return ""
+    action = {"create": "create serving endpoint",
+              "update": "update serving endpoint (deploy, move traffic or promote)",
+              "replace": "replace serving endpoint",
+              "create-replacement": "replace serving endpoint"}.get(op, "")
+    return "; ".join(filter(None, [action, serving_rules(((step.get("newState") or {}).get("inputs") or {}))]))
+
+
+def serving_rules(inputs: dict) -> str:
+    """The checkpoint a serving endpoint deploys and the gate a new model passes, in words."""
+    gate = Gate.of(inputs.get("promote_when"))
+    checkpoint = inputs.get("checkpoint") or DEFAULT
+    parts = [f"serves checkpoint {checkpoint}"] if checkpoint != DEFAULT else []
+    if gate is not None:
+        parts.append(f"gate: a new tuned model serves only with {gate.describe()}, else HELD")
+    return "; ".join(parts)
 
 
 def _type(step: dict) -> str:
