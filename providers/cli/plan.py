@@ -231,7 +231,9 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
         change.note = (f"submitted once {inputs.get('source_name')} has succeeded in {region}, continuing its "
                        "tuned model")
     if inputs.get("source_name") and change.action in ("submit", "replace"):
-        change.note = "; ".join(filter(None, [change.note, f"continues {inputs.get('pre_tuned_model')}"]))
+        continues = (f"continues {inputs['pre_tuned_model']}" if inputs.get("pre_tuned_model") else
+                     f"then waits for {inputs['source_name']} to succeed in {region}, and continues its new tuned model")
+        change.note = "; ".join(filter(None, [change.note, continues]))
     if change.action in _PAYING_ACTIONS:
         _estimate(change, inputs, checked.get(job), catalogue)
     return change
@@ -243,12 +245,15 @@ def _action(op: str, old_outputs: dict, inputs: dict) -> str:
     if op == "create":
         return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op in ("replace", "create-replacement", "delete-replaced"):
-        return "replace"
+        # Nothing running to cancel, and nothing submitted before the source's new version succeeded.
+        return WAIT_FOR_SOURCE if waits_for_source and old_outputs.get("state") not in _ACTIVE_STATES else "replace"
     if op == "delete":
         return "cancel" if old_outputs.get("state") in _ACTIVE_STATES else "forget (ended)"
     if op == "update" and old_outputs.get("state") == "WAITING_FOR_SOURCE" and not old_outputs.get("vertex_job_name"):
         return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op == "update" and old_outputs.get("state") in _WAITING_STATES and not old_outputs.get("vertex_job_name"):
+        if waits_for_source:
+            return WAIT_FOR_SOURCE
         return "wait for quota" if old_outputs.get("state") != "NOT_SUBMITTED" else "submit"
     return "keep"
 

@@ -324,15 +324,25 @@ def _catalogue(props: dict[str, Any]) -> tuple[Catalogue, str | None]:
 
 
 def _continued_from(olds: dict[str, Any], news: dict[str, Any]) -> str:
-    """The tuned model a continuing job starts from: its source's, once there is one; while
-    the same source's newer version trains (its model is "" or not known in a preview),
-    the model the job started from, so that nothing is replaced until that version exists."""
+    """The tuned model a continuing job starts from: its source's, once there is one.
+
+    While the same source's newer version trains (its model is "" or not known in a
+    preview), a job whose Vertex job is kept keeps the model it started from, so that it is
+    not replaced until that version exists. A job with no Vertex job to keep (it waited for
+    quota, was refused, or was cancelled by the stack's sweep and is declared again) keeps
+    nothing: submitted on the old model now, it would be replaced, and paid for again, as
+    soon as the new version succeeds. It waits for that version (WAITING_FOR_SOURCE)."""
     source = news.get("source_model")
     if isinstance(source, str) and source and source != UNKNOWN:
         return source
-    if news.get("source_name") and olds.get("source_name") == news.get("source_name"):
+    if news.get("source_name") and olds.get("source_name") == news.get("source_name") and _keeps_its_job(olds, news):
         return olds.get("pre_tuned_model") or ""
     return ""
+
+
+def _keeps_its_job(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether the recorded Vertex job stays this resource's job (nothing submits it again)."""
+    return bool(olds.get("vertex_job_name")) and not stopped_by_the_sweep(olds, news)
 
 
 def _awaits_source(props: dict[str, Any]) -> bool:

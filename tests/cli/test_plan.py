@@ -108,3 +108,26 @@ def test_a_running_job_no_job_file_declares_is_planned_as_cancelled_by_the_sweep
     assert ghost["name"] in swept.note
     assert [c.action for c in plan.changes if c.job == "kept"] == ["keep"]
     assert "| ghost | us-central1 | **cancel** |" in as_markdown(plan)
+
+
+def continuing_step(state: str, **new_inputs) -> dict:
+    """A replace of job `moved`, as a job continuing `fresh` that recorded `fresh`'s old model,
+    in `state`; `fresh` is replaced and trains (its tuned model is "")."""
+    replaced = step("replace", "moved", "", state=state)
+    replaced["oldState"]["inputs"].update(source_name="job fresh",
+                                          pre_tuned_model="projects/p/locations/us-central1/models/1@1")
+    replaced["newState"]["inputs"].update(source_name="job fresh", source_model="", **new_inputs)
+    return replaced
+
+
+def test_a_continuing_job_with_no_vertex_job_whose_source_retrains_is_planned_as_waiting_for_it(report):
+    [waiting] = [c for c in make_plan("test", report(), [continuing_step("WAITING_FOR_QUOTA")], broken=set()).changes
+                 if c.job == "moved"]
+    # A running job whose own file changed too is replaced: cancelled now, submitted once its source succeeded.
+    [replaced] = [c for c in make_plan("test", report(), [continuing_step("RUNNING", training_dataset_uri="gs://b/u.jsonl")],
+                                       broken=set()).changes if c.job == "moved"]
+
+    assert (waiting.action, waiting.note) == (
+        "wait for source", "submitted once job fresh has succeeded in us-central1, continuing its tuned model")
+    assert replaced.action == "replace"
+    assert replaced.note.endswith("then waits for job fresh to succeed in us-central1, and continues its new tuned model")

@@ -11,17 +11,27 @@ import json
 from pulumi.runtime.rpc import UNKNOWN
 
 from providers.jobfile.catalogue import tool_catalogue
-from providers.resources.tuning_job import WAITING_FOR_SOURCE, TuningJobProvider, base_model_row
+from providers.resources import tuning_job
+from providers.resources.tuning_job import (
+    NOT_SUBMITTED,
+    WAITING_FOR_QUOTA,
+    WAITING_FOR_SOURCE,
+    TuningJobProvider,
+    base_model_row,
+)
 from tests.resources.test_tuning_job_provider import all_jobs, inputs
 from tests.support.polling import wait_for
 
 MORE = {"name": "more", "continueFrom": {"job": "triage"}, "trainingDataset": "gs://b/more.jsonl",
         "hyperParameters": {"epochCount": 1}}
 M1, M2 = "projects/p/locations/us-central1/models/1@1", "projects/p/locations/us-central1/models/2@1"
+JOB = "projects/p/locations/us-central1/tuningJobs/1"
 
 
-def continuing(source_model: str, olds: dict | None = None, source_name: str = "job triage", **changes) -> dict:
-    """The checked inputs of job `more`, whose source's TuningJob reports `source_model`."""
+def continuing(source_model: str, olds: dict | None = None, source_name: str = "job triage",
+               extra: dict | None = None, **changes) -> dict:
+    """The checked inputs of job `more`, whose source's TuningJob reports `source_model`
+    (`extra`: more inputs, such as the sweep's `retired_at`)."""
     news = {
         "job_file": "jobs/more.yaml", "spec_json": json.dumps({**MORE, **changes}), "job_name": "more",
         "project": "p", "region": "us-central1", "pulumi_project": "gemini-tuning", "stack": "dev",
@@ -29,6 +39,7 @@ def continuing(source_model: str, olds: dict | None = None, source_name: str = "
         "source_state": "RUNNING" if not source_model else "SUCCEEDED",
         "base_model_rules": base_model_row("gemini-3.5-flash", tool_catalogue().models["gemini-3.5-flash"],
                                            "providers/jobfile/catalogue.yaml"),
+        **(extra or {}),
     }
     result = TuningJobProvider().check(olds or {}, news)
     assert result.failures == []
@@ -83,6 +94,32 @@ def test_it_keeps_the_model_it_continued_until_its_sources_next_version_exists()
     # Another source altogether: nothing is kept of the old one.
     assert "pre_tuned_model" not in continuing("", olds=submitted, source_name="job other",
                                                continueFrom={"job": "other"})
+
+
+def test_a_job_with_no_vertex_job_waits_for_its_sources_new_version_instead_of_continuing_the_old(monkeypatch):
+    """Promise 1. The job recorded M1 but has no Vertex job to keep: it waited for quota, its
+    submission was refused, or the stack's sweep cancelled it and its file declares it again.
+    The source is replaced and trains. Submitting on M1 now would be replaced (paid again) as
+    soon as the source's new version succeeds: the job waits for that version instead."""
+    sent = []
+    monkeypatch.setattr(tuning_job, "_submit_or_adopt", lambda props, budget: sent.append(props) or {
+        "state": "RUNNING", "vertex_job_name": JOB})
+    provider = TuningJobProvider()
+    retired = {"retired_at": "2026-12-02T00:00:00+00:00"}
+    for state, vertex_job, extra in ((WAITING_FOR_QUOTA, "", {}), (NOT_SUBMITTED, "", {}),
+                                     ("CANCELLED", JOB, retired)):
+        olds = {**continuing(M1), "state": state, "vertex_job_name": vertex_job,
+                "create_time": "2026-12-01T00:00:00+00:00" if vertex_job else ""}
+        news = continuing("", olds=olds, extra=extra)  # the source's new version trains
+
+        assert "pre_tuned_model" not in news, state
+        # Through the engine: a replace (re-checked with no old inputs) whose delete cancels any
+        # twin a lost answer left, then a create; called directly, an update. Neither submits.
+        assert provider.diff("id", olds, news).replaces == ["pre_tuned_model"], state
+        created = provider.create(continuing("", extra=extra))
+        updated = provider.update("id", olds, news)
+        assert sent == [], f"{state}: submitted continuing {sent[0].get('pre_tuned_model')} while the source retrains"
+        assert created.outs["state"] == updated.outs["state"] == WAITING_FOR_SOURCE, state
 
 
 def test_a_checkpoint_of_the_source_is_part_of_what_it_continues(start):
