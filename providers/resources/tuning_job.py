@@ -90,6 +90,8 @@ WAITING_FOR_SOURCE = "WAITING_FOR_SOURCE"
 _FIRST_RELEASE_WAITING = "QUEUED"
 """The first release's name for WAITING_FOR_QUOTA; ours only where no Vertex job is recorded."""
 CANCELLING = "JOB_STATE_CANCELLING"
+SUCCEEDED = "SUCCEEDED"
+"""A Vertex job's state as the `state` output names it."""
 
 # A job in one of these states is the job this resource wants; adopting it costs nothing.
 _ADOPTABLE_STATES = frozenset({
@@ -333,7 +335,7 @@ def _continued_from(olds: dict[str, Any], news: dict[str, Any]) -> str:
     nothing: submitted on the old model now, it would be replaced, and paid for again, as
     soon as the new version succeeds. It waits for that version (WAITING_FOR_SOURCE)."""
     source = news.get("source_model")
-    if isinstance(source, str) and source and source != UNKNOWN:
+    if isinstance(source, str) and source and source != UNKNOWN and _source_succeeded(news):
         return source
     if news.get("source_name") and olds.get("source_name") == news.get("source_name") and _keeps_its_job(olds, news):
         return olds.get("pre_tuned_model") or ""
@@ -346,14 +348,22 @@ def _keeps_its_job(olds: dict[str, Any], news: dict[str, Any]) -> bool:
 
 
 def _awaits_source(props: dict[str, Any]) -> bool:
-    """A continuing job whose source has no tuned model yet."""
-    return bool(props.get("source_name")) and not props.get("pre_tuned_model")
+    """A continuing job whose source has not succeeded yet, or has no tuned model."""
+    return bool(props.get("source_name")) and not (props.get("pre_tuned_model") and _source_succeeded(props))
+
+
+def _source_succeeded(props: dict[str, Any]) -> bool:
+    """Whether a continuing job's source is a job that succeeded, or a model its file names
+    (no state). A running job's tuned model (Vertex deploys checkpoints while a job tunes),
+    or a partly succeeded one's, is not yet what the job continues."""
+    return props.get("source_state") in ("", None, SUCCEEDED)
 
 
 def _waiting_for_source(props: dict[str, Any]) -> dict[str, Any]:
     state = props.get("source_state")
     now = f"it is {state}" if isinstance(state, str) and state and state != UNKNOWN else "it has no tuned model yet"
-    advice = ("; fix it, and the job follows its next success" if state in ("FAILED", "CANCELLED", NOT_SUBMITTED)
+    ended = ("FAILED", "CANCELLED", "PARTIALLY_SUCCEEDED", NOT_SUBMITTED)
+    advice = ("; fix it, and the job follows its next success" if state in ended
               else "; a later `pulumi up` submits this job with its tuned model")
     return {**_nothing_observed(), "state": WAITING_FOR_SOURCE,
             "status_message": f"waiting for {props['source_name']} to succeed in {props['region']} ({now}){advice}"}

@@ -131,3 +131,29 @@ def test_a_checkpoint_of_the_source_is_part_of_what_it_continues(start):
 
     [job] = [j for j in all_jobs(emulator) if j.labels["gt-job"] == "more"]
     assert (job.pre_tuned_model.tuned_model_name, job.pre_tuned_model.checkpoint_id) == (source.tuned_model.model, "1")
+
+
+def test_a_tuned_model_its_source_reports_before_it_succeeded_is_not_continued(monkeypatch):
+    """Promise 1. Vertex deploys checkpoints while a job tunes, and a job may end
+    PARTIALLY_SUCCEEDED: a source's tuned model counts only once the source SUCCEEDED.
+    Submitting on it earlier continues a model that is not the source's result."""
+    sent = []
+    monkeypatch.setattr(tuning_job, "_submit_or_adopt", lambda props, budget: sent.append(props) or {
+        "state": "RUNNING", "vertex_job_name": JOB})
+    provider = TuningJobProvider()
+    for state in ("RUNNING", "PARTIALLY_SUCCEEDED", UNKNOWN):
+        news = continuing(M1, extra={"source_state": state})
+        assert "pre_tuned_model" not in news, state
+        created = provider.create(news)
+        # Inputs as a run checked them before: the state alone decides.
+        created_anyway = provider.create({**continuing(M1), "source_state": state})
+        assert sent == [], f"submitted while the source job is {state}"
+        assert created.outs["state"] == created_anyway.outs["state"] == WAITING_FOR_SOURCE, state
+    # A job that keeps its Vertex job keeps what it continued while the source's next version runs.
+    submitted = {**continuing(M1), "state": "RUNNING", "vertex_job_name": JOB}
+    kept = continuing(M2, olds=submitted, extra={"source_state": "RUNNING"})
+    assert kept["pre_tuned_model"] == M1
+    assert provider.diff("id", submitted, kept).changes is False
+    # Once it succeeded, the job continues it.
+    assert provider.create(continuing(M1)).outs["state"] == "RUNNING"
+    assert [s["pre_tuned_model"] for s in sent] == [M1]
