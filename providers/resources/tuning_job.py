@@ -333,10 +333,14 @@ def _continued_from(olds: dict[str, Any], news: dict[str, Any]) -> str:
     not replaced until that version exists. A job with no Vertex job to keep (it waited for
     quota, was refused, or was cancelled by the stack's sweep and is declared again) keeps
     nothing: submitted on the old model now, it would be replaced, and paid for again, as
-    soon as the new version succeeds. It waits for that version (WAITING_FOR_SOURCE)."""
+    soon as the new version succeeds. It waits for that version (WAITING_FOR_SOURCE).
+
+    The model recorded before is kept as it was spelled when it names the same model (the
+    project by number or by id; `continueFrom.job` or `.model`): the same job, same spec hash."""
     source = news.get("source_model")
     if isinstance(source, str) and source and source != UNKNOWN and _source_succeeded(news):
-        return source
+        recorded = olds.get("pre_tuned_model") or ""
+        return recorded if same_resource(recorded, source) else source
     if news.get("source_name") and olds.get("source_name") == news.get("source_name") and _keeps_its_job(olds, news):
         return olds.get("pre_tuned_model") or ""
     return ""

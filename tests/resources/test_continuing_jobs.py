@@ -157,3 +157,17 @@ def test_a_tuned_model_its_source_reports_before_it_succeeded_is_not_continued(m
     # Once it succeeded, the job continues it.
     assert provider.create(continuing(M1)).outs["state"] == "RUNNING"
     assert [s["pre_tuned_model"] for s in sent] == [M1]
+
+
+def test_naming_the_continued_model_by_project_id_or_number_is_the_same_job():
+    """Promise 1. Vertex names models with the project number; a job file may name the same
+    model by project id, or switch from `continueFrom.job` to `continueFrom.model` naming it."""
+    by_number = "projects/123456789012/locations/us-central1/models/1@1"
+    by_id = "projects/p/locations/us-central1/models/1@1"
+    submitted = {**continuing(by_number), "state": "SUCCEEDED", "vertex_job_name": JOB}
+    moved = continuing(by_id, olds=submitted, source_name=by_id, continueFrom={"model": by_id})
+
+    assert TuningJobProvider().diff("id", submitted, moved).changes is False
+    assert moved["spec_hash"] == submitted["spec_hash"]
+    # Another model is another job.
+    assert TuningJobProvider().diff("id", submitted, continuing(M2, olds=submitted)).replaces == ["pre_tuned_model"]
