@@ -71,10 +71,11 @@ def candidate(tuned_model: str, checkpoints: Any, choice: str, metric: str) -> t
     listed = [c for c in checkpoints if isinstance(c, dict)] if isinstance(checkpoints, list) else []
     default = next((c for c in listed if c.get("default")), None)
     if choice == BEST:
-        scored = [(c["scores"][metric], index, c) for index, c in enumerate(listed)
+        scored = [(-c["scores"][metric], _step(c), index, c) for index, c in enumerate(listed)
                   if metric in (c.get("scores") or {})]
-        # The highest score; among equals the later checkpoint, trained longer.
-        chosen = max(scored, key=lambda entry: entry[:2])[2] if scored else default
+        # The highest score; among equals the earliest step (then the first listed): the same
+        # checkpoint whatever order Vertex lists them in.
+        chosen = min(scored, key=lambda entry: entry[:3])[3] if scored else default
     elif choice != DEFAULT:
         chosen = next((c for c in listed if c.get("id") == choice), None)
         if chosen is None and listed:
@@ -90,6 +91,11 @@ def candidate(tuned_model: str, checkpoints: Any, choice: str, metric: str) -> t
     # The default checkpoint is the tuned model itself, deployed without a checkpoint id.
     name = tuned_model if chosen.get("default") else with_checkpoint(tuned_model, str(chosen["id"]))
     return Candidate(name, str(chosen.get("id") or ""), dict(chosen.get("scores") or {})), ""
+
+
+def _step(checkpoint: dict) -> float:
+    step = checkpoint.get("step")
+    return step if isinstance(step, (int, float)) and not isinstance(step, bool) else float("inf")
 
 
 def held_because(gate: Gate, new: Candidate, serving: str, serving_scores: dict[str, float]) -> str | None:
