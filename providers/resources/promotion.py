@@ -6,7 +6,8 @@ deploys it, and as earlier releases did), the checkpoint with the best score of 
 metric (`best`), or a checkpoint by id. `serving.promoteWhen` is the gate a new candidate
 passes before it gets any traffic (`held_because`): a score reported by the job's
 evaluation, at least `atLeast`, and with `beatsServing` above the score of the model the
-endpoint serves now. A candidate that does not pass is HELD: the endpoint keeps serving
+endpoint serves now (each score from its own job's evaluation, on that job's validation data
+set, which may not be the same data). A candidate that does not pass is HELD: the endpoint keeps serving
 what it serves, and nothing is taken offline. A gate decides about serving only; it never
 changes the tuning job. Nothing here calls Vertex AI.
 """
