@@ -4,7 +4,8 @@ What `pulumi up` would do to a stack, why, and what it would cost, for a reviewe
 the checks `validate --stack` runs and `pulumi preview --json` for the stack, and renders
 per job and region the action (submit, replace, cancel, keep, refused, wait for quota, wait
 for source: a continuing job whose source has not succeeded), why (the
-fields that change, old -> new), the base model, the data set and its size, the
+fields that change, old -> new; a job continuing one the plan replaces is noted as
+replaced later, when its source's new version succeeds), the base model, the data set and its size, the
 estimated billable training tokens (a local data set's estimated tokens x epochs; a gs://
 data set's are unknown until Vertex reads it) and their estimated cost (`prices.yaml`),
 and every validation problem. A broken job file's resources are shown as not planned, not
@@ -161,6 +162,7 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
     changes += [Change(job=name, region=region, action="keep", base_model=job.base_model or job.spec.base_model or "")
                 for name, job in checked.items() for region in (job.spec.regions or [default_region])
                 if (name, region) not in planned]
+    _warn_of_later_replacements(changes, checked)
     # The gate shows even where the endpoint has nothing to do in this run.
     rules = {_job_and_region(step): serving_rules(((step.get("newState") or step.get("oldState") or {})
                                                     .get("inputs") or {}))
@@ -169,6 +171,28 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
         change.serving = serving.get((change.job, change.region), "") or rules.get((change.job, change.region), "")
     changes.sort(key=lambda c: (c.job, c.region))
     return Plan(stack, changes, report.problems + _refusals(changes, report), report.warnings)
+
+
+def _warn_of_later_replacements(changes: list[Change], checked: dict[str, CheckedJob]) -> None:
+    """Notes on each job that continues one this plan replaces (down the chain): nothing
+    changes for it now, but once its source's new version succeeds a later `pulumi up`
+    replaces it to continue that version, a new paid job."""
+    sources = {name: job.spec.continue_from.job for name, job in checked.items()
+               if job.spec.continue_from is not None and job.spec.continue_from.job}
+    replaced = {(c.job, c.region) for c in changes if c.action == "replace"}
+    found = True
+    while found:
+        found = False
+        for change in changes:
+            source = sources.get(change.job)
+            if change.action != "keep" or source is None or (source, change.region) not in replaced \
+                    or (change.job, change.region) in replaced:
+                continue
+            replaced.add((change.job, change.region))
+            change.note = "; ".join(filter(None, [change.note, (
+                f"replaced by a later `pulumi up`, tuned and paid for again: it continues {source}, which is "
+                f"replaced, and follows {source}'s new tuned model once that succeeds")]))
+            found = True
 
 
 def _swept(step: dict, known: set[tuple[str, str]]) -> list[Change]:

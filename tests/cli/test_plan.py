@@ -131,3 +131,25 @@ def test_a_continuing_job_with_no_vertex_job_whose_source_retrains_is_planned_as
         "wait for source", "submitted once job fresh has succeeded in us-central1, continuing its tuned model")
     assert replaced.action == "replace"
     assert replaced.note.endswith("then waits for job fresh to succeed in us-central1, and continues its new tuned model")
+
+
+def test_the_jobs_continuing_a_replaced_job_are_planned_as_replaced_later(tmp_path, monkeypatch):
+    """A source edited alone: its continuing jobs keep their Vertex jobs in this run, but once
+    its new version succeeds they are replaced to continue it, paid again. The reviewer sees it."""
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    for name, spec in (("fresh", {"baseModel": "gemini-3.5-flash"}), ("more", {"continueFrom": {"job": "fresh"}}),
+                       ("most", {"continueFrom": {"job": "more"}}), ("other", {"baseModel": "gemini-3.5-flash"})):
+        (jobs / f"{name}.yaml").write_text(json.dumps(
+            {"name": name, **spec, "trainingDataset": "gs://b/t.jsonl", "regions": ["us-central1"]}))
+    monkeypatch.chdir(tmp_path)
+
+    plan = make_plan("test", validate_jobs(jobs, tmp_path, stack="test"),
+                     [step("replace", "fresh", "gemini-3.5-flash", state="SUCCEEDED")], broken=set())
+
+    actions = {c.job: (c.action, c.note) for c in plan.changes}
+    assert actions["more"] == ("keep", "replaced by a later `pulumi up`, tuned and paid for again: it continues "
+                                       "fresh, which is replaced, and follows fresh's new tuned model once that succeeds")
+    assert actions["most"][0] == "keep" and "it continues more, which is replaced" in actions["most"][1]
+    assert actions["other"] == ("keep", "")
+    assert "tuned and paid for again" in as_markdown(plan)
