@@ -34,6 +34,7 @@ from providers.jobfile.problems import JobFileError, Problem
 from providers.jobfile.schema import JobSpec
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
 from providers.resources.promotion import DEFAULT, Gate
+from providers.resources.tuning_job import awaits_source
 from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
 from providers.stack.settings import known_stacks, stack_config
 
@@ -255,7 +256,7 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
         change.note = (f"submitted once {inputs.get('source_name')} has succeeded in {region}, continuing its "
                        "tuned model")
     if inputs.get("source_name") and change.action in ("submit", "replace"):
-        continues = (f"continues {inputs['pre_tuned_model']}" if inputs.get("pre_tuned_model") else
+        continues = (f"continues {inputs['pre_tuned_model']}" if not awaits_source(inputs) else
                      f"then waits for {inputs['source_name']} to succeed in {region}, and continues its new tuned model")
         change.note = "; ".join(filter(None, [change.note, continues]))
     if change.action in _PAYING_ACTIONS:
@@ -264,13 +265,16 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
 
 
 def _action(op: str, old_outputs: dict, inputs: dict) -> str:
-    # A continuing job without its source's tuned model waits for it (`tuning_job.WAITING_FOR_SOURCE`).
-    waits_for_source = bool(inputs.get("source_name")) and not inputs.get("pre_tuned_model")
+    # A continuing job without its source's current tuned model waits for it (`tuning_job.WAITING_FOR_SOURCE`).
+    waits_for_source = awaits_source(inputs)
     if op == "create":
         return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op in ("replace", "create-replacement", "delete-replaced"):
         # Nothing running to cancel, and nothing submitted before the source's new version succeeded.
-        return WAIT_FOR_SOURCE if waits_for_source and old_outputs.get("state") not in _ACTIVE_STATES else "replace"
+        if waits_for_source and old_outputs.get("state") not in _ACTIVE_STATES:
+            return WAIT_FOR_SOURCE
+        waited = old_outputs.get("state") == "WAITING_FOR_SOURCE" and not old_outputs.get("vertex_job_name")
+        return "submit" if waited else "replace"
     if op == "delete":
         return "cancel" if old_outputs.get("state") in _ACTIVE_STATES else "forget (ended)"
     if op == "update" and old_outputs.get("state") == "WAITING_FOR_SOURCE" and not old_outputs.get("vertex_job_name"):

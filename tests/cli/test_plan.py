@@ -153,3 +153,15 @@ def test_the_jobs_continuing_a_replaced_job_are_planned_as_replaced_later(tmp_pa
     assert actions["most"][0] == "keep" and "it continues more, which is replaced" in actions["most"][1]
     assert actions["other"] == ("keep", "")
     assert "tuned and paid for again" in as_markdown(plan)
+
+
+def test_a_job_that_waited_for_its_source_is_planned_as_a_submission_once_the_source_succeeded(report):
+    """It kept the source's old model while waiting (it had waited for quota): the new model is a
+    replace for Pulumi, whose delete cancels any twin a lost answer left; for the reviewer, a submit."""
+    new_model = "projects/p/locations/us-central1/models/1@2"
+    moving = continuing_step("WAITING_FOR_SOURCE", pre_tuned_model=new_model, source_state="SUCCEEDED")
+    moving["newState"]["inputs"]["source_model"] = new_model
+
+    [change] = [c for c in make_plan("test", report(), [moving], broken=set()).changes if c.job == "moved"]
+
+    assert (change.action, change.note) == ("submit", f"continues {new_model}")

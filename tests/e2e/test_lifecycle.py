@@ -75,6 +75,9 @@ def test_a_continuing_job_waits_for_its_source_and_continues_its_tuned_model(sta
     project.write_job("triage", **flash_job(regions=[REGION], hyperParameters={"epochCount": 3}))
     project.up()
     assert [job.name for job in jobs_named(emulator, "triage-more")] == [continued.name]
+    # Promise 1: not cancelled (to be paid for again once the source's new version succeeds).
+    assert project.job_output("triage-more", REGION)["vertexJob"] == continued.name
+    assert state_of(emulator.tuning_client().get_tuning_job(name=continued.name)) not in ("CANCELLING", "CANCELLED")
     # ...and moves on once it has succeeded: the plan says so, and `up` replaces it.
     _, replacement = succeeded(emulator, "triage", count=2)
     planned = json.loads(providers_command(project, "plan", "--stack", "test", "--format", "json").stdout)

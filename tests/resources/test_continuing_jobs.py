@@ -80,12 +80,14 @@ def test_once_its_source_succeeded_it_continues_the_sources_tuned_model(start):
 
 
 def test_it_keeps_the_model_it_continued_until_its_sources_next_version_exists():
-    submitted = {**continuing(M1), "state": "RUNNING", "vertex_job_name": "projects/p/locations/l/tuningJobs/1"}
+    """Promise 1: a running continuing job is not cancelled when its source is edited."""
+    recorded_inputs = continuing(M1)  # what check is given: the old inputs, no outputs
+    submitted = {**recorded_inputs, "state": "RUNNING", "vertex_job_name": "projects/p/locations/l/tuningJobs/1"}
     provider = TuningJobProvider()
 
     # The source is replaced and trains again: its tuned model is "" (or unknown in a preview).
     for training in ("", UNKNOWN):
-        kept = continuing(training, olds=submitted)
+        kept = continuing(training, olds=recorded_inputs)
         assert kept["pre_tuned_model"] == M1
         assert provider.diff("id", submitted, kept).changes is False
     # The new version succeeded: the job moves on to it.
@@ -112,14 +114,16 @@ def test_a_job_with_no_vertex_job_waits_for_its_sources_new_version_instead_of_c
                 "create_time": "2026-12-01T00:00:00+00:00" if vertex_job else ""}
         news = continuing("", olds=olds, extra=extra)  # the source's new version trains
 
-        assert "pre_tuned_model" not in news, state
-        # Through the engine: a replace (re-checked with no old inputs) whose delete cancels any
-        # twin a lost answer left, then a create; called directly, an update. Neither submits.
-        assert provider.diff("id", olds, news).replaces == ["pre_tuned_model"], state
+        # Check sees the old inputs only: the job keeps M1 (a running one must), and is not
+        # submitted on it; it waits.
+        assert provider.diff("id", olds, news).replaces == [], state
         created = provider.create(continuing("", extra=extra))
         updated = provider.update("id", olds, news)
         assert sent == [], f"{state}: submitted continuing {sent[0].get('pre_tuned_model')} while the source retrains"
         assert created.outs["state"] == updated.outs["state"] == WAITING_FOR_SOURCE, state
+        # The new version succeeded: a replace, whose delete cancels any twin a lost answer left.
+        moved = continuing(M2, olds=news, extra=extra)
+        assert provider.diff("id", {**news, **updated.outs}, moved).replaces == ["pre_tuned_model"], state
 
 
 def test_a_checkpoint_of_the_source_is_part_of_what_it_continues(start):
