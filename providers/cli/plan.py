@@ -4,7 +4,8 @@ What `pulumi up` would do to a stack, why, and what it would cost, for a reviewe
 the checks `validate --stack` runs and `pulumi preview --json` for the stack, and renders
 per job and region the action (submit, replace, cancel, keep, refused, wait for quota, wait
 for source: a continuing job whose source has not succeeded), why (the
-fields that change, old -> new), the base model, the data set and its size, the
+fields that change, old -> new; a job continuing one the plan replaces is noted as
+replaced later, when its source's new version succeeds), the base model, the data set and its size, the
 estimated billable training tokens (a local data set's estimated tokens x epochs; a gs://
 data set's are unknown until Vertex reads it) and their estimated cost (`prices.yaml`),
 and every validation problem. A broken job file's resources are shown as not planned, not
@@ -33,6 +34,7 @@ from providers.jobfile.problems import JobFileError, Problem
 from providers.jobfile.schema import JobSpec
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
 from providers.resources.promotion import DEFAULT, Gate
+from providers.resources.tuning_job import awaits_source
 from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
 from providers.stack.settings import known_stacks, stack_config
 
@@ -161,6 +163,7 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
     changes += [Change(job=name, region=region, action="keep", base_model=job.base_model or job.spec.base_model or "")
                 for name, job in checked.items() for region in (job.spec.regions or [default_region])
                 if (name, region) not in planned]
+    _warn_of_later_replacements(changes, checked)
     # The gate shows even where the endpoint has nothing to do in this run.
     rules = {_job_and_region(step): serving_rules(((step.get("newState") or step.get("oldState") or {})
                                                     .get("inputs") or {}))
@@ -169,6 +172,28 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
         change.serving = serving.get((change.job, change.region), "") or rules.get((change.job, change.region), "")
     changes.sort(key=lambda c: (c.job, c.region))
     return Plan(stack, changes, report.problems + _refusals(changes, report), report.warnings)
+
+
+def _warn_of_later_replacements(changes: list[Change], checked: dict[str, CheckedJob]) -> None:
+    """Notes on each job that continues one this plan replaces (down the chain): nothing
+    changes for it now, but once its source's new version succeeds a later `pulumi up`
+    replaces it to continue that version, a new paid job."""
+    sources = {name: job.spec.continue_from.job for name, job in checked.items()
+               if job.spec.continue_from is not None and job.spec.continue_from.job}
+    replaced = {(c.job, c.region) for c in changes if c.action == "replace"}
+    found = True
+    while found:
+        found = False
+        for change in changes:
+            source = sources.get(change.job)
+            if change.action != "keep" or source is None or (source, change.region) not in replaced \
+                    or (change.job, change.region) in replaced:
+                continue
+            replaced.add((change.job, change.region))
+            change.note = "; ".join(filter(None, [change.note, (
+                f"replaced by a later `pulumi up`, tuned and paid for again: it continues {source}, which is "
+                f"replaced, and follows {source}'s new tuned model once that succeeds")]))
+            found = True
 
 
 def _swept(step: dict, known: set[tuple[str, str]]) -> list[Change]:
@@ -231,24 +256,32 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
         change.note = (f"submitted once {inputs.get('source_name')} has succeeded in {region}, continuing its "
                        "tuned model")
     if inputs.get("source_name") and change.action in ("submit", "replace"):
-        change.note = "; ".join(filter(None, [change.note, f"continues {inputs.get('pre_tuned_model')}"]))
+        continues = (f"continues {inputs['pre_tuned_model']}" if not awaits_source(inputs) else
+                     f"then waits for {inputs['source_name']} to succeed in {region}, and continues its new tuned model")
+        change.note = "; ".join(filter(None, [change.note, continues]))
     if change.action in _PAYING_ACTIONS:
         _estimate(change, inputs, checked.get(job), catalogue)
     return change
 
 
 def _action(op: str, old_outputs: dict, inputs: dict) -> str:
-    # A continuing job without its source's tuned model waits for it (`tuning_job.WAITING_FOR_SOURCE`).
-    waits_for_source = bool(inputs.get("source_name")) and not inputs.get("pre_tuned_model")
+    # A continuing job without its source's current tuned model waits for it (`tuning_job.WAITING_FOR_SOURCE`).
+    waits_for_source = awaits_source(inputs)
     if op == "create":
         return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op in ("replace", "create-replacement", "delete-replaced"):
-        return "replace"
+        # Nothing running to cancel, and nothing submitted before the source's new version succeeded.
+        if waits_for_source and old_outputs.get("state") not in _ACTIVE_STATES:
+            return WAIT_FOR_SOURCE
+        waited = old_outputs.get("state") == "WAITING_FOR_SOURCE" and not old_outputs.get("vertex_job_name")
+        return "submit" if waited else "replace"
     if op == "delete":
         return "cancel" if old_outputs.get("state") in _ACTIVE_STATES else "forget (ended)"
     if op == "update" and old_outputs.get("state") == "WAITING_FOR_SOURCE" and not old_outputs.get("vertex_job_name"):
         return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op == "update" and old_outputs.get("state") in _WAITING_STATES and not old_outputs.get("vertex_job_name"):
+        if waits_for_source:
+            return WAIT_FOR_SOURCE
         return "wait for quota" if old_outputs.get("state") != "NOT_SUBMITTED" else "submit"
     return "keep"
 

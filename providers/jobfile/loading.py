@@ -14,7 +14,7 @@ names the stack. Every error of every file is collected and raised at once as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -71,13 +71,14 @@ def parse_job(data: Any, file: str, catalogue: Catalogue | None = None) -> JobSp
 
 
 def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
-              known_stacks: Iterable[str] = (), strict: bool = True, default_region: str = "") -> LoadedJobs:
+              known_stacks: Iterable[str] = (), strict: bool = True,
+              default_regions: Mapping[str, str] | None = None) -> LoadedJobs:
     """The jobs of `jobs_dir` for `stack` (every stack when ""), sorted by file name.
 
     `known_stacks` are the stacks that exist (a `Pulumi.NAME.yaml` each): an override for
     another stack is a warning, and a file that names no stacks is checked for each of them.
-    `default_region`: the stack's gcp:region, where jobs without regions run ("" if not
-    known). Raises JobFileError listing every error; with `strict=False`, returns them in
+    `default_regions`: each stack's gcp:region, where its jobs without regions run (key ""
+    for the view of no particular stack; a stack not in it: not known). Raises JobFileError listing every error; with `strict=False`, returns them in
     `errors` beside the valid files instead.
     """
     root = (root or Path.cwd()).resolve()
@@ -120,7 +121,7 @@ def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
         # Files with problems too: a continuing job's problems depend on its source's file.
         loaded.extend(JobFile(shown, spec, view_stack, spec.base_model) for view_stack, spec in parsed.items())
     broken_files = {p.file for p in problems if p.is_error}
-    loaded, lineage_problems = _with_lineage(loaded, data_of, broken_names, broken_files, checks, default_region,
+    loaded, lineage_problems = _with_lineage(loaded, data_of, broken_names, broken_files, checks, default_regions or {},
                                              name_stack=not stack)
     problems.extend(lineage_problems)
     errors = [p for p in problems if p.is_error]
@@ -138,7 +139,7 @@ def _note_broken(broken_names: dict[str, str], data: Any, file: str) -> None:
 
 
 def _with_lineage(loaded: list[JobFile], data_of: dict[str, Any], broken_names: dict[str, str],
-                  broken_files: set[str], checks: _Checks, default_region: str,
+                  broken_files: set[str], checks: _Checks, default_regions: Mapping[str, str],
                   *, name_stack: bool) -> tuple[list[JobFile], list[Problem]]:
     """Each stack's jobs with the base model they follow (`lineage`), and what is wrong with
     where continuing jobs continue from, their model's rules included; a job whose source
@@ -157,7 +158,8 @@ def _with_lineage(loaded: list[JobFile], data_of: dict[str, Any], broken_names: 
         elsewhere = {**others, **{name: f"has problems (see {file}); nothing of a chain of continued jobs is "
                                         "submitted until they are fixed" for name, file in broken_names.items()}}
         tree = lineage.resolve({name: job.spec for name, job in jobs.items()},
-                               {name: job.path for name, job in jobs.items()}, default_region, elsewhere)
+                               {name: job.path for name, job in jobs.items()},
+                               default_regions.get(view_stack, ""), elsewhere)
         for name, job in own.items():
             findings = list(tree.findings.get(name, []))
             if job.spec.continue_from is not None:

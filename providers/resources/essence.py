@@ -62,7 +62,9 @@ class OptionalKey:
 def _evaluation_config(spec: JobSpec) -> dict | None:
     if spec.evaluation is None:
         return None
-    return {"metrics": list(spec.evaluation.metrics), "output_uri_prefix": spec.evaluation.output_uri_prefix}
+    # Sorted: the order metrics are written in is not a different job. No release before
+    # evaluation was added recorded an essence with it, so no recorded hash changes.
+    return {"metrics": sorted(spec.evaluation.metrics), "output_uri_prefix": spec.evaluation.output_uri_prefix}
 
 
 OPTIONAL_KEYS: dict[str, OptionalKey] = {

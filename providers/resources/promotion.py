@@ -6,7 +6,8 @@ deploys it, and as earlier releases did), the checkpoint with the best score of 
 metric (`best`), or a checkpoint by id. `serving.promoteWhen` is the gate a new candidate
 passes before it gets any traffic (`held_because`): a score reported by the job's
 evaluation, at least `atLeast`, and with `beatsServing` above the score of the model the
-endpoint serves now. A candidate that does not pass is HELD: the endpoint keeps serving
+endpoint serves now (each score from its own job's evaluation, on that job's validation data
+set, which may not be the same data). A candidate that does not pass is HELD: the endpoint keeps serving
 what it serves, and nothing is taken offline. A gate decides about serving only; it never
 changes the tuning job. Nothing here calls Vertex AI.
 """
@@ -71,10 +72,11 @@ def candidate(tuned_model: str, checkpoints: Any, choice: str, metric: str) -> t
     listed = [c for c in checkpoints if isinstance(c, dict)] if isinstance(checkpoints, list) else []
     default = next((c for c in listed if c.get("default")), None)
     if choice == BEST:
-        scored = [(c["scores"][metric], index, c) for index, c in enumerate(listed)
+        scored = [(-c["scores"][metric], _step(c), index, c) for index, c in enumerate(listed)
                   if metric in (c.get("scores") or {})]
-        # The highest score; among equals the later checkpoint, trained longer.
-        chosen = max(scored, key=lambda entry: entry[:2])[2] if scored else default
+        # The highest score; among equals the earliest step (then the first listed): the same
+        # checkpoint whatever order Vertex lists them in.
+        chosen = min(scored, key=lambda entry: entry[:3])[3] if scored else default
     elif choice != DEFAULT:
         chosen = next((c for c in listed if c.get("id") == choice), None)
         if chosen is None and listed:
@@ -90,6 +92,11 @@ def candidate(tuned_model: str, checkpoints: Any, choice: str, metric: str) -> t
     # The default checkpoint is the tuned model itself, deployed without a checkpoint id.
     name = tuned_model if chosen.get("default") else with_checkpoint(tuned_model, str(chosen["id"]))
     return Candidate(name, str(chosen.get("id") or ""), dict(chosen.get("scores") or {})), ""
+
+
+def _step(checkpoint: dict) -> float:
+    step = checkpoint.get("step")
+    return step if isinstance(step, (int, float)) and not isinstance(step, bool) else float("inf")
 
 
 def held_because(gate: Gate, new: Candidate, serving: str, serving_scores: dict[str, float]) -> str | None:

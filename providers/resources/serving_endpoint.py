@@ -235,19 +235,32 @@ def _decide(props: dict[str, Any], olds: dict[str, Any], deployed: dict[str, str
     return _Decision(new.name, new, {}, "")
 
 
-def _served(endpoint: EndpointView, props: dict[str, Any]) -> dict[str, str]:
-    """The endpoint's deployed models (id -> name), the job's newest tuned model named as the
-    tool deploys it: its default checkpoint as the model itself. The tool deploys the default
-    with no checkpoint id; should Vertex report the id it filled in, the model must still be
-    the one already serving, not a reason to deploy it again."""
+def _served(endpoint: EndpointView, props: dict[str, Any], olds: dict[str, Any]) -> dict[str, str]:
+    """The endpoint's deployed models (id -> name), a default checkpoint named as the tool
+    deploys it: as the model itself. The tool deploys the default with no checkpoint id;
+    should Vertex report the id it filled in (not documented either way), the deployment is
+    still the model already serving, not a reason to deploy it again, nor one whose
+    recorded scores are lost. It is known as such by the name recorded for the same deployed
+    id (a deployment's model never changes), by the id the job reports for the default
+    checkpoint of its newest model, or, when the job lists no checkpoints
+    (exportLastCheckpointOnly), by being that model under an id `serving.checkpoint` does
+    not choose. `olds`: what an earlier call recorded."""
     tuned_model = props.get("tuned_model") or ""
-    checkpoints = props.get("checkpoints") if isinstance(props.get("checkpoints"), list) else []
-    default = next((str(c.get("id")) for c in checkpoints if isinstance(c, dict) and c.get("default")), "")
+    listed = [c for c in props.get("checkpoints") or [] if isinstance(c, dict)] \
+        if isinstance(props.get("checkpoints"), list) else []
+    default = next((str(c.get("id")) for c in listed if c.get("default")), "")
+    recorded = olds.get("deployed_models") if isinstance(olds.get("deployed_models"), dict) else {}
     served = {}
     for deployed_id, name in endpoint.deployed_models.items():
         model, checkpoint_id = split_checkpoint(name)
-        same_default = checkpoint_id and checkpoint_id == default and same_resource(model, tuned_model)
-        served[deployed_id] = model if same_default else name
+        if not checkpoint_id:
+            served[deployed_id] = name
+            continue
+        newest = same_resource(model, tuned_model)
+        as_default = (same_resource(recorded.get(deployed_id) or "", model)
+                      or (newest and checkpoint_id == default)
+                      or (newest and not listed and checkpoint_id != props.get("checkpoint")))
+        served[deployed_id] = model if as_default else name
     return served
 
 
@@ -352,14 +365,14 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
     if endpoint.labels != labels:
         with _doing(f"labelling {endpoint.name}"):
             endpoint = vertex.set_endpoint_labels(endpoint.name, labels)
-    decision = _decide(props, olds, _served(endpoint, props), endpoint.traffic_split)
+    decision = _decide(props, olds, _served(endpoint, props, olds), endpoint.traffic_split)
     if decision.problem:
         line = problem_line(props, f"choosing what {endpoint.name} serves", decision.problem,
                             f"fix {_CHECKPOINT_FIELD}; the endpoint keeps serving what it serves")
         return _observed(endpoint, props, "", line, refused, failure=line, olds=olds)
     desired = decision.desired
     for _ in range(_MAX_STEPS_PER_CALL):
-        step = next_step(_served(endpoint, props), endpoint.traffic_split, desired,
+        step = next_step(_served(endpoint, props, olds), endpoint.traffic_split, desired,
                          int(props.get("canary_percent") or 0))
         if step is None:
             break
@@ -471,7 +484,7 @@ def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error
     `deploying_model`: the deploy it runs, if this call started one; `olds`: what the last
     call recorded (default: `props`, as a read has it)."""
     olds = props if olds is None else olds
-    deployed = _served(endpoint, props)
+    deployed = _served(endpoint, props, olds)
     by_model = {deployed[i]: share for i, share in endpoint.traffic_split.items() if i in deployed}
     decision = _decide(props, {**olds, "refused_model": refused}, deployed, endpoint.traffic_split)
     desired = decision.candidate.name if decision.candidate else ""

@@ -90,6 +90,8 @@ WAITING_FOR_SOURCE = "WAITING_FOR_SOURCE"
 _FIRST_RELEASE_WAITING = "QUEUED"
 """The first release's name for WAITING_FOR_QUOTA; ours only where no Vertex job is recorded."""
 CANCELLING = "JOB_STATE_CANCELLING"
+SUCCEEDED = "SUCCEEDED"
+"""A Vertex job's state as the `state` output names it."""
 
 # A job in one of these states is the job this resource wants; adopting it costs nothing.
 _ADOPTABLE_STATES = frozenset({
@@ -168,10 +170,13 @@ class TuningJobProvider(ResourceProvider):
         return CheckResult(checked, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        if olds.get("state") == WAITING_FOR_SOURCE and not olds.get("vertex_job_name"):
-            # Nothing to cancel, and the next update submits it if its source has succeeded.
-            return DiffResult(changes=True, replaces=[], stables=[])
         replaces = replacement_reasons(olds, news)
+        if olds.get("state") == WAITING_FOR_SOURCE and not olds.get("vertex_job_name") and not (
+                replaces and olds.get("pre_tuned_model")):
+            # Nothing to cancel, and the next update submits it if its source has succeeded.
+            # One that kept a model (it had waited for quota, say) is replaced instead: the
+            # delete cancels any twin a lost answer left on that model.
+            return DiffResult(changes=True, replaces=[], stables=[])
         if replaces:
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
@@ -179,13 +184,13 @@ class TuningJobProvider(ResourceProvider):
                           replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        if _awaits_source(props):
+        if awaits_source(props):
             return CreateResult(_key(props), {**props, **_waiting_for_source(props)})
         return CreateResult(_key(props), {**props, **_submit_or_adopt(props, Budget())})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if awaiting_submission(olds) or stopped_by_the_sweep(olds, news):
-            if _awaits_source(news):
+            if awaits_source(news):
                 return UpdateResult({**news, **_waiting_for_source(news)})
             return UpdateResult({**news, **_submit_or_adopt(news, Budget())})
         # Only settings of ours changed: the Vertex job stays as it is.
@@ -324,26 +329,52 @@ def _catalogue(props: dict[str, Any]) -> tuple[Catalogue, str | None]:
 
 
 def _continued_from(olds: dict[str, Any], news: dict[str, Any]) -> str:
-    """The tuned model a continuing job starts from: its source's, once there is one; while
-    the same source's newer version trains (its model is "" or not known in a preview),
-    the model the job started from, so that nothing is replaced until that version exists."""
-    source = news.get("source_model")
-    if isinstance(source, str) and source and source != UNKNOWN:
-        return source
+    """The tuned model a continuing job starts from: its source's, once the source succeeded.
+
+    While the same source's newer version trains (its model is "", not known in a preview,
+    or reported before the source succeeded), the job keeps the model it started from, so
+    that a running job is not replaced (cancelled, and paid for again) until that version
+    exists. Check sees the old inputs only, not whether a Vertex job is kept: a job with
+    none (it waited for quota, was refused, or was cancelled by the stack's sweep and is
+    declared again) is not submitted on that model but waits for the new version
+    (`awaits_source`); once that succeeds, the model changes and the job is replaced, whose
+    delete cancels any twin a lost answer left.
+
+    The model recorded before is kept as it was spelled when it names the same model (the
+    project by number or by id; `continueFrom.job` or `.model`): the same job, same spec hash."""
+    source = _succeeded_source(news)
+    recorded = olds.get("pre_tuned_model") or ""
+    if source:
+        return recorded if same_resource(recorded, source) else source
     if news.get("source_name") and olds.get("source_name") == news.get("source_name"):
-        return olds.get("pre_tuned_model") or ""
+        return recorded
     return ""
 
 
-def _awaits_source(props: dict[str, Any]) -> bool:
-    """A continuing job whose source has no tuned model yet."""
-    return bool(props.get("source_name")) and not props.get("pre_tuned_model")
+def awaits_source(props: dict[str, Any]) -> bool:
+    """Whether a continuing job with no Vertex job yet must wait instead of being submitted:
+    its source has not succeeded, or what it would continue is not the source's current
+    tuned model (the source's next version trains)."""
+    if not props.get("source_name"):
+        return False
+    return not same_resource(props.get("pre_tuned_model") or "", _succeeded_source(props))
+
+
+def _succeeded_source(props: dict[str, Any]) -> str:
+    """The source's tuned model, if the source is a job that succeeded or a model the job file
+    names (no state); "" otherwise. A running job's tuned model (Vertex deploys checkpoints
+    while a job tunes), or a partly succeeded one's, is not yet what the job continues."""
+    source = props.get("source_model")
+    if not isinstance(source, str) or source == UNKNOWN or props.get("source_state") not in ("", None, SUCCEEDED):
+        return ""
+    return source
 
 
 def _waiting_for_source(props: dict[str, Any]) -> dict[str, Any]:
     state = props.get("source_state")
     now = f"it is {state}" if isinstance(state, str) and state and state != UNKNOWN else "it has no tuned model yet"
-    advice = ("; fix it, and the job follows its next success" if state in ("FAILED", "CANCELLED", NOT_SUBMITTED)
+    ended = ("FAILED", "CANCELLED", "PARTIALLY_SUCCEEDED", NOT_SUBMITTED)
+    advice = ("; fix it, and the job follows its next success" if state in ended
               else "; a later `pulumi up` submits this job with its tuned model")
     return {**_nothing_observed(), "state": WAITING_FOR_SOURCE,
             "status_message": f"waiting for {props['source_name']} to succeed in {props['region']} ({now}){advice}"}

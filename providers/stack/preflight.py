@@ -21,7 +21,7 @@ from providers.jobfile.loading import JobFile, job_file_paths, load_jobs, shown_
 from providers.jobfile.problems import JobFileError, Problem, shared_once
 from providers.jobfile.rules import evaluation_problem, key_region_problems, region_problem
 from providers.jobfile.schema import JobSpec
-from providers.stack.settings import StackSettings, known_stacks
+from providers.stack.settings import StackSettings, known_stacks, stack_config
 
 
 @dataclass(frozen=True)
@@ -139,11 +139,17 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
 def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
                   known_stacks: list[str] = (), default_region: str = "") -> ValidationReport:
     """Every job file of `jobs_dir` for `stack` (every stack when "") and the local data sets
-    they name, checked; `default_region`: the stack's gcp:region, if known."""
+    they name, checked; `default_region`: `stack`'s gcp:region, where its jobs without
+    regions run. Each other stack's, and `stack`'s when not given, is the one its settings
+    file commits, as `pulumi preview` of that stack sees it."""
     files = [shown_path(path, root.resolve()) for path in job_file_paths(jobs_dir)]
+    regions = {name: region for name in known_stacks
+               if isinstance(region := stack_config(root, name).get("gcp:region"), str)}
+    if default_region:
+        regions[stack] = default_region
     try:
         loaded = load_jobs(jobs_dir, root, stack=stack, known_stacks=known_stacks, strict=False,
-                           default_region=default_region)
+                           default_regions=regions)
     except JobFileError as exc:  # no jobs folder at all, or a bad GEMINI_TUNING_TODAY
         return ValidationReport(str(jobs_dir), files, problems=exc.problems, stack=stack)
     jobs = []

@@ -108,3 +108,60 @@ def test_a_running_job_no_job_file_declares_is_planned_as_cancelled_by_the_sweep
     assert ghost["name"] in swept.note
     assert [c.action for c in plan.changes if c.job == "kept"] == ["keep"]
     assert "| ghost | us-central1 | **cancel** |" in as_markdown(plan)
+
+
+def continuing_step(state: str, **new_inputs) -> dict:
+    """A replace of job `moved`, as a job continuing `fresh` that recorded `fresh`'s old model,
+    in `state`; `fresh` is replaced and trains (its tuned model is "")."""
+    replaced = step("replace", "moved", "", state=state)
+    replaced["oldState"]["inputs"].update(source_name="job fresh",
+                                          pre_tuned_model="projects/p/locations/us-central1/models/1@1")
+    replaced["newState"]["inputs"].update(source_name="job fresh", source_model="", **new_inputs)
+    return replaced
+
+
+def test_a_continuing_job_with_no_vertex_job_whose_source_retrains_is_planned_as_waiting_for_it(report):
+    [waiting] = [c for c in make_plan("test", report(), [continuing_step("WAITING_FOR_QUOTA")], broken=set()).changes
+                 if c.job == "moved"]
+    # A running job whose own file changed too is replaced: cancelled now, submitted once its source succeeded.
+    [replaced] = [c for c in make_plan("test", report(), [continuing_step("RUNNING", training_dataset_uri="gs://b/u.jsonl")],
+                                       broken=set()).changes if c.job == "moved"]
+
+    assert (waiting.action, waiting.note) == (
+        "wait for source", "submitted once job fresh has succeeded in us-central1, continuing its tuned model")
+    assert replaced.action == "replace"
+    assert replaced.note.endswith("then waits for job fresh to succeed in us-central1, and continues its new tuned model")
+
+
+def test_the_jobs_continuing_a_replaced_job_are_planned_as_replaced_later(tmp_path, monkeypatch):
+    """A source edited alone: its continuing jobs keep their Vertex jobs in this run, but once
+    its new version succeeds they are replaced to continue it, paid again. The reviewer sees it."""
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    for name, spec in (("fresh", {"baseModel": "gemini-3.5-flash"}), ("more", {"continueFrom": {"job": "fresh"}}),
+                       ("most", {"continueFrom": {"job": "more"}}), ("other", {"baseModel": "gemini-3.5-flash"})):
+        (jobs / f"{name}.yaml").write_text(json.dumps(
+            {"name": name, **spec, "trainingDataset": "gs://b/t.jsonl", "regions": ["us-central1"]}))
+    monkeypatch.chdir(tmp_path)
+
+    plan = make_plan("test", validate_jobs(jobs, tmp_path, stack="test"),
+                     [step("replace", "fresh", "gemini-3.5-flash", state="SUCCEEDED")], broken=set())
+
+    actions = {c.job: (c.action, c.note) for c in plan.changes}
+    assert actions["more"] == ("keep", "replaced by a later `pulumi up`, tuned and paid for again: it continues "
+                                       "fresh, which is replaced, and follows fresh's new tuned model once that succeeds")
+    assert actions["most"][0] == "keep" and "it continues more, which is replaced" in actions["most"][1]
+    assert actions["other"] == ("keep", "")
+    assert "tuned and paid for again" in as_markdown(plan)
+
+
+def test_a_job_that_waited_for_its_source_is_planned_as_a_submission_once_the_source_succeeded(report):
+    """It kept the source's old model while waiting (it had waited for quota): the new model is a
+    replace for Pulumi, whose delete cancels any twin a lost answer left; for the reviewer, a submit."""
+    new_model = "projects/p/locations/us-central1/models/1@2"
+    moving = continuing_step("WAITING_FOR_SOURCE", pre_tuned_model=new_model, source_state="SUCCEEDED")
+    moving["newState"]["inputs"]["source_model"] = new_model
+
+    [change] = [c for c in make_plan("test", report(), [moving], broken=set()).changes if c.job == "moved"]
+
+    assert (change.action, change.note) == ("submit", f"continues {new_model}")

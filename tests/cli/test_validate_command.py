@@ -253,3 +253,28 @@ def test_warnings_are_shown_but_do_not_fail_validation(tmp_path, monkeypatch, ca
     output = capsys.readouterr().out
     assert "warning: jobs/triage.yaml: baseModel: gemini-2.5-flash retired on 2026-10-20" in output
     assert "warning: jobs/triage.yaml: overrides.qa: there is no stack 'qa' (no Pulumi.qa.yaml)" in output
+
+
+def test_validate_and_plan_place_jobs_without_regions_in_each_stacks_gcp_region(tmp_path, monkeypatch, capsys):
+    """`pulumi preview` runs a job without `regions` in its stack's gcp:region; the checks of a
+    pull request must see it there too, or they pass a continueFrom the merge's `up` refuses."""
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "triage.yaml").write_text(GOOD_JOB)
+    (tmp_path / "jobs" / "more.yaml").write_text(
+        "name: more\ncontinueFrom: {job: triage}\nregions: [europe-west4]\ntrainingDataset: gs://acme/more.jsonl\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  gcp:project: acme\n  gcp:region: us-central1\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  gcp:project: acme\n  gcp:region: europe-west4\n")
+    monkeypatch.chdir(tmp_path)
+    refusal = ("jobs/more.yaml: regions: triage (jobs/triage.yaml) tunes in us-central1 only, so there is no "
+               "tuned model of it to continue in europe-west4: a continuing job runs in its source's regions")
+
+    assert main(["validate", "--stack", "prod"]) == 1
+    assert refusal in capsys.readouterr().out.splitlines()
+    assert main(["validate", "--stack", "dev"]) == 0
+    capsys.readouterr()
+    assert main(["validate"]) == 1
+    assert refusal.replace("jobs/more.yaml:", "jobs/more.yaml (stack prod):") in capsys.readouterr().out.splitlines()
+    # `plan` runs the same checks before it previews: it exits 1 before Pulumi is asked.
+    monkeypatch.setattr("providers.cli.plan.preview", lambda stack, root: {"steps": []})
+    assert main(["plan", "--stack", "prod", "--format", "json"]) == 1
+    assert refusal.split(": ", 2)[2] in {p["message"] for p in json.loads(capsys.readouterr().out)["problems"]}

@@ -4,6 +4,9 @@
   source has succeeded, and is then submitted with `pre_tuned_model` set to the source's
   tuned model; when the source is replaced it keeps that model until the new version has
   succeeded, and then the plan shows it moving on (old -> new) and `up` replaces it.
+- A continuing job with no Vertex job yet (waiting for quota) whose source is replaced is not
+  submitted on the model the source is replacing: it waits for the new version, and the plan
+  says so. Edited in one commit with its source, it is paid for once, on the new version.
 - Two gated jobs whose evaluations score on either side of the gate: one serves, the other
   is HELD with its score in the outputs, and its endpoint serves nothing it did not pass.
 - A chosen checkpoint (`serving.checkpoint: best`) is what the serving endpoint deploys.
@@ -72,6 +75,9 @@ def test_a_continuing_job_waits_for_its_source_and_continues_its_tuned_model(sta
     project.write_job("triage", **flash_job(regions=[REGION], hyperParameters={"epochCount": 3}))
     project.up()
     assert [job.name for job in jobs_named(emulator, "triage-more")] == [continued.name]
+    # Promise 1: not cancelled (to be paid for again once the source's new version succeeds).
+    assert project.job_output("triage-more", REGION)["vertexJob"] == continued.name
+    assert state_of(emulator.tuning_client().get_tuning_job(name=continued.name)) not in ("CANCELLING", "CANCELLED")
     # ...and moves on once it has succeeded: the plan says so, and `up` replaces it.
     _, replacement = succeeded(emulator, "triage", count=2)
     planned = json.loads(providers_command(project, "plan", "--stack", "test", "--format", "json").stdout)
@@ -84,6 +90,64 @@ def test_a_continuing_job_waits_for_its_source_and_continues_its_tuned_model(sta
     project.up()
     latest = jobs_named(emulator, "triage-more")[-1]
     assert same_resource(latest.pre_tuned_model.tuned_model_name, replacement.tuned_model.model)
+
+
+def test_a_continuing_job_waiting_for_quota_waits_for_the_version_its_source_is_training(start_emulator, make_project):
+    """Promise 1: submitted on the source's old model, it would be replaced (paid again) as soon
+    as the source's new version succeeded."""
+    emulator = start_emulator(job_seconds=3, quota=1)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(regions=[REGION]))
+    project.up()
+    [source] = succeeded(emulator, "triage")
+    # Jobs train for an hour from now on; "busy" takes the project's one quota slot.
+    emulator = start_emulator(job_seconds=3600, quota=1, on_state_of=emulator)
+    project.use_emulator(emulator)
+    project.write_job("busy", **flash_job(regions=[REGION]))
+    project.up()
+    project.write_job("triage-more", continueFrom={"job": "triage"}, regions=[REGION],
+                      trainingDataset="gs://acme/more.jsonl", hyperParameters={"epochCount": 1})
+    project.up()
+    assert project.job_output("triage-more", REGION)["state"] == "WAITING_FOR_QUOTA"
+
+    # The source is edited: its new version waits for quota too, then the quota grows.
+    project.write_job("triage", **flash_job(regions=[REGION], hyperParameters={"epochCount": 3}))
+    planned = json.loads(providers_command(project, "plan", "--stack", "test", "--format", "json").stdout)
+    project.up()
+    emulator = start_emulator(job_seconds=3600, quota=3, on_state_of=emulator)
+    project.use_emulator(emulator)
+    project.up()
+
+    assert [state_of(job) != "SUCCEEDED" for job in jobs_named(emulator, "triage")] == [False, True]  # it trains
+    assert [job.pre_tuned_model.tuned_model_name for job in jobs_named(emulator, "triage-more")] == [], (
+        f"submitted continuing {source.tuned_model.model}, which its source is replacing")
+    assert {c["job"]: c["action"] for c in planned["changes"]}["triage-more"] == "wait for source"
+    assert project.job_output("triage-more", REGION)["state"] == "WAITING_FOR_SOURCE"
+
+
+def test_a_source_and_its_continuing_job_edited_together_pay_for_the_continuing_job_once(start_emulator, make_project):
+    """Through the engine, the continuing job's replacement is checked with no old inputs, so it
+    keeps nothing of the source's old model: it waits for the new version."""
+    emulator = start_emulator(job_seconds=3, quota=3)
+    project = make_project(emulator)
+    more = dict(continueFrom={"job": "triage"}, regions=[REGION], hyperParameters={"epochCount": 1})
+    project.write_job("triage", **flash_job(regions=[REGION]))
+    project.write_job("triage-more", **more, trainingDataset="gs://acme/more.jsonl")
+    project.up()
+    succeeded(emulator, "triage")
+    project.up()
+    succeeded(emulator, "triage-more")
+
+    project.write_job("triage", **flash_job(regions=[REGION], hyperParameters={"epochCount": 3}))
+    project.write_job("triage-more", **more, trainingDataset="gs://acme/more-q4.jsonl")
+    project.up()
+    assert project.job_output("triage-more", REGION)["state"] == "WAITING_FOR_SOURCE"
+    _, replacement = succeeded(emulator, "triage", count=2)
+    project.up()
+
+    continuing = jobs_named(emulator, "triage-more")
+    assert len(continuing) == 2
+    assert same_resource(continuing[-1].pre_tuned_model.tuned_model_name, replacement.tuned_model.model)
 
 
 def gated_job(**fields) -> dict:

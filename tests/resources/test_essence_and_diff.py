@@ -211,3 +211,16 @@ def test_a_catalogue_row_that_learns_a_default_adapter_size_does_not_replace_a_r
 
     assert TuningJobProvider().diff("id", recorded, documented).replaces == []
     assert documented["spec_hash"] == recorded["spec_hash"]
+
+
+def test_the_order_evaluation_metrics_are_written_in_is_the_same_job(monkeypatch):
+    monkeypatch.setenv("GEMINI_TUNING_TODAY", "2026-09-01")  # while the 2.5 models offered evaluation
+    evaluated = {**BASE, "baseModel": "gemini-2.5-flash", "regions": ["us-central1"]}
+
+    def hash_of(*metrics: str) -> str:
+        spec = parse_job({**evaluated, "evaluation": {"metrics": list(metrics), "outputUriPrefix": "gs://b/e"}},
+                         "jobs/triage.yaml")
+        return spec_hash(essence_of(spec, "us-central1"))
+
+    assert hash_of("rouge_1", "bleu") == hash_of("bleu", "rouge_1")
+    assert hash_of("bleu") != hash_of("bleu", "rouge_1")

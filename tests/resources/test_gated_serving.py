@@ -8,6 +8,7 @@ which side of the gate a model is on.
 from __future__ import annotations
 
 import pytest
+from google.cloud.aiplatform_v1 import DeployedModel
 
 from providers.resources.serving_endpoint import HELD, SERVING, ServingEndpointProvider
 from providers.resources.tuning_job import TuningJobProvider
@@ -42,6 +43,14 @@ def served(emulator, outs: dict) -> dict[str, tuple[str, int]]:
     endpoint = emulator.endpoint_client().get_endpoint(name=outs["endpoint_name"])
     return {f"{d.model}@{d.model_version_id}:{d.checkpoint_id}": endpoint.traffic_split[d.id]
             for d in endpoint.deployed_models}
+
+
+def deploy_with_its_id(emulator, endpoint: str, model: str, checkpoint_id: str) -> None:
+    """Deploys `model`'s default checkpoint as Vertex might report it: with the id it filled in."""
+    version, _, version_id = model.rpartition("@")
+    emulator.endpoint_client().deploy_model(
+        endpoint=endpoint, traffic_split={"0": 100},
+        deployed_model=DeployedModel(model=f"{version}@{version_id}", checkpoint_id=checkpoint_id)).result(timeout=30)
 
 
 def test_a_model_below_the_gate_is_held_and_nothing_is_deployed(emulator):
@@ -140,17 +149,12 @@ def test_a_model_that_passed_the_gate_goes_through_its_canary_and_is_promoted(em
 def test_a_default_checkpoint_reported_by_its_id_is_the_model_already_serving(start, tmp_path):
     """The tool deploys the default checkpoint with no id; were Vertex to report the id it filled
     in, that must not read as another model to deploy (a deploy at every run)."""
-    from google.cloud.aiplatform_v1 import DeployedModel
-
     rpc_log = RpcLog(tmp_path / "rpc.jsonl")
     emulator = start(job_seconds=0.5, rpc_log=rpc_log.path)
     model = tuned_model(emulator, 1)
     provider = ServingEndpointProvider()
     created = provider.create(props())  # an endpoint with nothing deployed yet
-    version, _, version_id = model.rpartition("@")
-    emulator.endpoint_client().deploy_model(
-        endpoint=created.outs["endpoint_name"], traffic_split={"0": 100},
-        deployed_model=DeployedModel(model=f"{version}@{version_id}", checkpoint_id="2")).result(timeout=30)
+    deploy_with_its_id(emulator, created.outs["endpoint_name"], model, "2")
     wanted = props(tuned_model=model, checkpoints=scored(0, 0))
 
     read = provider.read(created.id, {**created.outs, **wanted})
@@ -161,3 +165,49 @@ def test_a_default_checkpoint_reported_by_its_id_is_the_model_already_serving(st
     assert provider.diff(created.id, read.outs, wanted).changes is False
     assert [c["method"] for c in rpc_log.calls_since_mark() if c["method"] in ("DeployModel", "UndeployModel")] == []
     assert updated.outs["status"] == SERVING
+
+
+def test_a_default_checkpoint_reported_by_its_id_settles_when_the_job_lists_no_checkpoints(start, tmp_path):
+    """exportLastCheckpointOnly: the job's checkpoints output is [], so no listed default
+    names the id; the model under an id serving.checkpoint does not choose is the default."""
+    rpc_log = RpcLog(tmp_path / "rpc.jsonl")
+    emulator = start(job_seconds=0.5, rpc_log=rpc_log.path)
+    job = TuningJobProvider().create(inputs(exportLastCheckpointOnly=True, hyperParameters={"epochCount": 2}))
+    model = wait_for(lambda: emulator.tuning_client().get_tuning_job(name=job.outs["vertex_job_name"]),
+                     lambda j: j.state.name == "JOB_STATE_SUCCEEDED", timeout=30).tuned_model.model
+    provider = ServingEndpointProvider()
+    created = provider.create(props())
+    deploy_with_its_id(emulator, created.outs["endpoint_name"], model, "1")  # its only checkpoint
+    wanted = props(tuned_model=model, checkpoints=[])
+
+    read = provider.read(created.id, {**created.outs, **wanted})
+    rpc_log.mark()
+    updated = provider.update(created.id, read.outs, wanted)
+
+    assert [c["method"] for c in rpc_log.calls_since_mark() if c["method"] in ("DeployModel", "UndeployModel")] == []
+    assert provider.diff(created.id, read.outs, wanted).changes is False
+    assert updated.outs["status"] == SERVING
+    # Unrecorded, the checkpoint the file chooses by id is that checkpoint, not the default.
+    chosen = props(tuned_model=model, checkpoints=[], checkpoint="1")
+    assert provider.read(created.id, {**created.outs, **chosen}).outs["traffic_split"] == {
+        f"{model}#checkpoint=1": 100}
+
+
+def test_beats_serving_compares_with_the_recorded_score_of_the_model_it_replaces(emulator):
+    """M1 serves with its default checkpoint reported by id (recorded score 0.8). The job is
+    replaced and M2 scores 0.6: once the job's newest model is M2, M1's deployment must still
+    be known by the name its score was recorded under, or M2 passes beatsServing unjudged."""
+    m1, m2 = tuned_model(emulator, 1), tuned_model(emulator, 2)
+    provider = ServingEndpointProvider()
+    created = provider.create(props())
+    deploy_with_its_id(emulator, created.outs["endpoint_name"], m1, "2")
+    first = props(tuned_model=m1, promote_when=GATE, checkpoints=scored(0.8, 0.8))
+    serving = provider.update(created.id, provider.read(created.id, {**created.outs, **first}).outs, first)
+    assert serving.outs["model_scores"] == {m1: {"rouge_1": 0.8}}
+
+    replaced = props(tuned_model=m2, promote_when=GATE, checkpoints=scored(0.6, 0.6))
+    after = provider.update(created.id, serving.outs, replaced)
+
+    assert after.outs["status"] == HELD, after.outs["traffic_split"]
+    assert after.outs["traffic_split"] == {m1: 100}
+    assert "does not beat 0.8" in after.outs["held"]["reason"]

@@ -17,8 +17,8 @@ CHECKPOINTS = [
 @pytest.mark.parametrize(("choice", "metric", "expected"), [
     # The default checkpoint is the tuned model itself, deployed as earlier releases deployed it.
     ("default", "", Candidate(MODEL, "3", {"rouge_1": 0.6, "bleu": 0.3})),
-    # The best score of the gate's metric; of equal scores the later checkpoint.
-    ("best", "rouge_1", Candidate(f"{MODEL}#checkpoint=2", "2", {"rouge_1": 0.8, "bleu": 0.4})),
+    # The best score of the gate's metric; of equal scores the earliest step.
+    ("best", "rouge_1", Candidate(f"{MODEL}#checkpoint=1", "1", {"rouge_1": 0.8, "bleu": 0.2})),
     ("best", "bleu", Candidate(f"{MODEL}#checkpoint=2", "2", {"rouge_1": 0.8, "bleu": 0.4})),
     ("1", "", Candidate(f"{MODEL}#checkpoint=1", "1", {"rouge_1": 0.8, "bleu": 0.2})),
     # Naming the default checkpoint is the default.
@@ -26,6 +26,11 @@ CHECKPOINTS = [
 ])
 def test_the_checkpoint_serving_deploys(choice, metric, expected):
     assert candidate(MODEL, CHECKPOINTS, choice, metric) == (expected, "")
+
+
+def test_the_best_checkpoint_does_not_depend_on_the_order_vertex_lists_them_in():
+    for listed in (CHECKPOINTS, CHECKPOINTS[::-1], [CHECKPOINTS[1], CHECKPOINTS[2], CHECKPOINTS[0]]):
+        assert candidate(MODEL, listed, "best", "rouge_1")[0].checkpoint == "1"
 
 
 def test_a_checkpoint_the_model_does_not_have_is_a_problem_not_a_deploy():
