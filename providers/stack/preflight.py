@@ -18,6 +18,7 @@ from providers.gcp.clients import STORAGE_EMULATOR_VARIABLE
 from providers.jobfile.catalogue import Catalogue, ModelRules, tool_catalogue
 from providers.jobfile.fields import field_name
 from providers.jobfile.loading import job_file_paths, load_jobs, shown_path
+from providers.jobfile.prices import PriceTable, load_prices, tool_prices
 from providers.jobfile.problems import JobFileError, Problem, shared_once
 from providers.jobfile.rules import key_region_problems, region_problem
 from providers.jobfile.schema import JobSpec
@@ -48,6 +49,8 @@ class ValidationReport:
     """The stack whose view was checked; "" when every stack's was."""
     catalogue: Catalogue = field(default_factory=tool_catalogue)
     """The models the jobs were checked against, with the file each row came from."""
+    prices: PriceTable = field(default_factory=tool_prices)
+    """The tuning prices, with the repository's prices.yaml merged in."""
 
     @property
     def ok(self) -> bool:
@@ -120,7 +123,7 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
             problems.extend(Problem(job.file, field, message, severity) for field, message, severity
                             in key_region_problems(job.spec, [settings.default_region]))
     return ValidationReport(report.jobs_dir, report.files, report.jobs, problems, report.warnings, settings.stack,
-                            report.catalogue)
+                            report.catalogue, report.prices)
 
 
 def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
@@ -140,8 +143,9 @@ def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
         jobs.append(CheckedJob(job_file.path, job_file.spec, datasets, job_file.stack))
         by_file.setdefault(job_file.path, {})[job_file.stack] = [
             p.in_stack(job_file.stack) if job_file.stack and not stack else p for p in dataset_problems]
-    problems = loaded.errors + [p for views in by_file.values() for p in shared_once(views)]
-    return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack, loaded.catalogue)
+    prices = load_prices(root)
+    problems = [*loaded.errors, *prices.problems, *(p for views in by_file.values() for p in shared_once(views))]
+    return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack, loaded.catalogue, prices)
 
 
 def _local_datasets(file: str, spec: JobSpec, rules: ModelRules,
