@@ -75,6 +75,13 @@ class TuningJobView:
     start_time: str
     end_time: str
     labels: dict[str, str] = field(default_factory=dict)
+    update_time: str = ""
+    billable_tokens: int = 0
+    """Vertex's `totalBillableTokenCount`: the billable tokens of one pass over the training
+    data set, once Vertex has read it (0 before)."""
+    epochs: int = 0
+    """The epochs the job trains: as submitted, else (Vertex chose them) the epoch of its last
+    checkpoint; 0 while unknown."""
 
     @property
     def has_ended(self) -> bool:
@@ -465,4 +472,8 @@ def _view(job: aiplatform_v1.TuningJob) -> TuningJobView:
         start_time=_timestamp(job.start_time),
         end_time=_timestamp(job.end_time),
         labels=dict(job.labels),
+        update_time=_timestamp(job.update_time),
+        billable_tokens=job.tuning_data_stats.supervised_tuning_data_stats.total_billable_token_count,
+        epochs=(job.supervised_tuning_spec.hyper_parameters.epoch_count
+                or max((checkpoint.epoch for checkpoint in job.tuned_model.checkpoints), default=0)),
     )
