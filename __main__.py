@@ -2,7 +2,10 @@
 
 Everything is checked first (the same checks as `python -m providers validate --stack`,
 plus the stack's settings): a mistake stops the run with every problem listed and nothing
-submitted. What Vertex AI refuses during the run is reported at its end, one line each.
+submitted. The stack's budgets are checked next, against every new submission's estimate
+(`StackBudget`, which every job's resources wait for). What Vertex AI refuses during the run
+is reported at its end, one line each; what changed is told to the stack's webhooks
+(`StackNotifications`, after every job's resources).
 """
 
 import os
@@ -11,8 +14,11 @@ from pathlib import Path
 import pulumi
 
 from providers.resources.job import Job, StackOwner, report_outcomes
+from providers.resources.notifications import StackNotifications
+from providers.resources.stack_budget import StackBudget, Submission
 from providers.resources.stack_guard import StackGuard
-from providers.resources.tuning_job import base_model_row
+from providers.resources.tuning_job import base_model_row, submission_spec_hash
+from providers.stack.estimates import cloud_storage_sizes, estimate
 from providers.stack.preflight import check_stack
 from providers.stack.settings import PLAN_VARIABLE, from_pulumi_config
 from providers.stack.uploads import submitted_spec, upload
@@ -41,9 +47,23 @@ owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack
 guard = StackGuard(settings.stack, project=settings.gcp_project, default_region=settings.default_region,
                    allow_project_change=settings.allow_project_change,
                    allow_region_change=settings.allow_region_change)
-summary, outcomes = {}, []
+# A gs:// data set's size is read from Cloud Storage only when a budget needs a figure.
+budgeted = bool(settings.budget) or any(job.spec.max_estimated_cost for job in report.jobs)
+sizes = cloud_storage_sizes(settings) if budgeted else None
+planned, submissions = [], []
 for job in report.jobs:
     spec, uploads = submitted_spec(job, settings.dataset_bucket)
+    regions = job.spec.regions or [settings.default_region]
+    cost = estimate(job, report, sizes).as_input()
+    submissions += [Submission(job.spec.name, job.file, region,
+                               submission_spec_hash(spec, job.file, region, report.catalogue), cost,
+                               job.spec.max_estimated_cost or 0.0) for region in regions]
+    planned.append((job, spec, uploads, regions, cost))
+budget = StackBudget(settings.stack, project=settings.gcp_project, pulumi_project=settings.pulumi_project,
+                     stack_id=settings.stack_id, max_estimated_cost=settings.budget or 0.0, submissions=submissions,
+                     plan_preview=plan_preview, opts=pulumi.ResourceOptions(depends_on=[guard]))
+summary, outcomes, observations = {}, [], []
+for job, spec, uploads, regions, cost in planned:
     if not pulumi.runtime.is_dry_run() and (problems := upload(job, uploads, settings.gcp_project)):
         stop(problems)
     component = Job(
@@ -51,16 +71,32 @@ for job in report.jobs:
         job_file=job.file,
         spec=job.spec,
         submitted_spec=spec,
-        regions=job.spec.regions or [settings.default_region],
+        regions=regions,
         owner=owner,
         protect_serving=settings.protect_serving_endpoints,
-        guard=guard,
+        guard=budget,
         base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
                                         report.catalogue.origin(job.spec.base_model)),
         plan_preview=plan_preview,
+        estimate=cost,
+        prices=report.prices,
     )
     summary[job.spec.name] = component.summary
     outcomes += component.outcomes
+    observations += component.observations
 
+notifications = StackNotifications(settings.stack, webhooks=pulumi.Output.secret(list(settings.webhooks)),
+                                   observations=observations)
+
+
+def warn_undelivered(lines: list[str] | None) -> str:
+    """One warning per webhook that failed: the run goes on, and the next one tries again."""
+    for line in lines or []:
+        pulumi.log.warn(line)
+    return ""
+
+
+told = notifications.undelivered.apply(warn_undelivered)
 pulumi.export("jobs", summary)
-report_outcomes(outcomes)
+# The failures are reported once the webhooks have been told (a failed program runs no later step).
+report_outcomes([*outcomes, told])

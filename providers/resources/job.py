@@ -7,6 +7,11 @@ under the component and take their own types without being replaced.
 
 `report_outcomes` is how the providers' failures reach the user: one error line each
 (see `providers.resources.reporting`), and a failed `pulumi up`.
+
+Per region the component also exports what the job billed (Vertex's billable tokens times
+the epochs, priced by the price table, beside the estimate made before submission), its
+deadline and how long it has been in its state, and gives the stack's notifications one
+`events.Observation` of it (`observations`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import Any
 
 import pulumi
 
+from providers.jobfile import durations
+from providers.jobfile.prices import PriceTable, tool_prices
 from providers.jobfile.schema import JobSpec
 from providers.resources.serving_endpoint import ServingEndpoint
 from providers.resources.tuning_history import TuningHistory
@@ -42,27 +49,40 @@ class Job(pulumi.ComponentResource):
     """Per region: the outputs the stack exports for this job."""
     outcomes: list[pulumi.Output[str]]
     """Each resource's failure in this run, in one line ("" if none)."""
+    observations: list[pulumi.Output[dict]]
+    """Per region, the job as the stack's notifications see it (`events.Observation` as a dict)."""
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
                  regions: list[str], owner: StackOwner, protect_serving: bool, guard: pulumi.Resource,
-                 base_model_rules: str = "", plan_preview: bool = False,
-                 opts: pulumi.ResourceOptions | None = None):
+                 base_model_rules: str = "", plan_preview: bool = False, estimate: dict[str, Any] | None = None,
+                 prices: PriceTable | None = None, opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
-        `guard` is the stack's `StackGuard`, which every resource here waits for;
+        `guard` is the stack-level resource every resource here waits for (the budget, which
+        waits for the `StackGuard`);
         `base_model_rules` the base model's catalogue row (`tuning_job.base_model_row`);
-        `plan_preview` whether this is the preview of `python -m providers plan`."""
+        `plan_preview` whether this is the preview of `python -m providers plan`;
+        `estimate` the estimated cost of one training (`Estimate.as_input()`), `prices` the
+        price table what was billed is priced with."""
         super().__init__(JOB_TYPE, name, None, opts)
         self._guard = guard
         identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
                     "stack": owner.stack, "stack_id": owner.stack_id}
         self.summary = {}
         self.outcomes = []
+        self.observations = []
+        prices = prices or tool_prices()
+        estimate = estimate or {}
+        cost = estimate.get("cost")
+        estimated_cost = float(cost) if isinstance(cost, (int, float)) and cost >= 0 else None
         for region in regions:
             tuning_job = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
                 base_model_rules=base_model_rules, plan_preview=plan_preview,
-                **identity, opts=self._child_options(first_release=True),
+                max_duration_seconds=durations.seconds(spec.max_duration) if spec.max_duration else 0,
+                estimate=estimate, **identity, opts=self._child_options(first_release=True),
             )
+            billed = pulumi.Output.all(tuning_job.billable_tokens, tuning_job.epochs).apply(
+                lambda counts: dict(zip(("training_tokens", "cost"), prices.billed(spec.base_model, *counts))))
             history = TuningHistory(
                 f"{name}-{region}-history", job_file=job_file, job_name=name,
                 deletion_policy=spec.deletion_policy, current_job=tuning_job.vertex_job_name,
@@ -80,6 +100,16 @@ class Job(pulumi.ComponentResource):
                 "error": tuning_job.error,
                 "earlierVersions": history.earlier_jobs,
                 "history": history.status_message,
+                "maxDuration": spec.max_duration or "",
+                "createTime": tuning_job.create_time,
+                "stateSince": tuning_job.state_since,
+                "deadlineExceeded": tuning_job.deadline_exceeded.apply(lambda record: record or {}),
+                "billableTokens": tuning_job.billable_tokens.apply(lambda tokens: tokens or 0),
+                "epochs": tuning_job.epochs.apply(lambda epochs: epochs or 0),
+                "trainingTokens": billed.apply(lambda b: b["training_tokens"]),
+                "cost": billed.apply(lambda b: b["cost"]),
+                "estimatedCost": estimated_cost,
+                "estimate": estimate.get("how", ""),
             }
             self.outcomes += [tuning_job.failure, history.failure]
             if spec.serving is not None:
@@ -103,11 +133,36 @@ class Job(pulumi.ComponentResource):
                 })
                 self.outcomes.append(endpoint.failure)
             self.summary[region] = outputs
+            self.observations.append(pulumi.Output.all(
+                state=tuning_job.state, vertex_job=tuning_job.vertex_job_name, tuned_model=tuning_job.tuned_model,
+                error=tuning_job.error, deadline=tuning_job.deadline_exceeded, billed=billed,
+                billable_tokens=tuning_job.billable_tokens, epochs=tuning_job.epochs,
+                tracked_since=tuning_job.tracked_since,
+                serving_status=outputs.get("servingStatus", ""), serving_model=(
+                    endpoint.serving_model if spec.serving is not None else ""),
+                serving_message=outputs.get("servingError", ""),
+            ).apply(lambda seen, region=region: observation(name, region, job_file, seen, estimated_cost)))
         self.register_outputs({"regions": self.summary})
 
     def _child_options(self, first_release: bool = False, **options: Any) -> pulumi.ResourceOptions:
         aliases = [pulumi.Alias(type_=_FIRST_RELEASE_TYPE, parent=pulumi.ROOT_STACK_RESOURCE)] if first_release else []
         return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[self._guard], **options)
+
+
+def observation(job: str, region: str, job_file: str, seen: dict[str, Any],
+                estimated_cost: float | None) -> dict[str, Any]:
+    """One job in one region as the stack's notifications take it (`events.Observation`)."""
+    billed = seen.get("billed") or {}
+    return {
+        "job": job, "region": region, "job_file": job_file,
+        **{key: seen.get(key) or "" for key in (
+            "vertex_job", "state", "tuned_model", "error", "tracked_since", "serving_status", "serving_model",
+            "serving_message")},
+        "deadline": seen.get("deadline") or {},
+        "billable_tokens": int(seen.get("billable_tokens") or 0), "epochs": int(seen.get("epochs") or 0),
+        "cost": -1.0 if billed.get("cost") is None else billed["cost"],
+        "estimated_cost": -1.0 if estimated_cost is None else estimated_cost,
+    }
 
 
 def report_outcomes(outcomes: list[pulumi.Output[str]]) -> None:
