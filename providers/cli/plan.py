@@ -384,7 +384,8 @@ def as_markdown(plan: Plan) -> str:
              "(an estimate: token counts are estimated; prices from providers/jobfile/prices.yaml and the "
              "repository's prices.yaml, each with its source and the date it was checked).", ""]
     if plan.changes:
-        lines += ["| Job | Region | Action | Why | Base model | Data set | Est. training tokens | Est. cost | Deadline |",
+        lines += ["| Job | Region | Action | Why | Base model | Data set | Est. training tokens | Est. cost "
+                  "| Deadline |",
                   "|---|---|---|---|---|---|---|---|---|"]
         lines += [_row(change) for change in plan.changes]
         lines.append("")

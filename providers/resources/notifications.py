@@ -22,14 +22,21 @@ while this update posts may have delivered some messages whose record it never s
 the next run sends those again: the window is the seconds this update spends posting
 (webhooks have no idempotency key to close it), and nothing is ever lost.
 
-A stack's first run with this resource records the events of jobs an earlier release
-submitted (those without `tracked_since`) without telling them: they are not changes this
-run saw. Events of jobs this release tracks are told, also when a killed run had submitted
-them before the resource existed. Webhooks added later get the changes from then on.
+What is told, and from when:
+- a stack without webhooks keeps no ledger: its runs change nothing here (previews stay
+  quiet, `--expect-no-changes` holds);
+- the run that first has webhooks records what its observations show without telling it:
+  the changes from then on are told (a stack does not announce its history);
+- a stack's first run with this resource does the same for jobs an earlier release
+  submitted (those without the tuning job's `tracked_since`), while the events of jobs this
+  release tracks are told, also when a killed run had submitted them before this resource
+  existed;
+- a webhook added to others gets the changes from then on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +73,10 @@ class Ledger:
 
 
 def record(ledger: Ledger, observations: list[Observation], stack: str, webhook_ids: list[str],
-           *, baseline: bool = False) -> Ledger:
-    """The ledger after this run's observations: new events recorded and queued for every
-    webhook (with `baseline`, those of jobs an earlier release submitted are only recorded).
-    Queues of webhooks no longer configured are dropped; places no longer declared forgotten."""
+           *, told: Callable[[Observation], bool] = lambda _: True) -> Ledger:
+    """The ledger after this run's observations: new events recorded, and queued for every
+    webhook where `told(observation)` (the others are only recorded). Queues of webhooks no
+    longer configured are dropped; places no longer declared forgotten."""
     seen = {place: list(keys) for place, keys in ledger.seen.items()}
     served = {place: list(models) for place, models in ledger.served.items()}
     pending = {wid: list(ledger.pending.get(wid, [])) for wid in webhook_ids}
@@ -81,7 +88,7 @@ def record(ledger: Ledger, observations: list[Observation], stack: str, webhook_
             seen.setdefault(place, []).append(event.key)
             if event.serving_model:
                 served.setdefault(place, []).append(event.serving_model)
-            if baseline and not observation.tracked_since:
+            if not told(observation):
                 continue
             for queue in pending.values():
                 queue.append({"key": event.key, "text": event.text})
@@ -123,15 +130,24 @@ class StackNotificationsProvider(ResourceProvider):
     """Posts each change once (see the module docstring); reads nothing, deletes nothing."""
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if not _ids(news):
+            return DiffResult(changes=bool(olds.get("webhook_ids")), replaces=[], stables=[])
         ledger = Ledger.from_output(olds.get("ledger"))
         after = record(ledger, _observations(news), news["stack"], _ids(news))
-        return DiffResult(changes=after != ledger or any(after.pending.values()), replaces=[], stables=[])
+        changed = after != ledger or any(after.pending.values()) or olds.get("webhook_ids") != _ids(news)
+        return DiffResult(changes=changed, replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"{props['stack']}/notifications", _run(Ledger(), props, baseline=True))
+        # Jobs an earlier release submitted: their history is not news.
+        return CreateResult(f"{props['stack']}/notifications",
+                            _run(Ledger(), props, told=lambda observation: bool(observation.tracked_since)))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_run(Ledger.from_output(olds.get("ledger")), news))
+        ledger = Ledger.from_output(olds.get("ledger"))
+        if not olds.get("webhook_ids"):
+            # The first run with webhooks: what is there now is the stack's history, not news.
+            return UpdateResult(_run(ledger, news, told=lambda _: False))
+        return UpdateResult(_run(ledger, news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)
@@ -149,13 +165,19 @@ def _ids(props: dict[str, Any]) -> list[str]:
     return [webhook_id(url) for url in _webhooks(props)]
 
 
-def _run(ledger: Ledger, props: dict[str, Any], baseline: bool = False) -> dict[str, Any]:
+def _run(ledger: Ledger, props: dict[str, Any],
+         told: Callable[[Observation], bool] = lambda _: True) -> dict[str, Any]:
     """The outputs after recording this run's events and posting what is queued. The
-    webhooks' URLs are not among them: the ledger names webhooks by id."""
-    recorded = record(ledger, _observations(props), props["stack"], _ids(props), baseline=baseline)
+    webhooks' URLs are not among them: the ledger names webhooks by id. Without webhooks
+    nothing is recorded."""
+    ids = _ids(props)
+    if not ids:
+        return {"stack": props["stack"], "ledger": Ledger().as_output(), "webhook_ids": [], "delivered": 0,
+                "undelivered": []}
+    recorded = record(ledger, _observations(props), props["stack"], ids, told=told)
     delivery = deliver(recorded, _webhooks(props), Budget())
-    return {"stack": props["stack"], "ledger": delivery.ledger.as_output(), "delivered": delivery.delivered,
-            "undelivered": delivery.undelivered}
+    return {"stack": props["stack"], "ledger": delivery.ledger.as_output(), "webhook_ids": ids,
+            "delivered": delivery.delivered, "undelivered": delivery.undelivered}
 
 
 class StackNotifications(Resource, module="gemini-tuning", name="StackNotifications"):
@@ -169,7 +191,7 @@ class StackNotifications(Resource, module="gemini-tuning", name="StackNotificati
         """`webhooks`: the URLs, as a secret Output (they are kept encrypted in the state and
         never in the outputs); `observations`: one `events.Observation` (as a dict) per job and region."""
         props = {"stack": stack, "webhooks": webhooks, "observations": observations,
-                 "ledger": None, "delivered": None, "undelivered": None}
+                 "ledger": None, "webhook_ids": None, "delivered": None, "undelivered": None}
         super().__init__(StackNotificationsProvider(), "stack-notifications", props,
                          pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                              additional_secret_outputs=["webhooks"])))

@@ -58,12 +58,10 @@ def test_serving_changes_are_a_promotion_a_rollback_or_a_model_held_back():
               if e.kind != "succeeded"]
 
     assert (first.kind, promoted.kind, rolled.kind, held.kind) == ("promoted", "promoted", "rolled back", "held")
-    assert promoted.text.startswith(f"gemini-tuning (stack prod): triage in us-central1: the serving endpoint promoted "
-                                    f"{MODEL_2} in place of {MODEL_1}: it now takes all traffic.")
-    assert rolled.text.startswith(f"gemini-tuning (stack prod): triage in us-central1: the serving endpoint rolled back "
-                                  f"to {MODEL_1}, which it served before {MODEL_2}")
-    assert held.text.startswith(f"gemini-tuning (stack prod): triage in us-central1: the serving endpoint HELD {MODEL_2} "
-                                f"back: rouge_1 0.41 is below 0.5; it keeps serving {MODEL_1}.")
+    endpoint = "gemini-tuning (stack prod): triage in us-central1: the serving endpoint"
+    assert promoted.text.startswith(f"{endpoint} promoted {MODEL_2} in place of {MODEL_1}: it now takes all traffic.")
+    assert rolled.text.startswith(f"{endpoint} rolled back to {MODEL_1}, which it served before {MODEL_2}")
+    assert held.text.startswith(f"{endpoint} HELD {MODEL_2} back: rouge_1 0.41 is below 0.5; it keeps serving {MODEL_1}.")
     assert events(seen(**serving, serving_model=MODEL_2), "prod", [MODEL_1, MODEL_2]) == [
         e for e in events(seen(**serving, serving_model=MODEL_2), "prod", []) if e.kind == "succeeded"]
 
@@ -97,7 +95,7 @@ def test_the_first_run_records_what_an_earlier_release_saw_without_telling_it():
                    serving_model=MODEL_1)
     ours = seen(job="new", state="FAILED", error="INVALID_ARGUMENT: x")
 
-    ledger = record(Ledger(), [earlier, ours], "prod", ["w"], baseline=True)
+    ledger = record(Ledger(), [earlier, ours], "prod", ["w"], told=lambda o: bool(o.tracked_since))
 
     assert [message["key"] for message in ledger.pending["w"]] == ["new/us-central1/77/failed"]
     assert set(ledger.seen["triage/us-central1"]) == {"triage/us-central1/77/succeeded",
@@ -105,6 +103,28 @@ def test_the_first_run_records_what_an_earlier_release_saw_without_telling_it():
     # A webhook added later gets the changes from then on, not what was told before it.
     later = record(ledger, [earlier, ours], "prod", ["w", "v"])
     assert later.pending["v"] == []
+
+
+def test_a_stack_without_webhooks_keeps_no_ledger_and_the_first_run_with_some_tells_only_what_comes_after():
+    news = {"stack": "prod", "webhooks": [], "observations": [
+        {"job": "triage", "region": "us-central1", "vertex_job": JOB, "state": "SUCCEEDED", "tracked_since": "t"}]}
+    provider = StackNotificationsProvider()
+    created = provider.create(news)
+
+    assert not provider.diff(created.id, created.outs, news).changes
+    with WebhookServer() as webhook:
+        news["webhooks"] = [webhook.url]
+        assert provider.diff(created.id, created.outs, news).changes
+        first = provider.update(created.id, created.outs, news).outs
+        news["observations"].append({"job": "other", "region": "us-central1", "vertex_job": JOB, "state": "FAILED",
+                                     "error": "INTERNAL: x", "tracked_since": "t"})
+        second = provider.update(created.id, first, news).outs
+
+    assert created.outs["ledger"] == {"seen": {}, "served": {}, "pending": {}}
+    assert first["delivered"] == 0
+    assert "triage/us-central1/77/succeeded" in first["ledger"]["seen"]["triage/us-central1"]
+    assert second["delivered"] == 1 and webhook.texts()[0].startswith(
+        "gemini-tuning (stack prod): other in us-central1 FAILED: INTERNAL: x.")
 
 
 def test_the_provider_keeps_the_ledger_in_its_outputs_and_never_a_webhooks_url():
