@@ -110,7 +110,7 @@ def _job_events(o: Observation, stack: str) -> list[Event]:
                            f"{head} SUCCEEDED. Tuned model: {o.tuned_model}. {billed(o)}{tail}"))
     elif o.state in _FAILED:
         found.append(Event(f"{base}/failed", o.place, "failed",
-                           f"{head} {o.state}: {o.error or 'Vertex gave no error'}.{tail}"))
+                           f"{head} {o.state}: {(o.error or 'Vertex gave no error').rstrip('.')}.{tail}"))
     return found
 
 

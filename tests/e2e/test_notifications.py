@@ -1,6 +1,6 @@
-"""End to end: a webhook on 127.0.0.1 receives exactly one message per change, across runs and a run
-killed while it was telling; after a success, `status` shows what the job billed, from Vertex's own
-data statistics, beside its estimate.
+"""End to end: a webhook on 127.0.0.1 receives exactly one message per change, across runs, a run
+killed while it was telling and a run in which the webhook failed; after a success, `status` shows
+what the job billed, from Vertex's own data statistics, beside its estimate.
 
 The emulator reads the data sets from a Cloud Storage emulator, so a malformed one fails its job
 when it starts and a good one gives data statistics counted from its lines, as Vertex does.
@@ -9,6 +9,7 @@ when it starts and a good one gives data statistics counted from its lines, as V
 from __future__ import annotations
 
 import json
+import re
 
 from tests.e2e.test_model_catalogue import providers_command
 from tests.e2e.test_tuning_jobs import flash_job, jobs_named, state_of
@@ -52,23 +53,30 @@ def test_a_webhook_gets_one_message_per_change_across_runs_and_a_killed_run(
         wait_for(lambda: webhook.stalled or killed.poll() is not None, timeout=120)
         project.kill(killed)
         webhook.release()
-        webhook.answer = "ok"
         project.run("cancel", "--yes")
-        # Run 3 tells what the killed run could not; later runs tell nothing again.
+        # A failing webhook never fails the update: one line, and the messages wait.
+        webhook.answer = "fail"
+        failing = project.up()
+        webhook.answer = "ok"
+        # The next run tells what the killed and the failed runs could not; later runs tell nothing again.
         project.up()
         project.up()
         last = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)
         status = providers_command(project, "status", "--stack", "test")
+        state = project.run("stack", "export").stdout
 
     assert second.returncode != 0 and "jobs/slow.yaml: us-central1: cancelled at its deadline" in second.stdout
     assert len(told_by_second) == 2
     assert webhook.stalled, "the killed run was telling the success when it was killed"
+    assert re.search(r"warning: notify: webhook 1 of gemini-tuning:notify \(http://127\.0\.0\.1/…\): HTTP 500 "
+                     r"Internal Server Error; \d message\(s\) kept for the next run", failing.stdout), failing.stdout
     texts = webhook.texts()
     [quick] = jobs_named(emulator, "quick")
     [broken] = jobs_named(emulator, "broken")
     stack = "gemini-tuning (stack test)"
     assert sorted(texts) == sorted([
-        f"{stack}: broken in us-central1 FAILED: INVALID_ARGUMENT: {broken.error.message}. Job file: jobs/broken.yaml; "
+        f"{stack}: broken in us-central1 FAILED: INVALID_ARGUMENT: {broken.error.message.rstrip('.')}. Job file: "
+        "jobs/broken.yaml; "
         f"Vertex job: {broken.name}.",
         next(t for t in texts if t.startswith(f"{stack}: slow in us-central1 was cancelled at its deadline: it ran ")),
         next(t for t in texts if t.startswith(f"{stack}: quick in us-central1 SUCCEEDED. Tuned model: "
@@ -77,6 +85,9 @@ def test_a_webhook_gets_one_message_per_change_across_runs_and_a_killed_run(
         "traffic. Job file: jobs/quick.yaml.",
     ]), texts
     assert last.returncode == 0, last.stdout + last.stderr
+    # The webhook's URL is a secret: encrypted in the state, never in outputs or logs.
+    secret = webhook.url.rsplit("/", 1)[1]
+    assert secret not in state and secret not in second.stdout + last.stdout + json.dumps(project.outputs())
 
     # What the job billed: Vertex's billable tokens (one pass over the data set) x the epochs, at the price.
     stats = quick.tuning_data_stats.supervised_tuning_data_stats
