@@ -2,10 +2,12 @@
 
 Everything is checked first (the same checks as `python -m providers validate --stack`,
 plus the stack's settings): a mistake stops the run with every problem listed and nothing
-submitted. The stack's budgets are checked next, against every new submission's estimate
-(`StackBudget`, which every job's resources wait for). What Vertex AI refuses during the run
-is reported at its end, one line each; what changed is told to the stack's webhooks
-(`StackNotifications`, after every job's resources).
+submitted. The stack's sweep then stops what the stack no longer declares, and its budgets
+are checked against every new submission's estimate (`StackBudget`, after the sweep, so a
+refusal never holds back a stop); every job's resources wait for both. What Vertex AI refuses
+during the run is reported at its end, one line each, after the sweep has done its work (a
+failed program gets no deletes from Pulumi; see `providers.resources.stack_sweep`) and what
+changed has been told to the stack's webhooks (`StackNotifications`, after every job).
 """
 
 import os
@@ -13,10 +15,11 @@ from pathlib import Path
 
 import pulumi
 
-from providers.resources.job import Job, StackOwner, report_outcomes
+from providers.resources.job import Job, StackOwner, declaration, report_outcomes
 from providers.resources.notifications import StackNotifications
 from providers.resources.stack_budget import StackBudget, Submission
 from providers.resources.stack_guard import StackGuard
+from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_job import base_model_row, submission_spec_hash
 from providers.stack.estimates import cloud_storage_sizes, estimate
 from providers.stack.preflight import check_stack
@@ -47,56 +50,69 @@ owner = StackOwner(settings.gcp_project, settings.pulumi_project, settings.stack
 guard = StackGuard(settings.stack, project=settings.gcp_project, default_region=settings.default_region,
                    allow_project_change=settings.allow_project_change,
                    allow_region_change=settings.allow_region_change)
+regions = {job.spec.name: job.spec.regions or [settings.default_region] for job in report.jobs}
+# Declared before any job, which all wait for it: it stops what the stack no longer declares
+# whatever happens to them. Broken files (a plan's preview only) leave out jobs that are not
+# removed: nothing is swept then.
+sweep = StackSweep(
+    "stack-sweep", complete=not report.problems, project=owner.project, pulumi_project=owner.pulumi_project,
+    stack=owner.stack, stack_id=owner.stack_id, opts=pulumi.ResourceOptions(depends_on=[guard]),
+    declared={job.spec.name: declaration(job.spec, job.file, regions[job.spec.name], settings.protect_serving_endpoints)
+              for job in report.jobs})
+outcomes = [sweep.failure]
+
 # A gs:// data set's size is read from Cloud Storage only when a budget needs a figure.
 budgeted = bool(settings.budget) or any(job.spec.max_estimated_cost for job in report.jobs)
 sizes = cloud_storage_sizes(settings) if budgeted else None
-planned, submissions = [], []
+submitted, upload_problems, estimates, submissions = {}, [], {}, []
 for job in report.jobs:
-    spec, uploads = submitted_spec(job, settings.dataset_bucket)
-    regions = job.spec.regions or [settings.default_region]
-    cost = estimate(job, report, sizes).as_input()
+    submitted[job.spec.name], uploads = submitted_spec(job, settings.dataset_bucket)
+    if not pulumi.runtime.is_dry_run():
+        upload_problems += upload(job, uploads, settings.gcp_project)
+    estimates[job.spec.name] = estimate(job, report, sizes).as_input()
     submissions += [Submission(job.spec.name, job.file, region,
-                               submission_spec_hash(spec, job.file, region, report.catalogue), cost,
-                               job.spec.max_estimated_cost or 0.0) for region in regions]
-    planned.append((job, spec, uploads, regions, cost))
-budget = StackBudget(settings.stack, project=settings.gcp_project, pulumi_project=settings.pulumi_project,
-                     stack_id=settings.stack_id, max_estimated_cost=settings.budget or 0.0, submissions=submissions,
-                     plan_preview=plan_preview, opts=pulumi.ResourceOptions(depends_on=[guard]))
-summary, outcomes, observations = {}, [], []
-for job, spec, uploads, regions, cost in planned:
-    if not pulumi.runtime.is_dry_run() and (problems := upload(job, uploads, settings.gcp_project)):
-        stop(problems)
-    component = Job(
-        job.spec.name,
-        job_file=job.file,
-        spec=job.spec,
-        submitted_spec=spec,
-        regions=regions,
-        owner=owner,
-        protect_serving=settings.protect_serving_endpoints,
-        guard=budget,
-        base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
-                                        report.catalogue.origin(job.spec.base_model)),
-        plan_preview=plan_preview,
-        estimate=cost,
-        prices=report.prices,
-    )
-    summary[job.spec.name] = component.summary
-    outcomes += component.outcomes
-    observations += component.observations
+                               submission_spec_hash(submitted[job.spec.name], job.file, region, report.catalogue),
+                               estimates[job.spec.name], job.spec.max_estimated_cost or 0.0)
+                    for region in regions[job.spec.name]]
+if upload_problems:
+    # Nothing is submitted; the sweep has done its work by the time the run stops.
+    sweep.status_message.apply(lambda _: stop(upload_problems))
+else:
+    budget = StackBudget(settings.stack, project=settings.gcp_project, pulumi_project=settings.pulumi_project,
+                         stack_id=settings.stack_id, max_estimated_cost=settings.budget or 0.0,
+                         submissions=submissions, plan_preview=plan_preview,
+                         opts=pulumi.ResourceOptions(depends_on=[sweep]))
+    summary, observations = {}, []
+    for job in report.jobs:
+        component = Job(
+            job.spec.name,
+            job_file=job.file,
+            spec=job.spec,
+            submitted_spec=submitted[job.spec.name],
+            regions=regions[job.spec.name],
+            owner=owner,
+            protect_serving=settings.protect_serving_endpoints,
+            guard=guard,
+            sweep=sweep,
+            budget=budget,
+            base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
+                                            report.catalogue.origin(job.spec.base_model)),
+            plan_preview=plan_preview,
+            estimate=estimates[job.spec.name],
+            prices=report.prices,
+        )
+        summary[job.spec.name] = component.summary
+        outcomes += component.outcomes
+        observations += component.observations
+    notifications = StackNotifications(settings.stack, webhooks=pulumi.Output.secret(list(settings.webhooks)),
+                                       observations=observations)
 
-notifications = StackNotifications(settings.stack, webhooks=pulumi.Output.secret(list(settings.webhooks)),
-                                   observations=observations)
+    def warn_undelivered(lines: list[str] | None) -> str:
+        """One warning per webhook that failed: the run goes on, and the next one tries again."""
+        for line in lines or []:
+            pulumi.log.warn(line)
+        return ""
 
-
-def warn_undelivered(lines: list[str] | None) -> str:
-    """One warning per webhook that failed: the run goes on, and the next one tries again."""
-    for line in lines or []:
-        pulumi.log.warn(line)
-    return ""
-
-
-told = notifications.undelivered.apply(warn_undelivered)
-pulumi.export("jobs", summary)
-# The failures are reported once the webhooks have been told (a failed program runs no later step).
-report_outcomes([*outcomes, told])
+    pulumi.export("jobs", summary)
+    # The failures are reported once the webhooks have been told (a failed program runs no later step).
+    report_outcomes([*outcomes, notifications.undelivered.apply(warn_undelivered)])

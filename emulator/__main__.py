@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         project_quotas=project_quotas,
         refuse_tuned_model_deploy=args.refuse_tuned_model_deploy,
         refuse_retired_models=args.refuse_retired_models,
+        label_filters_find_nothing=args.label_filters_find_nothing,
         today=args.today,
         evaluation_scores=EvaluationScores(tuple(args.evaluation_score)),
     )
@@ -279,6 +280,12 @@ def _parser() -> argparse.ArgumentParser:
         "--refuse-retired-models",
         action="store_true",
         help="as --today, with the clock's date",
+    )
+    parser.add_argument(
+        "--label-filters-find-nothing",
+        action="store_true",
+        help="List requests whose filter names labels (labels.KEY=...) find nothing, as a Vertex AI "
+        "that read a hyphenated label key differently would; an empty filter still lists everything",
     )
     parser.add_argument(
         "--evaluation-score",

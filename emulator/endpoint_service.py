@@ -84,7 +84,8 @@ class EndpointService:
         """The parent's endpoints matching the filter, oldest first."""
         request = self._projects.canonical(request, "parent")
         with self._world.transaction() as txn:
-            page = list_page(txn.state.endpoints.values(), request, ENDPOINTS)
+            page = list_page(txn.state.endpoints.values(), request, ENDPOINTS,
+                             label_filters_find_nothing=txn.settings.label_filters_find_nothing)
         return ListEndpointsResponse(endpoints=page.items, next_page_token=page.next_page_token)
 
     def update_endpoint(self, request: UpdateEndpointRequest) -> Endpoint:

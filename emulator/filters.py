@@ -50,9 +50,12 @@ class LabelFilter:
     """All terms must hold; no terms match everything."""
 
     terms: tuple[LabelTerm, ...]
+    finds_nothing: bool = False
+    """Set (`--label-filters-find-nothing`): terms match nothing, as a Vertex that read a
+    hyphenated label key differently would answer; no terms still match everything."""
 
     @classmethod
-    def parse(cls, text: str) -> LabelFilter:
+    def parse(cls, text: str, *, find_nothing: bool = False) -> LabelFilter:
         terms: list[LabelTerm] = []
         position = len(text) - len(text.lstrip())
         while position < len(text):
@@ -66,9 +69,11 @@ class LabelFilter:
                 raise _unsupported(text, position)
             terms.append(_term(match))
             position = match.end()
-        return cls(tuple(terms))
+        return cls(tuple(terms), finds_nothing=find_nothing)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
+        if self.terms and self.finds_nothing:
+            return False
         return all(term.matches(labels) for term in self.terms)
 
 

@@ -29,13 +29,17 @@ class Resource(Protocol):
 R = TypeVar("R", bound=Resource)
 
 
-def list_page(resources: Iterable[R], request: Any, collection: str) -> Page[R]:
-    """The page a List `request` asks for, of the `resources` in `collection` under its parent."""
+def list_page(resources: Iterable[R], request: Any, collection: str, *,
+              label_filters_find_nothing: bool = False) -> Page[R]:
+    """The page a List `request` asks for, of the `resources` in `collection` under its parent.
+
+    `label_filters_find_nothing`: a filter with label terms matches nothing (Settings).
+    """
     prefix = f"{names.parse_parent(request.parent).name}/{collection}/"
     for field in _UNSUPPORTED_FIELDS:
         if field in type(request).meta.fields and field in request:
             raise InvalidArgument(f"{field} is not supported by the emulator; leave it unset.")
-    label_filter = LabelFilter.parse(request.filter)
+    label_filter = LabelFilter.parse(request.filter, find_nothing=label_filters_find_nothing)
     matching = [
         resource
         for resource in resources

@@ -55,7 +55,8 @@ class ModelService:
         """The parent's models (each by its default version) matching the filter, oldest first."""
         request = self._projects.canonical(request, "parent")
         with self._world.transaction() as txn:
-            page = list_page(model_registry.default_versions(txn.state), request, _COLLECTION)
+            page = list_page(model_registry.default_versions(txn.state), request, _COLLECTION,
+                             label_filters_find_nothing=txn.settings.label_filters_find_nothing)
         return ListModelsResponse(models=page.items, next_page_token=page.next_page_token)
 
     def list_model_versions(self, request: ListModelVersionsRequest) -> ListModelVersionsResponse:
@@ -67,7 +68,7 @@ class ModelService:
         for field in ("order_by", "read_mask"):
             if field in request:
                 raise InvalidArgument(f"{field} is not supported by the emulator; leave it unset.")
-        label_filter = LabelFilter.parse(request.filter)
+        label_filter = LabelFilter.parse(request.filter, find_nothing=self._world.settings.label_filters_find_nothing)
         with self._world.transaction() as txn:
             every = model_registry.versions(txn.state, wanted.name)
         if not every:

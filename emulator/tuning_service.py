@@ -93,7 +93,8 @@ class GenAiTuningService:
         """The parent's jobs matching the filter, oldest first."""
         request = self._projects.canonical(request, "parent")
         with self._world.transaction() as txn:
-            page = list_page(txn.state.tuning_jobs.values(), request, _COLLECTION)
+            page = list_page(txn.state.tuning_jobs.values(), request, _COLLECTION,
+                             label_filters_find_nothing=txn.settings.label_filters_find_nothing)
         return ListTuningJobsResponse(tuning_jobs=page.items, next_page_token=page.next_page_token)
 
     def cancel_tuning_job(self, request: CancelTuningJobRequest) -> empty_pb2.Empty:

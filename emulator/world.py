@@ -71,6 +71,10 @@ class Settings:
     month before retirement those the project never tuned (`emulator.availability`).
     None: the clock's date with `refuse_retired_models`, else every model is available."""
 
+    label_filters_find_nothing: bool = False
+    """Whether List requests whose filter names labels find nothing, as a Vertex that reads a
+    hyphenated label key differently would."""
+
     evaluation_scores: EvaluationScores = EvaluationScores()
     """The scores evaluations during tuning report (made up where these set none)."""
 

@@ -42,6 +42,7 @@ from providers.stack.settings import BUDGET_KEY, known_stacks, stack_config
 
 TUNING_JOB_TYPE = "pulumi-python:dynamic/gemini-tuning:TuningJob"
 SERVING_TYPE = "pulumi-python:dynamic/gemini-tuning:ServingEndpoint"
+SWEEP_TYPE = "pulumi-python:dynamic/gemini-tuning:StackSweep"
 _ACTIVE_STATES = {"QUEUED", "PENDING", "RUNNING", "PAUSED", "UPDATING", "CANCELLING"}
 _WAITING_STATES = {"WAITING_FOR_QUOTA", "NOT_SUBMITTED", "QUEUED"}
 _PAYING_ACTIONS = {"submit", "replace", "wait for quota"}
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"plan: `pulumi preview` of stack {args.stack!r} failed:\n{exc}", file=sys.stderr)
         return 2
     config = stack_config(root, args.stack)
-    plan = make_plan(args.stack, report, steps, broken_jobs(report, args.jobs_dir), config.get("gcp:region", ""),
+    plan = make_plan(args.stack, report, steps, broken_jobs(report), config.get("gcp:region", ""),
                      stack_budget=_amount(config.get(BUDGET_KEY)))
     text = json.dumps(as_json(plan, report.prices), indent=2) if args.format == "json" else as_markdown(plan)
     if args.output:
@@ -135,18 +136,20 @@ def run(args: argparse.Namespace) -> int:
     return 0 if plan.ok else 1
 
 
-def broken_jobs(report: ValidationReport, jobs_dir: Path) -> set[str]:
-    """The job names of files with errors (from the file's `name:`, or the file name)."""
-    names = set()
+def broken_jobs(report: ValidationReport) -> set[str]:
+    """The files with errors, and the job names that can be read from them (`name:`). A job
+    is matched by the file its resources record (`job_file`), so one whose file no longer
+    parses is found too, whatever its name; by name when the file was renamed as well."""
+    broken = set()
     for file in {p.file for p in report.problems}:
-        path = Path(file)
+        broken.add(file)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            data = None
-        name = data.get("name") if isinstance(data, dict) else None
-        names.add(name if isinstance(name, str) else path.stem)
-    return names
+            continue
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            broken.add(data["name"])
+    return broken
 
 
 def _amount(value: object) -> float:
@@ -167,6 +170,9 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
             change, estimate = _change(step, broken, report.prices)
             changes.append(change)
             estimates[(change.job, change.region)] = estimate
+    declared = {(name, region) for name, job in checked.items() for region in (job.spec.regions or [default_region])}
+    changes += [change for step in steps if _type(step) == SWEEP_TYPE
+                for change in _swept(step, declared | {(c.job, c.region) for c in changes})]
     # Pulumi's preview lists no step for what stays as it is.
     planned = {(c.job, c.region) for c in changes}
     changes += [Change(job=name, region=region, action="keep", base_model=job.spec.base_model)
@@ -200,6 +206,17 @@ def _over_budget(changes: list[Change], report: ValidationReport, estimates: dic
     return problems
 
 
+def _swept(step: dict, known: set[tuple[str, str]]) -> list[Change]:
+    """The stack's running jobs that no job file declares and that no resource of the stack
+    tracks (left by a killed run, or by state edited by hand), which the sweep cancels."""
+    if step["op"] != "update":
+        return []
+    running = ((step.get("oldState") or {}).get("outputs") or {}).get("undeclared_running") or []
+    return [Change(job=job["job"], region=job["region"], action="cancel",
+                   note=f"cancels {job['name']}, which no job file declares")
+            for job in running if (job["job"], job["region"]) not in known]
+
+
 def _refusals(changes: list[Change], report: ValidationReport) -> list[Problem]:
     """Each new submission on a retired model, refused as the provider refuses it."""
     try:
@@ -229,7 +246,7 @@ def _change(step: dict, broken: set[str], prices: PriceTable) -> tuple[Change, d
     job, region = _job_and_region(step)
     change = Change(job=job, region=region, action=_action(step["op"], old_outputs, inputs),
                     base_model=inputs.get("base_model", ""), deadline=_deadline(inputs, old_outputs))
-    if job in broken and step["op"] in ("delete", "delete-replaced", "discard"):
+    if broken & {job, inputs.get("job_file")} and step["op"] in ("delete", "delete-replaced", "discard"):
         change.action = "not planned"
         change.note = "the job file has problems (see below); nothing is applied until they are fixed"
         return change, {}

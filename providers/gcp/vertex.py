@@ -75,6 +75,8 @@ class TuningJobView:
     start_time: str
     end_time: str
     labels: dict[str, str] = field(default_factory=dict)
+    checkpoint_endpoints: tuple[str, ...] = ()
+    """The endpoints Vertex deployed the job's intermediate checkpoints to, one each."""
     update_time: str = ""
     billable_tokens: int = 0
     """Vertex's `totalBillableTokenCount`: the billable tokens of one pass over the training
@@ -170,9 +172,13 @@ class VertexClient:
     def get_tuning_job(self, name: str) -> TuningJobView:
         return _view(self._call(self._tuning.get_tuning_job, name=name))
 
-    def find_tuning_jobs(self, labels: dict[str, str]) -> list[TuningJobView]:
-        """Jobs in this region carrying all of `labels`, oldest first (always asked afresh)."""
-        jobs = self._find_by_labels(labels, self._list_tuning_jobs)
+    def find_tuning_jobs(self, labels: dict[str, str], *, confirm_empty: bool = False) -> list[TuningJobView]:
+        """Jobs in this region carrying all of `labels`, oldest first (always asked afresh).
+
+        `confirm_empty`: before acting on "there is none" (a submission), an empty answer is
+        checked by listing every job in the region (see `_find_by_labels`).
+        """
+        jobs = self._find_by_labels(labels, self._list_tuning_jobs, confirm_empty)
         return sorted(jobs, key=lambda j: j.create_time)
 
     def cancel_tuning_job(self, name: str) -> None:
@@ -198,9 +204,10 @@ class VertexClient:
     def get_endpoint(self, name: str) -> EndpointView:
         return _endpoint_view(self._call(self._endpoints.get_endpoint, name=name))
 
-    def find_endpoints(self, labels: dict[str, str]) -> list[EndpointView]:
-        """Endpoints in this region carrying all of `labels` (always asked afresh)."""
-        return self._find_by_labels(labels, self._list_endpoints)
+    def find_endpoints(self, labels: dict[str, str], *, confirm_empty: bool = False) -> list[EndpointView]:
+        """Endpoints in this region carrying all of `labels` (always asked afresh);
+        `confirm_empty` as for `find_tuning_jobs`."""
+        return self._find_by_labels(labels, self._list_endpoints, confirm_empty)
 
     def deploy_model(self, endpoint: str, deployed_model_id: str, model: str, display_name: str,
                      traffic_split: dict[str, int]) -> str:
@@ -303,19 +310,29 @@ class VertexClient:
             if not token:
                 return
 
-    def _find_by_labels(self, labels: dict[str, str],
-                        list_matching: Callable[[str], list[Labelled]]) -> list[Labelled]:
+    def _find_by_labels(self, labels: dict[str, str], list_matching: Callable[[str], list[Labelled]],
+                        confirm_empty: bool = False) -> list[Labelled]:
         """What `list_matching(filter)` lists that carries all of `labels`.
 
         Vertex documents list filters only as "the standard list filter": should it refuse
         label terms, list everything and match here. Matching again even when the filter
         was accepted keeps adoption safe if a filter were ever applied loosely.
+
+        Our label keys have hyphens (`gt-stack-id`), which AIP-160 filters may read as NOT,
+        and no Google page says how Vertex reads them. A filter read differently finds
+        nothing: with `confirm_empty`, an empty answer is checked by listing everything and
+        matching here, so a lost create answer is never taken for "not submitted" (one
+        listing of the region, page by page, before each create).
         """
+        filtered = True
         try:
             found = list_matching(_label_filter(labels))
         except errors.InvalidRequestError:
-            found = list_matching("")
-        return [item for item in found if labels.items() <= item.labels.items()]
+            filtered, found = False, list_matching("")
+        matched = [item for item in found if labels.items() <= item.labels.items()]
+        if not matched and filtered and confirm_empty:
+            matched = [item for item in list_matching("") if labels.items() <= item.labels.items()]
+        return matched
 
     def _start(self, method, *, done_on_retry: type[errors.VertexError], **kwargs) -> str:
         """Starts a long-running operation if the budget leaves time to follow it; its name,
@@ -472,6 +489,7 @@ def _view(job: aiplatform_v1.TuningJob) -> TuningJobView:
         start_time=_timestamp(job.start_time),
         end_time=_timestamp(job.end_time),
         labels=dict(job.labels),
+        checkpoint_endpoints=tuple(c.endpoint for c in job.tuned_model.checkpoints if c.endpoint),
         update_time=_timestamp(job.update_time),
         billable_tokens=job.tuning_data_stats.supervised_tuning_data_stats.total_billable_token_count,
         epochs=(job.supervised_tuning_spec.hyper_parameters.epoch_count

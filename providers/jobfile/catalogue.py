@@ -86,7 +86,8 @@ class ModelRules(DatasetLimits):
     adapter_sizes: list[int] | None = None
     """Sizes a job may ask for; [] when the model takes none; None: not published (Vertex decides)."""
     default_adapter_size: int | None = None
-    """The size Vertex uses when the job sets none; None when not documented (Vertex chooses)."""
+    """The size Vertex uses when the job sets none; None when not documented (Vertex chooses).
+    Shown to people only: a job's essence never takes it (`providers.resources.essence`)."""
     tuning_regions: list[str] | None = None
     """Where it tunes; None: every region of the catalogue's general list."""
     cmek: bool | None = None

@@ -21,12 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from providers.jobfile.catalogue import ModelRules
 from providers.jobfile.fields import field_name
 from providers.jobfile.rules import key_for_region
 from providers.jobfile.schema import JobSpec
 
 DEFAULT_LEARNING_RATE_MULTIPLIER = 1.0
+FIRST_RELEASE_ADAPTER_SIZES = {"gemini-1.5-pro-002": 4, "gemini-1.5-flash-002": 8}
+"""The adapter sizes the first release filled in for a job that set none. Frozen here, not
+read from the catalogue: stacks hold jobs whose spec hash was computed with them, and a
+catalogue row (or a job repository's models.yaml) that learns a model's default must never
+turn into a different paid job for every file that sets no size."""
 
 ESSENCE_FIELDS: dict[str, str] = {
     "base_model": field_name(JobSpec, "base_model"),
@@ -72,9 +76,9 @@ JOB_FILE_FIELDS: dict[str, str] = {
 """Where each key that can replace a job comes from, as the user writes it."""
 
 
-def essence_of(spec: JobSpec, region: str, model: ModelRules) -> dict:
-    """The job in `region` as Vertex AI will run it (a regional key resolved for the region);
-    `model` is the base model's catalogue row."""
+def essence_of(spec: JobSpec, region: str) -> dict:
+    """The job in `region` as Vertex AI will run it (a regional key resolved for the region).
+    Nothing here comes from the catalogue: its rows change, a job's identity must not."""
     hyper = spec.hyper_parameters
     essence = {
         "base_model": spec.base_model,
@@ -82,8 +86,8 @@ def essence_of(spec: JobSpec, region: str, model: ModelRules) -> dict:
         "validation_dataset_uri": spec.validation_dataset or "",
         # 0: Vertex chooses the epoch count from the data set size.
         "epoch_count": hyper.epoch_count or 0,
-        # 0: Vertex chooses the adapter size (today's models document no default).
-        "adapter_size": hyper.adapter_size or model.default_adapter_size or 0,
+        # 0: Vertex chooses the adapter size.
+        "adapter_size": hyper.adapter_size or FIRST_RELEASE_ADAPTER_SIZES.get(spec.base_model, 0),
         "learning_rate_multiplier": float(
             hyper.learning_rate_multiplier or DEFAULT_LEARNING_RATE_MULTIPLIER
         ),

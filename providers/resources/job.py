@@ -6,7 +6,17 @@ endpoints at the top level with the generic dynamic type; the aliases below let 
 under the component and take their own types without being replaced.
 
 `report_outcomes` is how the providers' failures reach the user: one error line each
-(see `providers.resources.reporting`), and a failed `pulumi up`.
+(see `providers.resources.reporting`), and a failed `pulumi up`. Pulumi deletes nothing
+after a failed program, so what a removed job asks for does not wait for that: the stack's
+`StackSweep` does it during the program, from each job's `declaration`, before any job's
+resource is even checked (they all wait for it), so that no refusal of theirs, not even a
+check's, keeps it from stopping what the stack no longer declares.
+
+Serving endpoints never carry Pulumi's `protect`, which would fail the delete of a removed
+job's endpoint and, with it, skip the deletes of everything it depends on (the job's
+tuning job: its cancel). A stack with protectServingEndpoints keeps its serving endpoints
+by retaining them instead: removing a job, its `serving:` block or the stack leaves them
+serving, whatever the job file's `serving.deletionPolicy` says.
 
 Per region the component also exports what the job billed (Vertex's billable tokens times
 the epochs, priced by the price table, beside the estimate made before submission), its
@@ -25,6 +35,8 @@ from providers.jobfile import durations
 from providers.jobfile.prices import PriceTable, tool_prices
 from providers.jobfile.schema import JobSpec
 from providers.resources.serving_endpoint import ServingEndpoint
+from providers.resources.stack_guard import StackGuard
+from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_history import TuningHistory
 from providers.resources.tuning_job import TuningJob
 
@@ -53,18 +65,20 @@ class Job(pulumi.ComponentResource):
     """Per region, the job as the stack's notifications see it (`events.Observation` as a dict)."""
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
-                 regions: list[str], owner: StackOwner, protect_serving: bool, guard: pulumi.Resource,
-                 base_model_rules: str = "", plan_preview: bool = False, estimate: dict[str, Any] | None = None,
+                 regions: list[str], owner: StackOwner, protect_serving: bool, guard: StackGuard,
+                 sweep: StackSweep, budget: pulumi.Resource | None = None, base_model_rules: str = "",
+                 plan_preview: bool = False, estimate: dict[str, Any] | None = None,
                  prices: PriceTable | None = None, opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
-        `guard` is the stack-level resource every resource here waits for (the budget, which
-        waits for the `StackGuard`);
+        `guard` is the stack's `StackGuard`, whose allowances each tuning job checks too;
+        `sweep` the stack's `StackSweep`, and `budget` its `StackBudget`, which every resource
+        here waits for;
         `base_model_rules` the base model's catalogue row (`tuning_job.base_model_row`);
         `plan_preview` whether this is the preview of `python -m providers plan`;
         `estimate` the estimated cost of one training (`Estimate.as_input()`), `prices` the
         price table what was billed is priced with."""
         super().__init__(JOB_TYPE, name, None, opts)
-        self._guard = guard
+        self._waits_for = [sweep, *([budget] if budget is not None else [])]
         identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
                     "stack": owner.stack, "stack_id": owner.stack_id}
         self.summary = {}
@@ -74,12 +88,14 @@ class Job(pulumi.ComponentResource):
         estimate = estimate or {}
         cost = estimate.get("cost")
         estimated_cost = float(cost) if isinstance(cost, (int, float)) and cost >= 0 else None
+        serving_policy = serving_deletion_policy(spec, protect_serving)
         for region in regions:
             tuning_job = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
                 base_model_rules=base_model_rules, plan_preview=plan_preview,
                 max_duration_seconds=durations.seconds(spec.max_duration) if spec.max_duration else 0,
-                estimate=estimate, **identity, opts=self._child_options(first_release=True),
+                estimate=estimate, retired_at=sweep.retired_at(name, region),
+                **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
             billed = pulumi.Output.all(tuning_job.billable_tokens, tuning_job.epochs).apply(
                 lambda counts: dict(zip(("training_tokens", "cost"), prices.billed(spec.base_model, *counts))))
@@ -117,13 +133,13 @@ class Job(pulumi.ComponentResource):
                     f"{name}-{region}-serving", job_file=job_file, job_name=name,
                     display_name=spec.serving.display_name or name,
                     canary_percent=spec.serving.canary_percent or 0,
-                    deletion_policy=spec.serving.deletion_policy, labels=spec.labels,
+                    deletion_policy=serving_policy, labels=spec.labels,
                     tuned_model=tuning_job.tuned_model, region=region, **identity,
                     opts=self._child_options(
-                        first_release=True, protect=protect_serving,
+                        first_release=True,
                         # Removing the job or its serving block keeps the endpoint applications
-                        # call, unless the file says delete.
-                        retain_on_delete=spec.serving.deletion_policy != "delete"),
+                        # call, unless the file says delete (and the stack lets it).
+                        retain_on_delete=serving_policy != "delete"),
                 )
                 outputs.update({
                     "servingEndpoint": endpoint.endpoint_name,
@@ -146,7 +162,21 @@ class Job(pulumi.ComponentResource):
 
     def _child_options(self, first_release: bool = False, **options: Any) -> pulumi.ResourceOptions:
         aliases = [pulumi.Alias(type_=_FIRST_RELEASE_TYPE, parent=pulumi.ROOT_STACK_RESOURCE)] if first_release else []
-        return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[self._guard], **options)
+        return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=self._waits_for, **options)
+
+
+def declaration(spec: JobSpec, job_file: str, regions: list[str], protect_serving: bool) -> dict[str, Any]:
+    """What the stack's `StackSweep` needs of a job to stop it once it is no longer declared."""
+    return {"job_file": job_file, "regions": list(regions), "deletion_policy": spec.deletion_policy,
+            "serving_deletion_policy": serving_deletion_policy(spec, protect_serving)}
+
+
+def serving_deletion_policy(spec: JobSpec, protect_serving: bool) -> str:
+    """What removing the job's serving endpoint does to it: "delete", "retain", or "" (no serving).
+    protectServingEndpoints retains every one."""
+    if spec.serving is None:
+        return ""
+    return "retain" if protect_serving else spec.serving.deletion_policy
 
 
 def observation(job: str, region: str, job_file: str, seen: dict[str, Any],
@@ -166,15 +196,17 @@ def observation(job: str, region: str, job_file: str, seen: dict[str, Any],
 
 
 def report_outcomes(outcomes: list[pulumi.Output[str]]) -> None:
-    """Fails `pulumi up` with one error line per resource whose create or update failed.
+    """Fails `pulumi up` with one error line per failure a resource recorded in this run
+    (an outcome may hold several, one a line).
 
-    Nothing is reported in a preview: nothing was tried.
+    Nothing is reported in a preview: nothing was tried. The program fails only once every
+    outcome is known, so the stack's sweep has stopped what it had to first.
     """
     if pulumi.runtime.is_dry_run() or not outcomes:
         return
 
     def report(failures: list[str]) -> None:
-        lines = [line for line in failures if line]
+        lines = [line for failure in failures for line in (failure or "").splitlines() if line]
         for line in lines:
             pulumi.log.error(line)
         if lines:

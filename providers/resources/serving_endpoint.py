@@ -109,18 +109,7 @@ class ServingEndpointProvider(ResourceProvider):
         return ReadResult(id_, {**props, **observed, "failure": ""})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        if props.get("deletion_policy") != "delete":
-            return
-        try:
-            vertex = _client(props, Budget())
-            # No recorded name: its creation was still running; it may exist by now.
-            endpoint = _existing_endpoint(vertex, props, props)
-            if endpoint is not None and not empty_and_delete_endpoint(vertex, endpoint.name):
-                raise ReportedError(problem_line(
-                    props, f"deleting the serving endpoint {endpoint.name}",
-                    "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
-        except errors.VertexError as exc:
-            raise ReportedError(problem_line(props, "deleting the serving endpoint", exc)) from None
+        delete_serving_endpoint(props, Budget())
 
 
 class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
@@ -145,6 +134,26 @@ class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
             **{key: None for key in OBSERVED_KEYS},
         }
         super().__init__(ServingEndpointProvider(), resource_name, props, opts)
+
+
+def delete_serving_endpoint(props: dict[str, Any], budget: Budget) -> str:
+    """What removing the job or its `serving:` block asks for: with `deletionPolicy: delete`
+    (never in a stack with protectServingEndpoints: the program records `retain` there), the
+    endpoint emptied and deleted. Also called by the `StackSweep`. Returns the endpoint it
+    deleted ("" if none); raises ReportedError, in one line, for what it could not do."""
+    if props.get("deletion_policy") != "delete":
+        return ""
+    try:
+        vertex = _client(props, budget)
+        # No recorded name: its creation was still running; it may exist by now.
+        endpoint = _existing_endpoint(vertex, props, props)
+        if endpoint is not None and not empty_and_delete_endpoint(vertex, endpoint.name):
+            raise ReportedError(problem_line(
+                props, f"deleting the serving endpoint {endpoint.name}",
+                "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
+    except errors.VertexError as exc:
+        raise ReportedError(problem_line(props, "deleting the serving endpoint", exc)) from None
+    return endpoint.name if endpoint is not None else ""
 
 
 def _client(props: dict[str, Any], budget: Budget) -> VertexClient:
@@ -238,6 +247,12 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
             # A request whose answer was lost is creating it: the next run looks for it.
             return {**recorded, "status": UPDATING, "pending_operation": "", "creating_endpoint": name,
                     "error": error, "failure": error}
+        if not _is_ours(endpoint, props):
+            # Vertex answered ALREADY_EXISTS for an id that someone else's endpoint has.
+            line = problem_line(props, "creating the serving endpoint", errors.AlreadyExistsError(
+                f"{endpoint.name} exists and does not carry this stack's labels, so it is not this "
+                "stack's and is left as it is", "ALREADY_EXISTS"), "the next `pulumi up` creates it under a new id")
+            return {**recorded, "creating_endpoint": "", "error": line, "failure": line}
     labels = _merged_labels(endpoint.labels, props, olds)
     if endpoint.labels != labels:
         with _doing(f"labelling {endpoint.name}"):
@@ -327,15 +342,26 @@ def _endpoint_named(vertex: VertexClient, name: str) -> EndpointView | None:
 
 def _existing_endpoint(vertex: VertexClient, props: dict[str, Any],
                        olds: dict[str, Any]) -> EndpointView | None:
-    for recorded_name in (olds.get("endpoint_name"), olds.get("creating_endpoint")):
-        endpoint = _endpoint_named(vertex, recorded_name) if recorded_name else None
-        if endpoint is not None:
-            return endpoint
+    """The endpoint this resource stands for: by the name the state records (endpoints made
+    before stacks had ids carry no id), by the id of ours a create was sent with (only if it
+    carries our labels: an id someone else's endpoint has is not ours), or by labels."""
+    recorded = _endpoint_named(vertex, olds["endpoint_name"]) if olds.get("endpoint_name") else None
+    if recorded is not None:
+        return recorded
+    creating = _endpoint_named(vertex, olds["creating_endpoint"]) if olds.get("creating_endpoint") else None
+    if creating is not None and _is_ours(creating, props):
+        return creating
     if not stack_config.owner(props).stack_id:
         return None  # made before stacks had ids: found by its recorded name only
-    # Created by a run that died before recording it, or not created yet.
-    found = vertex.find_endpoints(serving_labels(stack_config.owner(props), props["job_name"]))
+    # Created by a run that died before recording it, or not created yet (then one is
+    # created: an empty answer is confirmed).
+    found = vertex.find_endpoints(serving_labels(stack_config.owner(props), props["job_name"]), confirm_empty=True)
     return found[0] if found else None
+
+
+def _is_ours(endpoint: EndpointView, props: dict[str, Any]) -> bool:
+    """Whether `endpoint` carries the labels this resource creates it with (its stack's id)."""
+    return serving_labels(stack_config.owner(props), props["job_name"]).items() <= endpoint.labels.items()
 
 
 def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error: str,

@@ -7,6 +7,14 @@ changed by accident (another laptop's config, a copied stack file) must not do t
 `StackGuard` records both, and its `check` refuses a change unless the user names the new
 value (`gemini-tuning:allowProjectChange`, `gemini-tuning:allowRegionChange`). Every other
 resource of the stack depends on it, so a refused change stops the run before anything.
+
+A stack whose state has no guard yet (made by the first release) gets one on its first run
+after the upgrade, recording whatever the config says then. So each tuning job also applies
+the project's rule in its own `check`, against the project its own state records
+(`refused_moves`): a project that changed with the upgrade is refused there, before any job
+is cancelled or submitted. A default region that changed with that same run is not caught:
+a job's region is part of its resource's name, so a job in a new region is a new resource
+with no state to compare with (README: run one `pulumi up` after the upgrade first).
 """
 
 from __future__ import annotations
@@ -61,11 +69,23 @@ def refused_changes(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[st
     return refused
 
 
+def refused_moves(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[str, str]]:
+    """`refused_changes` of the project for one resource, from its recorded inputs and its new
+    ones (plus the allowances, see `StackGuard.allowances`)."""
+    def project_only(props: dict[str, Any]) -> dict[str, Any]:
+        return {key: props.get(key) for key in ("project", "allow_project_change")}
+
+    return refused_changes(project_only(olds), project_only(news))
+
+
 class StackGuard(Resource, module="gemini-tuning", name="StackGuard"):
     """The stack's guarded settings (see the module docstring)."""
 
+    allowances: dict[str, str]
+    """The changes the user allowed, for the resources that check their own moves (`refused_moves`)."""
+
     def __init__(self, stack: str, *, project: str, default_region: str, allow_project_change: str,
                  allow_region_change: str, opts: pulumi.ResourceOptions | None = None):
-        props = {"stack": stack, "project": project, "default_region": default_region,
-                 "allow_project_change": allow_project_change, "allow_region_change": allow_region_change}
+        self.allowances = {"allow_project_change": allow_project_change, "allow_region_change": allow_region_change}
+        props = {"stack": stack, "project": project, "default_region": default_region, **self.allowances}
         super().__init__(StackGuardProvider(), "stack-settings", props, opts)

@@ -37,7 +37,10 @@ from providers.resources.tuning_job import CANCELLING, cancel
 SUCCEEDED = "SUCCEEDED"
 UPDATE_KEYS = ("deletion_policy", "current_spec")
 """Changes that call for an update; the current job's state only matters through `_work`."""
-OBSERVED_KEYS = ("earlier_jobs", "retired_endpoints", "status_message", "failure")
+OBSERVED_KEYS = ("earlier_jobs", "retired_endpoints", "status_message", "failure", "current_serves")
+"""`current_serves`: whether the current version's own endpoint (`current_endpoint` as recorded
+then) was seen serving its model; None when not seen. Until it serves, no earlier endpoint
+goes, so there is nothing to do."""
 
 
 class TuningHistoryProvider(ResourceProvider):
@@ -50,8 +53,10 @@ class TuningHistoryProvider(ResourceProvider):
         if olds.get("project") != news.get("project"):
             return DiffResult(changes=True, replaces=["project"], stables=[])
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
-        return DiffResult(changes=changed or bool(_work(olds.get("earlier_jobs") or [], news)),
-                          replaces=[], stables=[])
+        # Another Vertex job of the same spec became current (the job trains again after its
+        # sweep, or after --replace): the one recorded as current is an earlier version now.
+        changed = changed or bool(olds.get("current_job") and olds.get("current_job") != news.get("current_job"))
+        return DiffResult(changes=changed or bool(_work(olds, news)), replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         key = f"{props['stack']}/{props['job_name']}/{props['region']}/history"
@@ -65,29 +70,18 @@ class TuningHistoryProvider(ResourceProvider):
             return ReadResult(id_, props)
         try:
             vertex = VertexClient(props["project"], props["region"], Budget())
-            earlier = _earlier(vertex.stack_listing(stack_config.owner(props).labels), props)
+            listing = vertex.stack_listing(stack_config.owner(props).labels)
         except errors.VertexError as exc:
             raise ReportedError(problem_line(props, "reading the job's earlier versions", exc)) from None
-        return ReadResult(id_, {**props, "earlier_jobs": earlier, "failure": ""})
+        # The listing holds every endpoint carrying the stack's labels, which Vertex copies from
+        # a job to the endpoint it deploys its model to: the current version's own is in it, or gone.
+        current = listing.endpoint(props["current_endpoint"]) if props.get("current_endpoint") else None
+        serves = bool(current and current.deployed_models) if props.get("current_endpoint") else None
+        return ReadResult(id_, {**props, "earlier_jobs": _earlier(listing, props), "failure": "",
+                                "current_serves": serves})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        if not stack_config.owner(props).stack_id:
-            return
-        budget = Budget()
-        try:
-            vertex = VertexClient(props["project"], props["region"], budget)
-            listing = _fresh_listing(vertex, props)
-            for job in _versions(listing, props):
-                if not job.has_ended and job.state != CANCELLING:
-                    cancel(vertex, job)
-            if props.get("deletion_policy") == "delete":
-                for endpoint in _tuned_model_endpoints(listing, props, everything=True):
-                    if not empty_and_delete_endpoint(vertex, endpoint.name):
-                        raise ReportedError(problem_line(
-                            props, f"deleting the tuned-model endpoint {endpoint.name}",
-                            "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
-        except errors.VertexError as exc:
-            raise ReportedError(problem_line(props, "cleaning up the job's versions", exc)) from None
+        retire_job(props, Budget())
 
 
 class TuningHistory(Resource, module="gemini-tuning", name="TuningHistory"):
@@ -114,13 +108,46 @@ class TuningHistory(Resource, module="gemini-tuning", name="TuningHistory"):
         super().__init__(TuningHistoryProvider(), resource_name, props, opts)
 
 
+def retire_job(props: dict[str, Any], budget: Budget) -> list[str]:
+    """What removing the job (or one of its regions) from its file asks for: every version
+    still running is cancelled, and with `deletionPolicy: delete` every tuned-model endpoint
+    of the job deleted. Also called by the `StackSweep`, for a job whose resources a failed
+    run could not delete. Returns what it did; raises ReportedError, in one line, for what
+    it could not do. Only resources carrying the stack's id are touched."""
+    if not stack_config.owner(props).stack_id:
+        return []
+    done = []
+    try:
+        vertex = VertexClient(props["project"], props["region"], budget)
+        listing = _fresh_listing(vertex, props)
+        for job in _versions(listing, props):
+            if not job.has_ended and job.state != CANCELLING:
+                try:
+                    cancel(vertex, job)
+                except errors.VertexError as exc:
+                    raise ReportedError(problem_line(props, "cancelling the tuning job", exc)) from None
+                done.append(f"cancelled {job.name}")
+        if props.get("deletion_policy") == "delete":
+            for endpoint in _tuned_model_endpoints(listing, props, everything=True):
+                if not empty_and_delete_endpoint(vertex, endpoint.name):
+                    raise ReportedError(problem_line(
+                        props, f"deleting the tuned-model endpoint {endpoint.name}",
+                        "still being emptied when the call's time ran out; run `pulumi up` again to finish"))
+                done.append(f"deleted {endpoint.name}")
+    except errors.VertexError as exc:
+        raise ReportedError(problem_line(props, "cleaning up the job's versions", exc)) from None
+    return done
+
+
 def _reconcile(props: dict[str, Any]) -> dict[str, Any]:
     """Cancels earlier versions still running and retires endpoints per the policy."""
     if not stack_config.owner(props).stack_id:
-        return {"earlier_jobs": [], "retired_endpoints": [], "status_message": "", "failure": ""}
+        return {"earlier_jobs": [], "retired_endpoints": [], "status_message": "", "failure": "",
+                "current_serves": None}
     budget = Budget()
     done: list[str] = []
     retired: list[str] = []
+    serves = None
     try:
         vertex = VertexClient(props["project"], props["region"], budget)
         listing = _fresh_listing(vertex, props)
@@ -129,7 +156,8 @@ def _reconcile(props: dict[str, Any]) -> dict[str, Any]:
                 continue
             cancel(vertex, job)
             done.append(f"cancelled {job.name}, an earlier version of the job that was still running")
-        if _retires_endpoints(props) and _current_serves(vertex, props):
+        serves = _current_serves(vertex, props) if _retires_endpoints(props) else None
+        if serves:
             for endpoint in _tuned_model_endpoints(listing, props, everything=False):
                 if not empty_and_delete_endpoint(vertex, endpoint.name):
                     done.append(f"still emptying {endpoint.name}; the next `pulumi up` finishes it")
@@ -142,19 +170,26 @@ def _reconcile(props: dict[str, Any]) -> dict[str, Any]:
         # Not a failure: the next run's refresh sees what is left, and its update does it.
         done.append("the call's time ran out; the next `pulumi up` carries on")
         return {"earlier_jobs": [], "retired_endpoints": retired, "status_message": "; ".join(done),
-                "failure": ""}
+                "failure": "", "current_serves": serves}
     except errors.VertexError as exc:
         line = problem_line(props, "cancelling or retiring the job's earlier versions", exc)
-        return {"earlier_jobs": [], "retired_endpoints": retired, "status_message": line, "failure": line}
+        return {"earlier_jobs": [], "retired_endpoints": retired, "status_message": line, "failure": line,
+                "current_serves": serves}
     return {"earlier_jobs": earlier, "retired_endpoints": retired,
-            "status_message": "; ".join(done), "failure": ""}
+            "status_message": "; ".join(done), "failure": "", "current_serves": serves}
 
 
-def _work(earlier: list[dict[str, Any]], props: dict[str, Any]) -> list[str]:
-    """What the next update would do, from what the last read saw."""
+def _work(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+    """What the next update would do, from what the last read (or update) saw: the same
+    decisions as `_reconcile`, so that a history with nothing left to do reports no change."""
+    earlier = olds.get("earlier_jobs") or []
     running = [job["name"] for job in earlier if job["state"] not in _ENDED_OR_CANCELLING]
     endpoints = [job["tunedModelEndpoint"] for job in earlier if job.get("tunedModelEndpoint")]
-    return running + (endpoints if _retires_endpoints(props) else [])
+    endpoints += [endpoint for job in earlier for endpoint in job.get("checkpointEndpoints") or ()]
+    # Seen not serving: nothing goes until it does (the same endpoint seen again decides).
+    seen_idle = olds.get("current_serves") is False and same_resource(
+        olds.get("current_endpoint") or "", news.get("current_endpoint") or "")
+    return running + (endpoints if _retires_endpoints(news) and not seen_idle else [])
 
 
 _ENDED_OR_CANCELLING = frozenset({state.removeprefix("JOB_STATE_") for state in TERMINAL_STATES} | {"CANCELLING"})
@@ -177,9 +212,13 @@ def _current_serves(vertex: VertexClient, props: dict[str, Any]) -> bool:
 
 
 def _fresh_listing(vertex: VertexClient, props: dict[str, Any]) -> StackListing:
+    """This job's tuning jobs and endpoints, asked afresh before acting on them. No job at
+    all is confirmed (a killed run's job must not run unseen); no endpoint is not: an
+    endpoint missed here is only left in place, as `deletionPolicy: retain` would leave it."""
     owner = stack_config.owner(props)
     labels = owner.of_job(props["job_name"])
-    return StackListing(jobs=vertex.find_tuning_jobs(labels), endpoints=vertex.find_endpoints(labels))
+    return StackListing(jobs=vertex.find_tuning_jobs(labels, confirm_empty=True),
+                        endpoints=vertex.find_endpoints(labels))
 
 
 def _versions(listing: StackListing, props: dict[str, Any]) -> list[TuningJobView]:
@@ -204,11 +243,22 @@ def _earlier(listing: StackListing, props: dict[str, Any]) -> list[dict[str, Any
         "spec": spec_of(job.labels),
         "state": job.state.removeprefix("JOB_STATE_"),
         "tunedModelEndpoint": job.tuned_model_endpoint if job.tuned_model_endpoint in endpoints else "",
+        # Left when a call's time ran out after the default one went: the next update finishes.
+        "checkpointEndpoints": [e for e in job.checkpoint_endpoints if e in endpoints and e != job.tuned_model_endpoint],
     } for job in _versions(listing, props)]
 
 
 def _tuned_model_endpoints(listing: StackListing, props: dict[str, Any], *, everything: bool) -> list[EndpointView]:
-    """The endpoints Vertex deployed this job's tuned models to: the earlier versions' (or all)."""
+    """The endpoints Vertex deployed this job's tuned models (and their checkpoints) to: the
+    earlier versions' (earlier specs, and twins of the current one that `--replace` or a lost
+    answer left), never the current version's own; or all."""
+    tuned = [e for e in listing.endpoints if not is_serving_endpoint(e.labels)]
+    if everything:
+        return tuned
+    current = listing.job(props.get("current_job") or "")
+    own = [props.get("current_endpoint") or "", *(current.checkpoint_endpoints if current else ())]
+    earlier = [name for job in _versions(listing, props)
+               for name in (job.tuned_model_endpoint, *job.checkpoint_endpoints) if name]
     current_spec = props.get("current_spec") or ""
-    return [e for e in listing.endpoints
-            if not is_serving_endpoint(e.labels) and (everything or spec_of(e.labels) != current_spec)]
+    return [e for e in tuned if not any(same_resource(e.name, name) for name in own if name)
+            and (spec_of(e.labels) != current_spec or any(same_resource(e.name, name) for name in earlier))]

@@ -30,7 +30,10 @@ Vertex AI has no update and no delete for tuning jobs, so:
   of the essence: changing it never replaces the job;
 - the outputs carry what Vertex reports about billing once it has read the data set
   (`billable_tokens`: one pass over the data set, and `epochs`) and when the job entered
-  its state (`state_since`).
+  its state (`state_since`);
+- `pulumi up --replace URN` deletes the resource and creates it again with the same labels:
+  the create never adopts a job whose resource this process deleted, so it submits a new
+  one (see `_released`).
 
 The provider object is pickled into the state: it holds nothing but code. Settings come
 from the resource's inputs, the environment and the stack's config (`configure`).
@@ -39,6 +42,8 @@ from the resource's inputs, the environment and the stack's config (`configure`)
 from __future__ import annotations
 
 import json
+import threading
+from datetime import datetime
 from typing import Any
 
 import pulumi
@@ -57,6 +62,7 @@ from pulumi.dynamic import (
 from providers.gcp import errors
 from providers.gcp.budget import Budget, backoff
 from providers.gcp.ownership import stable_key, tuning_job_labels
+from providers.gcp.names import same_resource
 from providers.gcp.vertex import TuningJobRequest, TuningJobView, VertexClient
 from providers.jobfile import durations, retirement
 from providers.jobfile.catalogue import Catalogue, ModelRules, tool_catalogue
@@ -73,6 +79,7 @@ from providers.resources.essence import (
     spec_hash,
 )
 from providers.resources.reporting import ReportedError, problem_line
+from providers.resources.stack_guard import refused_moves
 
 WAITING_FOR_QUOTA = "WAITING_FOR_QUOTA"
 """Ours: the concurrent tuning-job quota is full; no Vertex job yet. Never Vertex's QUEUED."""
@@ -88,6 +95,13 @@ ADOPTABLE_STATES = frozenset({
     "JOB_STATE_PAUSED", "JOB_STATE_UPDATING",
 })
 _FIRST_BACKOFF, _LONGEST_BACKOFF = 1.0, 10.0
+_released: set[tuple[str, str]] = set()
+"""The Vertex jobs (name, create time) whose resource this process deleted. One `pulumi up`
+runs in one provider process, and a replace with the same spec (`--replace`) deletes the
+resource, then creates it with the same labels: adopting one of these would hand back the
+finished job the user asked to run again. A run killed in between forgets them, and the
+next run adopts (no job is paid for twice; run `--replace` again)."""
+_released_lock = threading.Lock()
 _UNKNOWN_MODEL_ADVICE = ("Vertex AI does not offer the base model to this project in this region (Google "
                          "answers so for retired models): move the job to a current model")
 
@@ -115,6 +129,19 @@ def awaiting_submission(outputs: dict[str, Any]) -> bool:
         WAITING_FOR_QUOTA, NOT_SUBMITTED, _FIRST_RELEASE_WAITING)
 
 
+def stopped_by_the_sweep(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether the recorded job was cancelled because its job (or region) left its file, and
+    the file declares it again: the stack's sweep retired it (`retired_at`) after the job was
+    created, and Pulumi had not deleted the resource yet (every run since failed). Then the job
+    is submitted again, as it would be had Pulumi deleted the resource and created it anew."""
+    if olds.get("state") not in ("CANCELLED", "CANCELLING"):
+        return False
+    try:
+        return datetime.fromisoformat(olds.get("create_time") or "") < datetime.fromisoformat(news.get("retired_at") or "")
+    except (TypeError, ValueError):
+        return False  # never retired, or not known in a preview
+
+
 class TuningJobProvider(ResourceProvider):
     """Dynamic provider for `TuningJob`. See the module docstring for the contract."""
 
@@ -123,6 +150,9 @@ class TuningJobProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         job_file = news.get("job_file", "job file")
+        if refused := refused_moves(olds, news):
+            # The stack's guard may be new (an upgrade): this job's own state knows better.
+            return CheckResult(news, [CheckFailure(key, message) for key, message in refused])
         try:
             catalogue = _catalogue(news)
             spec = parse_job(json.loads(news.get("spec_json") or "null"), job_file, catalogue)
@@ -131,7 +161,7 @@ class TuningJobProvider(ResourceProvider):
             return CheckResult(news, [
                 CheckFailure(problem.field or "spec", str(problem)) for problem in exc.problems
             ])
-        essence = essence_of(spec, news["region"], catalogue.models[spec.base_model])
+        essence = essence_of(spec, news["region"])
         checked = {**news, **essence, "spec_hash": spec_hash(essence)}
         # No old inputs, or ones the job differs from, mean a new Vertex job: a first submit or a replace.
         refusal = retirement.submission_refusal(spec.base_model, catalogue.models[spec.base_model], on)
@@ -147,13 +177,14 @@ class TuningJobProvider(ResourceProvider):
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
         overdue = deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None
-        return DiffResult(changes=changed or awaiting_submission(olds) or overdue, replaces=[], stables=[])
+        return DiffResult(changes=changed or awaiting_submission(olds) or stopped_by_the_sweep(olds, news) or overdue,
+                          replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(_key(props), {**props, **_submit_or_adopt(props, Budget()), **_tracked()})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if awaiting_submission(olds):
+        if awaiting_submission(olds) or stopped_by_the_sweep(olds, news):
             return UpdateResult({**news, **_submit_or_adopt(news, Budget(), olds), **_tracked(olds)})
         recorded = {**{key: olds.get(key) for key in (*OBSERVED_KEYS, DEADLINE_KEY, TRACKED_KEY)}, "failure": ""}
         if deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None:
@@ -182,6 +213,8 @@ class TuningJobProvider(ResourceProvider):
             for job in jobs.values():
                 if not (job.has_ended or job.state == CANCELLING):
                     cancel(vertex, job)
+            with _released_lock:
+                _released.update((job.name, job.create_time) for job in jobs.values())
         except errors.VertexError as exc:
             raise ReportedError(problem_line(props, "cancelling the tuning job", exc)) from None
 
@@ -216,13 +249,20 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         pulumi_project: str,
         stack: str,
         stack_id: str,
+        allow_project_change: str = "",
+        allow_region_change: str = "",
         base_model_rules: str = "",
         plan_preview: bool = False,
+        retired_at: pulumi.Input[str] = "",
         max_duration_seconds: int = 0,
         estimate: dict[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
-        """`base_model_rules`: the base model's catalogue row as JSON (`base_model_row`);
+        """`allow_project_change`, `allow_region_change`: the stack's allowances
+        (`StackGuard.allowances`), for the check of a move of this job;
+        `retired_at`: when the stack's sweep last retired this job in this region
+        (`StackSweep.retired_at`; see `stopped_by_the_sweep`);
+        `base_model_rules`: the base model's catalogue row as JSON (`base_model_row`);
         `plan_preview`: the preview of `python -m providers plan`, which reports a refused
         submission in the plan instead of failing (it never applies anything);
         `max_duration_seconds`: the job's deadline (0: none); `estimate`: the estimated
@@ -238,7 +278,10 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             "pulumi_project": pulumi_project,
             "stack": stack,
             "stack_id": stack_id,
+            "allow_project_change": allow_project_change,
+            "allow_region_change": allow_region_change,
             "base_model_rules": base_model_rules,
+            "retired_at": retired_at,
             **({"plan_preview": True} if plan_preview else {}),
             "max_duration_seconds": max_duration_seconds,
             **({"estimate": estimate} if estimate else {}),
@@ -325,20 +368,25 @@ def _current_job(vertex: VertexClient, props: dict[str, Any], *, shared_listing:
     return _adoptable(vertex, props)
 
 
-def _labelled(vertex: VertexClient, props: dict[str, Any]) -> list[TuningJobView]:
+def _labelled(vertex: VertexClient, props: dict[str, Any], confirm_empty: bool = False) -> list[TuningJobView]:
     """The jobs carrying this resource's labels: none without the stack's id, whose labels
     another stack with the same names could carry too."""
     if not stack_config.owner(props).stack_id:
         return []
-    return vertex.find_tuning_jobs(_labels(props))
+    return vertex.find_tuning_jobs(_labels(props), confirm_empty=confirm_empty)
 
 
 def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | None:
-    return _latest_adoptable(_labelled(vertex, props))
+    """The job to adopt instead of submitting one (looked for with an empty answer confirmed)."""
+    return _latest_adoptable(_labelled(vertex, props, confirm_empty=True))
 
 
 def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:
-    candidates = sorted((j for j in jobs if j.state in ADOPTABLE_STATES), key=lambda j: j.create_time)
+    with _released_lock:
+        released = list(_released)
+    candidates = sorted((j for j in jobs if j.state in ADOPTABLE_STATES and not any(
+                            same_resource(j.name, name) and j.create_time == created for name, created in released)),
+                        key=lambda j: j.create_time)
     return candidates[-1] if candidates else None
 
 

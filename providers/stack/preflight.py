@@ -102,7 +102,13 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
         problems.append(Problem(str(settings.jobs_dir), "",
                                 "no job files; to remove every job of this stack, run `pulumi destroy`"))
     problems.extend(settings.problems())
+    warnings = list(report.warnings)
     for job in report.jobs:
+        if settings.protect_serving_endpoints and job.spec.serving and job.spec.serving.deletion_policy == "delete":
+            warnings.append(Problem(
+                job.file, "serving.deletionPolicy",
+                "delete has no effect in this stack: gemini-tuning:protectServingEndpoints keeps every serving "
+                "endpoint (removing the job or its serving block leaves it serving)", "warning"))
         if job.local_datasets and settings.use_emulator and not os.environ.get(STORAGE_EMULATOR_VARIABLE):
             problems.append(Problem(
                 job.file, job.local_datasets[0].field,
@@ -122,7 +128,7 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
                 problems.append(Problem(job.file, regions, f"no regions, so the stack's gcp:region: {wrong}"))
             problems.extend(Problem(job.file, field, message, severity) for field, message, severity
                             in key_region_problems(job.spec, [settings.default_region]))
-    return ValidationReport(report.jobs_dir, report.files, report.jobs, problems, report.warnings, settings.stack,
+    return ValidationReport(report.jobs_dir, report.files, report.jobs, problems, warnings, settings.stack,
                             report.catalogue, report.prices)
 
 

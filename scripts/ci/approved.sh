@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Usage: scripts/ci/approved.sh STACK [--record]
-# Prints the commit approved for STACK: the branch approved/STACK on origin, which the
-# scheduled `pulumi up` applies, so a merge reaches a gated stack only once approved. It
-# must be on the history of the commit checked out (main): a branch someone pushed to a
-# commit that was never merged is refused. Prints an empty line when nothing is approved yet.
+# Prints the commit approved for STACK: the branch approved/STACK on origin, the only branch
+# the stack's environment lets deploy (on GitHub: runs of prod.yml on approved/prod), so a
+# merge reaches a gated stack only once approved. It must be on the history of the commit
+# checked out (main): a branch someone pushed to a commit that was never merged is refused.
+# Prints an empty line when nothing is approved yet.
 #
 # With --record (run after a reviewer approved HEAD for STACK), moves approved/STACK forward
-# to HEAD and prints HEAD. It never moves back: when a newer commit is approved already, it
+# to HEAD and prints HEAD; the checkout's credentials must be allowed to move the branch
+# (on GitHub: the approver app's token, the only one its ruleset lets through). It never moves back: when a newer commit is approved already, it
 # prints an empty line (that commit's own run applies it). The push is a fast-forward, which
 # git refuses when HEAD is not on the approved commit's line of history (main was rewritten).
 #
@@ -23,17 +25,7 @@ stack=$1
 ci_json_list "$stack" >/dev/null
 branch="refs/heads/approved/$stack"
 
-approved_commit() { # empty when origin has no such branch; fails when origin cannot be read
-  local refs status=0
-  refs=$(git ls-remote --exit-code origin "$branch") || status=$?
-  case $status in
-    0) printf '%s\n' "${refs%%$'\t'*}" ;;
-    2) ;;
-    *) return "$status" ;;
-  esac
-}
-
-approved=$(approved_commit)
+approved=$(ci_origin_branch "approved/$stack")
 head=$(git rev-parse HEAD)
 if [ -n "$approved" ]; then
   git fetch --quiet origin "$branch"

@@ -17,6 +17,19 @@ ci_summary() { # file
   fi
 }
 
+# Prints the commit that branch BRANCH points at on origin, or nothing when origin has no
+# such branch; fails (with git's message) when origin cannot be read, so that an unreadable
+# origin is never taken for a missing branch.
+ci_origin_branch() { # branch
+  local refs status=0
+  refs=$(git ls-remote --exit-code origin "refs/heads/$1") || status=$?
+  case $status in
+    0) printf '%s\n' "${refs%%$'\t'*}" ;;
+    2) ;;
+    *) return "$status" ;;
+  esac
+}
+
 # A JSON list of the given words, which must be stack names (letters, digits, . _ -).
 ci_json_list() { # word...
   local word json=""

@@ -154,3 +154,20 @@ def test_a_replace_shows_what_the_job_it_replaces_really_billed(report):
     assert change.action == "replace"
     assert change.note == ("the job it replaces, projects/1/locations/us-central1/tuningJobs/7, really billed "
                            "1,200,000 training tokens, $6.00")
+
+
+def test_a_running_job_no_job_file_declares_is_planned_as_cancelled_by_the_sweep(report):
+    # A killed run left "ghost" training, untracked; the last refresh saw it, so the sweep cancels it.
+    ghost = {"name": "projects/p/locations/us-central1/tuningJobs/7", "job": "ghost", "region": "us-central1"}
+    declared_too = {"name": "projects/p/locations/us-central1/tuningJobs/8", "job": "kept", "region": "us-central1"}
+    sweep = {"op": "update", "urn": "urn:pulumi:test::gemini-tuning::pulumi-python:dynamic/gemini-tuning:StackSweep"
+                                    "::stack-sweep",
+             "oldState": {"outputs": {"undeclared_running": [ghost, declared_too]}}, "newState": {"inputs": {}}}
+
+    plan = make_plan("test", report(), [step("create", "moved", "gemini-3.5-flash"), sweep], broken=set())
+
+    [swept] = [c for c in plan.changes if c.job == "ghost"]
+    assert (swept.region, swept.action) == ("us-central1", "cancel")
+    assert ghost["name"] in swept.note
+    assert [c.action for c in plan.changes if c.job == "kept"] == ["keep"]
+    assert "| ghost | us-central1 | **cancel** |" in as_markdown(plan)

@@ -135,6 +135,46 @@ def test_a_changed_default_region_is_refused_before_anything_moves(start_emulato
     assert job.name == jobs_in(emulator, "e2e-project")[0].name
 
 
+def state_without_guard(project) -> None:
+    """The stack's state as a release before the stack guard left it: no guard, nothing depending on it."""
+    state = json.loads(project.run("stack", "export").stdout)
+    resources = state["deployment"]["resources"]
+    [guard] = [r["urn"] for r in resources if r["type"].endswith(":StackGuard")]
+    state["deployment"]["resources"] = [r for r in resources if r["urn"] != guard]
+    for resource in state["deployment"]["resources"]:
+        resource["dependencies"] = [urn for urn in resource.get("dependencies", []) if urn != guard]
+        resource.pop("propertyDependencies", None)
+    exported = project.dir.parent / "state.json"
+    exported.write_text(json.dumps(state))
+    project.run("stack", "import", "--file", str(exported))
+
+
+def test_the_first_run_after_an_upgrade_refuses_a_project_change_that_the_jobs_state_shows(
+    start_emulator, make_project
+):
+    emulator = start_emulator(quota=5)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job())
+    project.up()
+    [job] = jobs_in(emulator, "e2e-project")
+    state_without_guard(project)
+
+    # The earlier release took the project from elsewhere (GOOGLE_CLOUD_PROJECT, ...); the
+    # stack's config now names another one.
+    project.run("config", "set", "gcp:project", "e2e-other-project")
+    refused = [project.up(check=False) for _ in range(2)]
+
+    for result in refused:
+        output = result.stdout + result.stderr
+        assert result.returncode != 0
+        assert "the stack's gcp:project changed from 'e2e-project' to 'e2e-other-project'" in output
+        assert "`pulumi config set gemini-tuning:allowProjectChange e2e-other-project`" in output
+        assert "Traceback" not in output
+    assert jobs_in(emulator, "e2e-other-project") == []
+    assert [(j.name, state_of(j)) for j in jobs_in(emulator, "e2e-project")] in (
+        [(job.name, "PENDING")], [(job.name, "RUNNING")])
+
+
 def real_stack_state(project) -> None:
     state = json.loads(project.run("stack", "export").stdout)
     for resource in state["deployment"]["resources"]:

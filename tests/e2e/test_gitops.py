@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from tests.e2e.test_tuning_jobs import flash_job, vertex_jobs
 from tests.support.polling import wait_for
@@ -48,6 +49,8 @@ def reviewed(start_emulator, make_project):
     for name in ("kept", "removed", "broken"):
         project.write_job(name, **flash_job())
     project.write_job("edited", **flash_job(**two_regions))
+    # A job whose file name is not its name.
+    project.write_raw_job("unparsed-file.yaml", yaml.safe_dump({"name": "unparsed", **flash_job()}))
     project.up()
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", ".")
@@ -62,6 +65,7 @@ def reviewed(start_emulator, make_project):
     project.remove_job("removed")
     project.write_job("broken", **flash_job(hyperParameters={"adapterSize": 99}))
     project.write_job("legacy", **flash_job(baseModel="gemini-2.5-flash"))  # retired on 2026-10-20
+    project.write_raw_job("unparsed-file.yaml", "name: unparsed\nbaseModel: [gemini-2.5-flash\n")
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "the pull request")
     return emulator, project, tokens
@@ -86,6 +90,7 @@ def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(re
         ("kept", "us-central1"): "keep",
         ("legacy", "us-central1"): "refused",
         ("removed", "us-central1"): "cancel",
+        ("unparsed", "us-central1"): "not planned",
     }
     assert actions[("edited", "us-central1")]["why"] == [
         {"field": "hyperParameters.epochCount", "old": 2, "new": 5}]
@@ -97,11 +102,12 @@ def test_the_plan_shows_submits_replacements_cancels_problems_tokens_and_cost(re
     # Google publishes no tuning price for gemini-3.5-flash yet: the cost is unknown, not zero.
     assert added["estimatedCost"] is None and plan["estimatedCost"]["incomplete"] is True
     assert actions[("kept", "us-central1")]["estimatedCost"] is None
-    assert [(p["file"], p["field"], p["message"]) for p in plan["problems"]] == [
+    assert [(p["file"], p["field"], p["message"]) for p in plan["problems"] if p["file"] != "jobs/unparsed-file.yaml"] == [
         ("jobs/broken.yaml", "hyperParameters.adapterSize", "99 is not supported for gemini-3.5-flash; allowed: 1, 2, 4, 8, 16"),
         ("jobs/legacy.yaml", "baseModel", "gemini-2.5-flash retired on 2026-10-20: Vertex AI takes no new tuning jobs "
          "on it, so this new submission (a first submit or a replace) is refused before anything is sent. Move the "
          "job to gemini-3.5-flash.")]
+    assert {p["file"] for p in plan["problems"]} == {"jobs/broken.yaml", "jobs/legacy.yaml", "jobs/unparsed-file.yaml"}
     # Nothing planned has a price: no price rows are shown, and the total is incomplete.
     assert plan["estimatedCost"]["prices"] == {}
 
@@ -173,9 +179,16 @@ def test_the_ci_apply_script_updates_the_stack_and_writes_the_summary(start_emul
     shutil.copytree(REPO_ROOT / "scripts", project.dir / "scripts")
     project.write_job("triage", **flash_job())
     summary = tmp_path / "summary.md"
+    # A checkout of main's newest commit, as CI makes one.
+    git(project, "init", "--quiet", "--bare", str(tmp_path / "origin.git"))
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", ".")
+    git(project, "commit", "--quiet", "-m", "main's jobs")
+    git(project, "remote", "add", "origin", str(tmp_path / "origin.git"))
+    git(project, "push", "--quiet", "origin", "main")
 
-    applied = subprocess.run(["scripts/ci/apply.sh", "test"], cwd=project.dir, capture_output=True, text=True,
-                             env={**project.env, "GITHUB_STEP_SUMMARY": str(summary)}, timeout=600)
+    applied = subprocess.run(["scripts/ci/apply.sh", "test", "main"], cwd=project.dir, capture_output=True,
+                             text=True, env={**project.env, "GITHUB_STEP_SUMMARY": str(summary)}, timeout=600)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     [job] = vertex_jobs(emulator)

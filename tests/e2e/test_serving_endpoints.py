@@ -132,17 +132,28 @@ def test_deleting_the_job_file_removes_or_keeps_its_serving_endpoint(start_emula
         assert emulator.endpoint_client().get_endpoint(name=endpoint).deployed_models
 
 
-def test_protected_serving_endpoints_survive_a_deleted_job_file(start_emulator, make_project):
-    emulator = start_emulator(job_seconds=2, quota=2)
+def test_protected_serving_endpoints_survive_a_deleted_job_file_and_destroy_and_fail_no_run(
+    start_emulator, make_project
+):
+    emulator = start_emulator(job_seconds=2, quota=2, cancel_seconds=0)
     project = make_project(emulator)
     project.run("config", "set", "gemini-tuning:protectServingEndpoints", "true")
-    project.write_job("triage", **flash_job(serving={}))
-    project.write_job("other", **flash_job())
+    # The stack's setting wins over the file's policy, and says so.
+    project.write_job("triage", **flash_job(serving={"deletionPolicy": "delete"}))
+    project.write_job("other", **flash_job(serving={}))
+    warned = project.up()
+    assert ("jobs/triage.yaml: serving.deletionPolicy: delete has no effect in this stack: "
+            "gemini-tuning:protectServingEndpoints keeps every serving endpoint") in warned.stdout
+    wait_for(lambda: jobs_named(emulator, "triage"), lambda jobs: state_of(jobs[-1]) == "SUCCEEDED", timeout=60)
     project.up()
+    endpoint = project.job_output("triage")["servingEndpoint"]
+    other_endpoint = project.job_output("other")["servingEndpoint"]
 
     project.remove_job("triage")
-    result = project.up(check=False)
+    project.up()
 
-    assert result.returncode != 0
-    assert "protect" in result.stdout + result.stderr
-    assert project.resource_outputs("triage-us-central1-serving")["endpoint_name"]
+    assert emulator.endpoint_client().get_endpoint(name=endpoint).deployed_models
+    assert "triage" not in project.outputs()["jobs"]
+    project.run("destroy", "--yes", "--skip-preview")
+    assert emulator.endpoint_client().get_endpoint(name=endpoint).deployed_models
+    assert emulator.endpoint_client().get_endpoint(name=other_endpoint)

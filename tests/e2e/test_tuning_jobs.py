@@ -164,6 +164,31 @@ def test_an_unchanged_spec_written_differently_changes_nothing(start_emulator, m
     assert len(jobs_named(emulator, "triage")) == 1
 
 
+def test_up_replace_of_a_succeeded_job_runs_it_again_and_the_stack_settles(start_emulator, make_project):
+    emulator = start_emulator(job_seconds=2)
+    project = make_project(emulator)
+    project.write_job("triage", **flash_job(deletionPolicy="delete"))
+    project.up()
+    [first] = wait_until_ended(emulator)
+    project.up()
+    assert project.job_output("triage")["state"] == "SUCCEEDED"
+    urn = next(s["urn"] for s in project.preview_steps() if s["urn"].endswith("::triage-us-central1"))
+
+    project.run("up", "--yes", "--skip-preview", "--replace", urn)
+
+    old, new = jobs_named(emulator, "triage")
+    assert old.name == first.name and state_of(old) == "SUCCEEDED"
+    assert project.job_output("triage")["vertexJob"] == new.name
+    # Once the new one has succeeded, the policy retires the old one's endpoint, and then
+    # nothing is left to do.
+    [*_, new] = wait_until_ended(emulator)
+    project.up()
+    project.run("preview", "--expect-no-changes")
+    endpoints = {e.name for e in emulator.endpoint_client().list_endpoints(
+        parent=f"projects/{PROJECT_ID}/locations/us-central1")}
+    assert endpoints == {new.tuned_model.endpoint, *(c.endpoint for c in new.tuned_model.checkpoints)}
+
+
 def test_deleting_a_job_file_cancels_its_running_job(start_emulator, make_project):
     emulator = start_emulator(quota=2, cancel_seconds=1)
     project = make_project(emulator)

@@ -115,15 +115,16 @@ def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_pa
 
     # Nothing is replaced, created or deleted but what the first release did not have: the
     # components that group each job's resources, each job's history (which finds nothing
-    # of a stack made before stack ids), the stack's guard, budget and notifications; every
-    # resource moved under its job.
+    # of a stack made before stack ids), the stack's guard, sweep, budget and notifications;
+    # every resource moved under its job.
     changing = sorted((s["op"], s["urn"].rsplit("::", 2)[-2], s["urn"].rsplit("::", 1)[1])
                       for s in steps if s["op"] in CHANGING_OPS)
     history_type = "gemini-tuning:index:Job$pulumi-python:dynamic/gemini-tuning:TuningHistory"
     assert changing == sorted(
         [("create", "gemini-tuning:index:Job", job) for job in ("contracts", "summaries", "triage")]
-        + [("create", "pulumi-python:dynamic/gemini-tuning:StackGuard", "stack-settings"),
-           ("create", "pulumi-python:dynamic/gemini-tuning:StackBudget", "stack-budget"),
+        + [("create", "pulumi-python:dynamic/gemini-tuning:StackGuard", "stack-settings")]
+        + [("create", "pulumi-python:dynamic/gemini-tuning:StackSweep", "stack-sweep")]
+        + [("create", "pulumi-python:dynamic/gemini-tuning:StackBudget", "stack-budget"),
            ("create", "pulumi-python:dynamic/gemini-tuning:StackNotifications", "stack-notifications")]
         + [("create", history_type, f"{job}-{region}-history") for job, region in (
             ("contracts", "us-central1"), ("summaries", "us-central1"),
@@ -131,7 +132,8 @@ def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_pa
     resources = json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
     by_type = sorted((r["type"], r["urn"].rsplit("::", 1)[1], r.get("parent", "").rsplit("::", 1)[-1])
                      for r in resources if "dynamic" in r["type"]
-                     and not r["type"].endswith(("TuningHistory", "StackGuard", "StackBudget", "StackNotifications")))
+                     and not r["type"].endswith(("TuningHistory", "StackGuard", "StackSweep", "StackBudget",
+                                                 "StackNotifications")))
     assert by_type == [
         ("pulumi-python:dynamic/gemini-tuning:ServingEndpoint", f"triage-{region}-serving", "triage")
         for region in sorted(REGIONS)
@@ -189,8 +191,9 @@ def test_a_stack_of_the_previous_release_on_a_model_retired_since_upgrades_with_
         second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)
         after = vertex_world(emulator)
 
+    # The stack's sweep, budget and notifications are new: nothing else is created, replaced or deleted.
     assert sorted((s["op"], s["urn"].rsplit("::", 1)[1]) for s in steps if s["op"] in CHANGING_OPS) == [
-        ("create", "stack-budget"), ("create", "stack-notifications")]
+        ("create", "stack-budget"), ("create", "stack-notifications"), ("create", "stack-sweep")]
     assert webhook.texts() == []
     contracts = project.job_output("contracts")
     assert (contracts["state"], contracts["maxDuration"], contracts["deadlineExceeded"]) == ("PENDING", "72h", {})
@@ -201,3 +204,39 @@ def test_a_stack_of_the_previous_release_on_a_model_retired_since_upgrades_with_
     for job in ("triage", "contracts"):
         assert f"warning: jobs/{job}.yaml: baseModel: gemini-2.5-flash retired on 2026-10-20" in up.stdout
     assert [project.job_output("triage", region)["servingStatus"] for region in REGIONS] == ["SERVING", "SERVING"]
+
+
+def test_a_stack_made_by_the_previous_release_upgrades_with_nothing_replaced_and_protect_lifted(tmp_path):
+    # `releases/previous-release.tar.gz`: the release before this one, with the same pinned
+    # packages. It protected the serving endpoints of stacks with protectServingEndpoints.
+    previous = unpacked(PREVIOUS_RELEASE, tmp_path / "previous-release")
+    with EmulatorProcess(tmp_path / "emulator.json", job_seconds=3600, quota=5, cancel_seconds=0) as emulator:
+        project = PulumiProject(tmp_path, emulator.host, program=previous,
+                                virtualenv=release_virtualenv(previous, tmp_path / "previous-release-venv"))
+        project.run("config", "set", "gemini-tuning:protectServingEndpoints", "true")
+        project.write_job("triage", **flash_job(baseModel="gemini-2.5-flash", serving={}))
+        project.write_job("summaries", **flash_job(baseModel="gemini-2.5-flash"))
+        project.up()
+        before = vertex_world(emulator)
+        [triage_job] = [job.name for job in emulator.tuning_client().list_tuning_jobs(
+            parent=f"projects/{PROJECT_ID}/locations/us-central1") if job.labels["gt-job"] == "triage"]
+
+        project.use_program(REPO_ROOT, REPO_VIRTUALENV)
+        steps = project.preview_steps()
+        project.up()
+        second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)
+        after = vertex_world(emulator)
+        protected = [r["urn"] for r in json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
+                     if r.get("protect")]
+        # With protect lifted, removing a served job's file no longer fails every run.
+        project.remove_job("triage")
+        removed = project.up(check=False)
+        triage_state = emulator.tuning_client().get_tuning_job(name=triage_job).state.name
+
+    changing = sorted((s["op"], s["urn"].rsplit("::", 1)[1]) for s in steps if s["op"] in CHANGING_OPS)
+    assert changing == [("create", "stack-budget"), ("create", "stack-notifications"), ("create", "stack-sweep")]
+    assert after == before
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert protected == []
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert triage_state == "JOB_STATE_CANCELLED"

@@ -1,4 +1,4 @@
-"""Label filters of List requests, parsed and matched."""
+"""Label filters of List requests, parsed and matched; and the mode in which they find nothing."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from google.cloud.aiplatform_v1 import Endpoint
+
 from emulator.errors import InvalidArgument
 from emulator.filters import LabelFilter, LabelTerm
+from tests.emulator.builders import PARENT, tuning_job
+from tests.support.emulator_process import EmulatorProcess
 
 
 @pytest.mark.parametrize(
@@ -77,3 +81,18 @@ def test_a_filter_for_exactly_some_labels_matches_them(labels: dict[str, str]) -
     assert parsed.matches(labels)
     first = next(iter(labels))
     assert not parsed.matches({**labels, first: labels[first] + "x"})
+
+
+def test_with_label_filters_finding_nothing_a_label_filter_lists_nothing_and_no_filter_everything(tmp_path) -> None:
+    # The mode in which the tool must not trust an empty filtered listing (a Vertex that
+    # reads `labels.gt-stack-id` differently): it still finds its resources by listing all.
+    with EmulatorProcess(tmp_path / "state.json", quota=2, label_filters_find_nothing=True) as emulator:
+        tuning, endpoints = emulator.tuning_client(), emulator.endpoint_client()
+        job = tuning.create_tuning_job(parent=PARENT, tuning_job=tuning_job(labels={"gt-stack-id": "s1"}))
+        endpoints.create_endpoint(parent=PARENT, endpoint=Endpoint(display_name="e", labels={"gt-stack-id": "s1"})).result(
+            timeout=30)
+
+        assert list(tuning.list_tuning_jobs(request={"parent": PARENT, "filter": 'labels.gt-stack-id="s1"'})) == []
+        assert list(endpoints.list_endpoints(request={"parent": PARENT, "filter": "labels.gt-stack-id:*"})) == []
+        assert [j.name for j in tuning.list_tuning_jobs(parent=PARENT)] == [job.name]
+        assert len(list(endpoints.list_endpoints(parent=PARENT))) == 1

@@ -1,10 +1,11 @@
 """The CI scripts' own logic, run for real in a throwaway clone with a local `origin`.
 
-Covered here: recording and reading the commit approved for a gated stack (git only), the
-fallback of the affected stacks when the push's previous commit is unknown, the plan
-comment that is rewritten even when no plan can be made, and the shared helpers. What needs
-Pulumi and the project's commands (`scripts/ci/apply.sh` end to end, the plan of a real
-stack) runs against the emulator in the project's end-to-end tests.
+Covered here: recording and reading the commit approved for a gated stack (git only), an
+apply that finds its branch moved on and applies nothing, the fallback of the affected
+stacks when the push's previous commit is unknown, the plan comment that is rewritten even
+when no plan can be made, and the shared helpers. What needs Pulumi and the project's
+commands (`scripts/ci/apply.sh` end to end, the plan of a real stack) runs against the
+emulator in the project's end-to-end tests.
 """
 
 from __future__ import annotations
@@ -165,6 +166,62 @@ def test_approved_refuses_bad_arguments(clone, arguments):
     assert result.returncode != 0
     assert clone.approved_on_origin("prod") == ""
     assert clone.outputs() == {}
+
+
+# apply.sh: only the newest commit of the branch a run came from is applied. The clone has
+# no Pulumi project, so a run that gets as far as `pulumi up` fails ("pulumi up failed").
+
+PULUMI_UP_FAILED = "apply: stack staging: pulumi up failed"
+
+
+@pytest.mark.parametrize("branch", ["main", "approved/prod"])
+def test_an_apply_whose_branch_moved_on_skips_in_one_line_and_succeeds(clone, branch):
+    older = clone.commit("older")
+    newer = clone.commit("newer")
+    clone.git("push", "--quiet", "origin", f"{newer}:refs/heads/{branch}")
+    clone.git("checkout", "--quiet", older)  # a run for the older commit gets the stack last
+
+    result = clone.run("apply.sh", "staging", branch)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (f"apply: skipped stack staging: {branch} has moved from {older[:12]} to "
+                             f"{newer[:12]}, which its own run (or the next reconcile) applies\n")
+    assert PULUMI_UP_FAILED not in result.stderr
+    assert clone.step_summary.read_text() == result.stdout
+
+
+def test_an_apply_of_the_branchs_newest_commit_runs_pulumi_up(clone):
+    clone.commit("newest")
+    clone.git("push", "--quiet", "origin", "main")
+
+    result = clone.run("apply.sh", "staging", "main")
+
+    assert result.returncode == 1
+    assert PULUMI_UP_FAILED in result.stderr
+    assert "skipped" not in result.stdout
+
+
+def test_an_apply_from_a_branch_origin_does_not_have_applies_nothing(clone):
+    result = clone.run("apply.sh", "staging", "approved/staging")
+    assert result.returncode == 1
+    assert "origin has no branch approved/staging" in result.stderr
+    assert PULUMI_UP_FAILED not in result.stderr
+
+
+def test_an_apply_that_cannot_read_origin_applies_nothing(clone, tmp_path):
+    clone.git("remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    result = clone.run("apply.sh", "staging", "main")
+    assert result.returncode == 1
+    assert "cannot read branch main on origin" in result.stderr
+    assert PULUMI_UP_FAILED not in result.stderr
+
+
+@pytest.mark.parametrize("arguments", [("staging",), ("staging", "main", "extra"), ("staging", "no..ref"),
+                                       ("pro d", "main")])
+def test_apply_refuses_bad_arguments(clone, arguments):
+    result = clone.run("apply.sh", *arguments)
+    assert result.returncode != 0
+    assert PULUMI_UP_FAILED not in result.stderr
 
 
 # affected-stacks.sh

@@ -1,9 +1,11 @@
 """What a reviewer relies on in `.github/`, read from the workflows themselves.
 
 - Every `run:` step is one command from ALLOWED_RUN_COMMANDS (so any CI runs the same).
-- Every `pulumi up` holds its stack's lock: one concurrency group per stack, shared by the
-  merge and the scheduled workflows, never cancelled half-way.
-- Prod applies only commits approved through the `prod` environment.
+- Every `pulumi up` holds its stack's lock: one concurrency group per stack, shared by
+  every workflow that updates it, never cancelled half-way.
+- Prod applies only commits approved through the `prod-approval` environment, in runs on
+  approved/prod; every job that signs in with a stack's deploy identity runs in that
+  stack's environment (the identity trusts that environment's tokens only).
 - Google credentials come from Workload Identity Federation only; id-token is granted
   only to jobs that sign in; Pulumi's passphrase only from secrets.
 """
@@ -18,7 +20,7 @@ import pytest
 
 from tests.gitops.workflows import (
     ACTIONS_DIR, REPO_ROOT, WORKFLOWS_DIR, Job, action_files, command_words, environment_name,
-    load, runs_script, step_output_source, triggered_jobs, uses_action, workflow_files, workflows,
+    load, runs_script, triggered_jobs, uses_action, workflow_files, workflows,
 )
 
 # The only commands a workflow step may run: the project's own, which GitLab CI or any other
@@ -37,6 +39,14 @@ PROVIDERS_SUBCOMMANDS_USED_BY_CI_SCRIPTS = {"stacks", "plan", "status", "validat
 APPLY_SCRIPT = "scripts/ci/apply.sh"
 APPROVED_SCRIPT = "scripts/ci/approved.sh"
 AUTH_ACTION = "google-github-actions/auth"
+APP_TOKEN_ACTION = "actions/create-github-app-token"
+DISPATCH_ACTION = "actions/github-script"
+PROD_WORKFLOW = "prod.yml"
+APPROVED_PROD_RUN = "github.ref == 'refs/heads/approved/prod'"
+APPROVAL_ENVIRONMENT = "prod-approval"
+DEPLOY_IDENTITIES = {"${{ vars.GCP_SERVICE_ACCOUNT_STAGING }}": "staging",
+                     "${{ vars.GCP_SERVICE_ACCOUNT_PROD }}": "prod"}
+"""Each stack's deploy identity, and the GitHub environment whose tokens it trusts."""
 WATCHED_PATHS = {"jobs/**", "Pulumi.*.yaml", "__main__.py", "providers/**", "requirements.txt"}
 SHELL_OPERATORS = re.compile(r"[;&|<>`\n]|\$\(")
 
@@ -56,6 +66,12 @@ def applied_stack(job: Job) -> str | None:
     stacks = [command_words(step)[1] for step in job.steps if runs_script(step, APPLY_SCRIPT)]
     assert len(stacks) <= 1, f"{job.workflow}/{job.name} applies more than once"
     return stacks[0] if stacks else None
+
+
+def applied_branch(job: Job) -> str:
+    """The branch apply.sh checks the applied commit against (its REF)."""
+    [step] = [step for step in job.steps if runs_script(step, APPLY_SCRIPT)]
+    return command_words(step)[2]
 
 
 def apply_jobs() -> list[Job]:
@@ -92,7 +108,7 @@ def test_ci_scripts_call_only_the_project_commands():
     assert called == PROVIDERS_SUBCOMMANDS_USED_BY_CI_SCRIPTS
 
 
-def test_every_pulumi_up_holds_its_stacks_lock_in_merge_and_schedule_alike():
+def test_every_pulumi_up_holds_its_stacks_lock_whichever_workflow_runs_it():
     groups_by_stack: dict[str, set[str]] = {}
     workflows_by_stack: dict[str, set[str]] = {}
     for job in apply_jobs():
@@ -108,7 +124,19 @@ def test_every_pulumi_up_holds_its_stacks_lock_in_merge_and_schedule_alike():
     assert set(groups_by_stack) == {"staging", "prod"}
     assert all(len(groups) == 1 for groups in groups_by_stack.values()), groups_by_stack
     assert groups_by_stack["staging"] != groups_by_stack["prod"]
-    assert all(names == {"deploy.yml", "reconcile.yml"} for names in workflows_by_stack.values()), workflows_by_stack
+    assert workflows_by_stack == {"staging": {"deploy.yml", "reconcile.yml"}, "prod": {PROD_WORKFLOW}}
+
+
+# The branch each stack's commits come from: apply.sh applies a commit only while its branch
+# still points at it, so that an older commit never lands after a newer one.
+APPLIED_BRANCHES = {"staging": "main", "prod": "approved/prod"}
+
+
+def test_every_pulumi_up_applies_only_the_newest_commit_of_its_stacks_branch():
+    jobs = apply_jobs()
+    assert {applied_stack(job) for job in jobs} == set(APPLIED_BRANCHES)
+    for job in jobs:
+        assert applied_branch(job) == APPLIED_BRANCHES[applied_stack(job)], f"{job.workflow}/{job.name}"
 
 
 def test_merge_and_schedule_triggers():
@@ -126,33 +154,70 @@ def test_pull_requests_plan_what_merges_deploy():
     assert planned >= WATCHED_PATHS
 
 
-def test_prod_applies_only_commits_approved_through_the_prod_environment():
+def dispatches_prod(step: dict) -> bool:
+    """Whether a step starts prod.yml's run on approved/prod."""
+    script = step.get("with", {}).get("script", "")
+    return uses_action(step, DISPATCH_ACTION) and "createWorkflowDispatch" in script and (
+        f'workflow_id: "{PROD_WORKFLOW}"' in script and 'ref: "approved/prod"' in script)
+
+
+def test_prod_applies_only_the_approved_commit_in_runs_on_approved_prod():
     prod_jobs = [job for job in apply_jobs() if applied_stack(job) == "prod"]
     assert prod_jobs
     for job in prod_jobs:
-        commit = job.inputs.get("commit", "")
-        source_job, step = step_output_source(job, commit)
-        words = command_words(step)
-        assert words[:2] == [APPROVED_SCRIPT, "prod"], f"{job.workflow}/{job.name} applies {commit!r}"
+        where = f"{job.workflow}/{job.name}"
+        assert set(workflows()[job.workflow]["on"]) == {"workflow_dispatch"}, where
+        assert job.caller is not None and job.caller.get("if") == APPROVED_PROD_RUN, f"{where} runs on any branch"
         checkout = next(step for step in job.steps if uses_action(step, "actions/checkout"))
-        assert checkout["with"]["ref"] == commit, f"{job.workflow}/{job.name} checks out another commit"
-        # An empty ref would check out main, approved or not.
-        guard = commit.removeprefix("${{").removesuffix("}}").strip() + " != ''"
-        assert guard in job.caller.get("if", ""), f"{job.workflow}/{job.name} runs without an approved commit"
+        assert "ref" not in checkout.get("with", {}), f"{where} applies another commit than its run's"
+    # The only ways into such a run: a reviewer's approval, and the reconcile re-applying it.
+    starters = [job for job in triggered_jobs() if any(dispatches_prod(step) for step in job.steps)]
+    assert {job.workflow for job in starters} == {"deploy.yml", "reconcile.yml"}
+    for job in starters:
+        index = next(i for i, step in enumerate(job.steps) if dispatches_prod(step))
+        [approved] = [step for step in job.steps[:index] if runs_script(step, APPROVED_SCRIPT)]
+        assert job.steps[index].get("if") == f"steps.{approved['id']}.outputs.commit != ''", (
+            f"{job.workflow}/{job.name} starts prod without an approved commit")
+        assert job.permission("actions") == "write"
+
+
+def test_only_a_reviewers_approval_moves_approved_prod():
     recorders = [job for job in triggered_jobs()
                  if any(runs_script(step, APPROVED_SCRIPT) and "--record" in command_words(step) for step in job.steps)]
     assert recorders, "nothing records an approval"
     for job in recorders:
-        assert environment_name(job) == "prod", f"{job.workflow}/{job.name} approves prod without the prod environment"
-        assert "concurrency" not in job.definition, f"{job.workflow}/{job.name} would hold a lock while awaiting review"
+        where = f"{job.workflow}/{job.name}"
+        assert environment_name(job) == APPROVAL_ENVIRONMENT, f"{where} approves prod without its reviewers"
+        assert "concurrency" not in job.definition, f"{where} would hold a lock while awaiting review"
+        # approved/prod's ruleset lets only the approver app move it; its key is a secret of
+        # the approval environment, readable once a reviewer approved.
+        [app_token] = [step for step in job.steps if uses_action(step, APP_TOKEN_ACTION)]
+        assert app_token["with"]["private-key"] == "${{ secrets.APPROVER_APP_PRIVATE_KEY }}"
+        checkout = next(step for step in job.steps if uses_action(step, "actions/checkout"))
+        assert checkout["with"]["token"] == f"${{{{ steps.{app_token['id']}.outputs.token }}}}", where
+        assert job.permission("contents") == "read", f"{where}: the workflow's own token must not push"
+    for job in triggered_jobs():
+        if environment_name(job) != APPROVAL_ENVIRONMENT:
+            assert not any(uses_action(step, APP_TOKEN_ACTION) for step in job.steps), f"{job.workflow}/{job.name}"
+
+
+def test_every_job_that_signs_in_with_a_deploy_identity_runs_in_its_stacks_environment():
+    signing_in = 0
+    for job in triggered_jobs():
+        for step in job.steps:
+            account = step.get("with", {}).get("service_account", "") if uses_action(step, AUTH_ACTION) else ""
+            if account in DEPLOY_IDENTITIES:
+                signing_in += 1
+                assert environment_name(job) == DEPLOY_IDENTITIES[account], (
+                    f"{job.workflow}/{job.name} signs in as {account} outside the {DEPLOY_IDENTITIES[account]} environment")
+    assert signing_in == len(apply_jobs())
 
 
 def test_merge_updates_staging_before_prod_is_offered_for_approval():
     jobs = {job.name: job for job in triggered_jobs() if job.workflow == "deploy.yml"}
     staging = next(name for name, job in jobs.items() if applied_stack(job) == "staging")
-    approving = next(job for job in jobs.values() if environment_name(job) == "prod")
+    approving = next(job for job in jobs.values() if environment_name(job) == APPROVAL_ENVIRONMENT)
     assert staging in approving.needs
-    assert jobs[staging].inputs["commit"] == "${{ github.sha }}"
 
 
 def test_google_credentials_come_from_workload_identity_only():

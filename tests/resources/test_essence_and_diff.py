@@ -6,7 +6,6 @@ import pytest
 
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS, essence_of, spec_hash
 from providers.gcp.ownership import Owner, tuning_job_labels
-from providers.jobfile.catalogue import tool_catalogue
 from providers.jobfile.loading import parse_job
 from providers.resources.tuning_job import WAITING_FOR_QUOTA, TuningJobProvider
 
@@ -25,7 +24,7 @@ def _in_the_first_releases_time(monkeypatch):
 
 def essence(region: str = "us-central1", **changes):
     spec = parse_job({**BASE, **changes}, "jobs/triage.yaml")
-    return essence_of(spec, region, tool_catalogue().models[spec.base_model])
+    return essence_of(spec, region)
 
 
 def test_defaults_are_filled_so_writing_them_out_is_the_same_job():
@@ -163,3 +162,30 @@ def test_each_essence_key_names_the_job_file_field_it_comes_from(key):
     # Another base model brings its own default adapter size (8 for BASE's, none for the other).
     expected = {key, "adapter_size"} if key == "base_model" else {key}
     assert {k for k in after if before.get(k) != after[k]} == expected
+
+
+def test_a_catalogue_row_that_learns_a_default_adapter_size_does_not_replace_a_running_job():
+    # Google publishes the default it already used for a model; a job repository's models.yaml
+    # (or the next release's catalogue) writes it down. No job file changed: the same Vertex job.
+    import json
+
+    from providers.jobfile.catalogue import tool_catalogue
+    from providers.resources.tuning_job import base_model_row
+
+    row = tool_catalogue().models["gemini-3.5-flash"]
+    assert row.default_adapter_size is None
+
+    def checked(olds: dict, rules) -> dict:
+        return TuningJobProvider().check(olds, {
+            "job_file": "jobs/triage.yaml", "job_name": "triage", "project": "p", "region": "us-central1",
+            "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": "0123456789ab",
+            "spec_json": json.dumps({"name": "triage", "baseModel": "gemini-3.5-flash",
+                                     "trainingDataset": "gs://b/t.jsonl"}),
+            "base_model_rules": base_model_row(rules, "models.yaml")}).inputs
+
+    recorded = {**checked({}, row), "vertex_job_name": "projects/p/locations/us-central1/tuningJobs/1",
+                "state": "RUNNING"}
+    documented = checked(recorded, row.model_copy(update={"default_adapter_size": 4}))
+
+    assert TuningJobProvider().diff("id", recorded, documented).replaces == []
+    assert documented["spec_hash"] == recorded["spec_hash"]

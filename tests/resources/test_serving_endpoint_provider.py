@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
+
+import pytest
+from google.cloud.aiplatform_v1 import Endpoint
 
 from providers.resources.serving_endpoint import DEPLOY_REFUSED, WAITING_FOR_TUNING, ServingEndpointProvider
 from providers.resources.tuning_job import TuningJobProvider
@@ -101,6 +102,37 @@ def test_a_second_create_adopts_the_endpoint_instead_of_making_another(emulator)
 
     assert second.outs["endpoint_name"] == first.outs["endpoint_name"]
     assert len(endpoints(emulator)) == 1
+
+
+def test_with_label_filters_finding_nothing_a_second_create_still_adopts_the_endpoint(start):
+    emulator = start(job_seconds=600, label_filters_find_nothing=True)
+    first = ServingEndpointProvider().create(props())
+    second = ServingEndpointProvider().create(props())
+
+    assert second.outs["endpoint_name"] == first.outs["endpoint_name"]
+    assert len(endpoints(emulator)) == 1
+
+
+def test_an_endpoint_id_someone_else_has_is_not_adopted_and_the_next_run_takes_a_new_id(emulator):
+    # Vertex answers ALREADY_EXISTS for the id of ours a create was sent with: the endpoint
+    # with that id is another stack's.
+    client = emulator.endpoint_client()
+    foreign_labels = {"gt-managed-by": "gemini-tuning", "gt-stack": "dev", "gt-stack-id": "another-stack",
+                      "gt-job": "triage", "gt-role": "serving"}
+    client.create_endpoint(parent="projects/p/locations/us-central1", endpoint_id="123456789",
+                           endpoint=Endpoint(display_name="theirs", labels=foreign_labels)).result(timeout=30)
+    [foreign] = endpoints(emulator)
+
+    refused = ServingEndpointProvider().update("id", {**props(), "creating_endpoint": foreign.name}, props())
+    again = ServingEndpointProvider().update("id", refused.outs, props())
+
+    assert "ALREADY_EXISTS" in refused.outs["failure"] and "is not this stack's" in refused.outs["failure"]
+    assert refused.outs["failure"].startswith("jobs/triage.yaml: us-central1: creating the serving endpoint: ")
+    assert refused.outs["creating_endpoint"] == "" and not refused.outs.get("endpoint_name")
+    assert dict(client.get_endpoint(name=foreign.name).labels) == foreign_labels, "left as it is"
+    assert again.outs["failure"] == ""
+    assert again.outs["endpoint_name"] != foreign.name
+    assert dict(client.get_endpoint(name=again.outs["endpoint_name"]).labels)["gt-stack-id"] == STACK_ID
 
 
 def test_a_recorded_operation_vertex_no_longer_knows_is_reported_not_fatal(emulator):

@@ -60,7 +60,8 @@ def test_the_old_tuned_model_endpoint_stays_until_its_replacement_succeeded(star
     assert endpoint_exists(emulator, old["tuned_model_endpoint"])
     assert training.outs["earlier_jobs"] == [{
         "name": old["vertex_job_name"], "spec": old["spec_hash"], "state": "SUCCEEDED",
-        "tunedModelEndpoint": old["tuned_model_endpoint"]}]
+        "tunedModelEndpoint": old["tuned_model_endpoint"],
+        "checkpointEndpoints": [e for e in old["all_endpoints"] if e != old["tuned_model_endpoint"]]}]
 
     new = succeeded(emulator, new_created)
     diff = TuningHistoryProvider().diff(training.id, training.outs, history(new, policy))
@@ -160,3 +161,61 @@ def test_a_twin_of_the_current_job_left_by_a_lost_answer_is_cancelled(start):
         parent="projects/p/locations/us-central1")}
     assert states == {twin["vertex_job_name"]: "JOB_STATE_CANCELLED", current.name: "JOB_STATE_PENDING"}
     assert f"cancelled {twin['vertex_job_name']}" in result.outs["status_message"]
+
+
+def settled(result, props: dict) -> bool:
+    """Whether the next run's refresh and diff find nothing left to do (`--expect-no-changes`)."""
+    read = TuningHistoryProvider().read(result.id, result.outs)
+    return not TuningHistoryProvider().diff(result.id, read.outs, props).changes
+
+
+def test_with_policy_delete_a_twins_endpoint_is_retired_and_the_history_settles(start):
+    # `pulumi up --replace` of a SUCCEEDED job: the old job has the new one's spec.
+    emulator = start(job_seconds=1, quota=2)
+    old = succeeded(emulator, TuningJobProvider().create(job_inputs()).outs)
+    job = emulator.tuning_client().get_tuning_job(name=old["vertex_job_name"])
+    job.name = ""
+    twin = emulator.tuning_client().create_tuning_job(parent="projects/p/locations/us-central1", tuning_job=job)
+    current = succeeded(emulator, {**old, "vertex_job_name": twin.name})
+
+    result = TuningHistoryProvider().create(history(current))
+
+    # Its own endpoint and one per checkpoint, as the current version's: only the twin's go.
+    assert len(old["all_endpoints"]) > 1
+    assert [endpoint_exists(emulator, e) for e in old["all_endpoints"]] == [False] * len(old["all_endpoints"])
+    assert all(endpoint_exists(emulator, e) for e in current["all_endpoints"])
+    assert settled(result, history(current))
+
+
+def test_with_policy_delete_a_history_whose_current_endpoint_does_not_serve_settles(start):
+    # A spec edit undone: the create adopts the old SUCCEEDED job, whose endpoint an earlier
+    # run retired; nothing can be retired until it serves, and nothing is to do meanwhile.
+    emulator = start(job_seconds=1, quota=2)
+    first = succeeded(emulator, TuningJobProvider().create(job_inputs()).outs)
+    second = succeeded(emulator, TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs)
+    assert empty_and_delete_endpoint(VertexClient("p", "us-central1", Budget()), first["tuned_model_endpoint"])
+
+    result = TuningHistoryProvider().create(history(first))
+
+    assert endpoint_exists(emulator, second["tuned_model_endpoint"])
+    assert settled(result, history(first))
+    # A new current version that serves is work again.
+    assert TuningHistoryProvider().diff(result.id, result.outs, history(second)).changes
+
+
+def test_an_earlier_versions_checkpoint_endpoints_left_behind_are_still_work(start):
+    # A call's time ran out after an earlier version's default endpoint went, before its
+    # checkpoints' endpoints: the next diff still sees them, and the update finishes.
+    emulator = start(job_seconds=2, quota=2)
+    old = succeeded(emulator, TuningJobProvider().create(job_inputs()).outs)
+    new = succeeded(emulator, TuningJobProvider().create(job_inputs(hyperParameters={"epochCount": 5})).outs)
+    assert empty_and_delete_endpoint(VertexClient("p", "us-central1", Budget()), old["tuned_model_endpoint"])
+    left = [e for e in old["all_endpoints"] if e != old["tuned_model_endpoint"]]
+    assert left
+
+    read = TuningHistoryProvider().read("id", {**history(new), "earlier_jobs": [], "current_serves": True})
+    assert TuningHistoryProvider().diff("id", read.outs, history(new)).changes
+    updated = TuningHistoryProvider().update("id", read.outs, history(new))
+    assert sorted(updated.outs["retired_endpoints"]) == left
+    assert not any(endpoint_exists(emulator, e) for e in left)
+    assert not TuningHistoryProvider().diff("id", updated.outs, history(new)).changes

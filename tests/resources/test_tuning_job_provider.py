@@ -96,6 +96,19 @@ def test_create_whose_answer_was_lost_adopts_the_job_it_submitted(start):
     assert result.outs["vertex_job_name"] == job.name
 
 
+@pytest.mark.parametrize("fault", [[], ["deadline_exceeded:CreateTuningJob:1:after"]],
+                         ids=["earlier-run", "lost-answer"])
+def test_with_label_filters_finding_nothing_the_job_is_still_adopted_not_submitted_twice(start, fault):
+    # A Vertex that reads `labels.gt-stack-id` in a filter differently would answer nothing.
+    emulator = start(job_seconds=600, quota=2, faults=fault, label_filters_find_nothing=True)
+    first = TuningJobProvider().create(inputs())
+
+    second = TuningJobProvider().create(inputs())
+
+    [job] = all_jobs(emulator)
+    assert first.outs["vertex_job_name"] == second.outs["vertex_job_name"] == job.name
+
+
 @pytest.mark.parametrize("fault", ["unavailable:CreateTuningJob:2", "resource_exhausted:CreateTuningJob:2",
                                    "internal:ListTuningJobs:2", "aborted:CreateTuningJob:1"])
 def test_transient_answers_and_rate_limits_are_retried_and_submit_once(start, fault):
@@ -302,3 +315,21 @@ def test_billing_and_the_time_in_state_are_read_from_vertex(start):
     assert succeeded["epochs"] == 3
     assert succeeded["state_since"] == succeeded["end_time"] != ""
     assert created.outs["tracked_since"]
+
+
+@pytest.mark.parametrize(("state", "created", "retired", "again"), [
+    ("CANCELLED", "2026-12-01T10:00:00+00:00", "2026-12-02T10:00:00+00:00", True),
+    ("CANCELLING", "2026-12-01T10:00:00+00:00", "2026-12-02T10:00:00+00:00", True),
+    # Cancelled after it trained again (someone's cancel, a deadline): not the sweep's doing.
+    ("CANCELLED", "2026-12-03T10:00:00+00:00", "2026-12-02T10:00:00+00:00", False),
+    # It succeeded despite the cancel: a tuned model worth keeping.
+    ("SUCCEEDED", "2026-12-01T10:00:00+00:00", "2026-12-02T10:00:00+00:00", False),
+    ("CANCELLED", "2026-12-01T10:00:00+00:00", "", False),  # never retired
+    ("CANCELLED", "2026-12-01T10:00:00+00:00", "04da6b54-80e4-46f7-96ec-b56ff0331ba9", False),  # unknown in a preview
+])
+def test_a_job_the_sweep_cancelled_is_submitted_again_once_its_file_declares_it(state, created, retired, again):
+    from providers.resources.tuning_job import stopped_by_the_sweep
+
+    olds = {"vertex_job_name": "projects/p/locations/us-central1/tuningJobs/1", "state": state, "create_time": created}
+    assert stopped_by_the_sweep(olds, {"retired_at": retired}) is again
+    assert TuningJobProvider().diff("id", olds, {"retired_at": retired}).changes is again

@@ -66,6 +66,7 @@ class EmulatorProcess:
         rpc_log: str | os.PathLike[str] | None = None,
         refuse_tuned_model_deploy: bool = False,
         refuse_retired_models: bool = False,
+        label_filters_find_nothing: bool = False,
         today: str | None = None,
         evaluation_scores: Iterable[str] = (),
     ) -> None:
@@ -84,6 +85,7 @@ class EmulatorProcess:
         self.rpc_log = rpc_log
         self.refuse_tuned_model_deploy = refuse_tuned_model_deploy
         self.refuse_retired_models = refuse_retired_models
+        self.label_filters_find_nothing = label_filters_find_nothing
         self.today = today
         self.evaluation_scores = tuple(evaluation_scores)
         self.environment = environment
@@ -121,6 +123,7 @@ class EmulatorProcess:
             *([] if self.rpc_log is None else [f"--rpc-log={self.rpc_log}"]),
             *(["--refuse-tuned-model-deploy"] if self.refuse_tuned_model_deploy else []),
             *(["--refuse-retired-models"] if self.refuse_retired_models else []),
+            *(["--label-filters-find-nothing"] if self.label_filters_find_nothing else []),
             *([f"--today={self.today}"] if self.today else []),
             *(f"--evaluation-score={score}" for score in self.evaluation_scores),
         ]
