@@ -301,7 +301,7 @@ def submission_spec_hash(spec: dict[str, Any], job_file: str, region: str, catal
     """The spec hash `check` gives the job `spec` (as submitted) in `region`: what its Vertex
     job's labels carry."""
     parsed = parse_job(json.loads(json.dumps(spec)), job_file, catalogue)
-    return spec_hash(essence_of(parsed, region, catalogue.models[parsed.base_model]))
+    return spec_hash(essence_of(parsed, region))
 
 
 def base_model_row(rules: ModelRules, origin: str) -> str:

@@ -78,3 +78,18 @@ def test_a_stack_without_budgets_looks_nothing_up(start, tmp_path):
     assert result.failures == []
     assert not (tmp_path / "rpc.jsonl").exists() or (tmp_path / "rpc.jsonl").read_text() == ""
     assert json.loads(json.dumps(result.inputs))["submissions"][0]["job"] == "a"
+
+
+def test_the_program_computes_the_spec_hash_the_tuning_jobs_check_gives():
+    from providers.jobfile.catalogue import tool_catalogue
+    from providers.resources.tuning_job import submission_spec_hash
+    from tests.resources.test_tuning_job_provider import SPEC
+
+    # A key per region (gemini-3.5-flash takes none): each region's essence, and hash, differs.
+    keyed = {"baseModel": "gemini-3.5-flash-lite", "hyperParameters": {},
+             "encryptionSpec": {"kmsKeyName": "projects/p/locations/{region}/keyRings/r/cryptoKeys/k"}}
+    hashes = {region: inputs(region, **keyed)["spec_hash"] for region in ("us-central1", "europe-west4")}
+
+    assert len(set(hashes.values())) == 2
+    for region, expected in hashes.items():
+        assert submission_spec_hash({**SPEC, **keyed}, "jobs/triage.yaml", region, tool_catalogue()) == expected
