@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pulumi
 
-from providers.resources.job import Job, StackOwner, declaration, report_outcomes
+from providers.jobfile.lineage import in_order
+from providers.resources.job import Job, StackOwner, continued_sources, declaration, report_outcomes
 from providers.resources.notifications import StackNotifications
 from providers.resources.stack_budget import StackBudget, Submission
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
-from providers.resources.tuning_job import base_model_row, submission_spec_hash
+from providers.resources.tuning_job import base_model_row
 from providers.stack.estimates import cloud_storage_sizes, estimate
 from providers.stack.preflight import check_stack
 from providers.stack.settings import PLAN_VARIABLE, from_pulumi_config
@@ -64,16 +65,18 @@ outcomes = [sweep.failure]
 # A gs:// data set's size is read from Cloud Storage only when a budget needs a figure.
 budgeted = bool(settings.budget) or any(job.spec.max_estimated_cost for job in report.jobs)
 sizes = cloud_storage_sizes(settings) if budgeted else None
+by_name = {job.spec.name: job for job in report.jobs}
+# Each job after the one it continues: its TuningJobs take that job's tuned models as inputs.
+ordered = in_order({name: job.spec for name, job in by_name.items()})
 submitted, upload_problems, estimates, submissions = {}, [], {}, []
-for job in report.jobs:
-    submitted[job.spec.name], uploads = submitted_spec(job, settings.dataset_bucket)
+for name in ordered:
+    job = by_name[name]
+    submitted[name], uploads = submitted_spec(job, settings.dataset_bucket)
     if not pulumi.runtime.is_dry_run():
         upload_problems += upload(job, uploads, settings.gcp_project)
-    estimates[job.spec.name] = estimate(job, report, sizes).as_input()
-    submissions += [Submission(job.spec.name, job.file, region,
-                               submission_spec_hash(submitted[job.spec.name], job.file, region, report.catalogue),
-                               estimates[job.spec.name], job.spec.max_estimated_cost or 0.0)
-                    for region in regions[job.spec.name]]
+    estimates[name] = estimate(job, report, sizes).as_input()
+    submissions += [Submission.of(job, submitted[name], region, estimates[name], report.catalogue)
+                    for region in regions[name]]
 if upload_problems:
     # Nothing is submitted; the sweep has done its work by the time the run stops.
     sweep.status_message.apply(lambda _: stop(upload_problems))
@@ -82,26 +85,29 @@ else:
                          stack_id=settings.stack_id, max_estimated_cost=settings.budget or 0.0,
                          submissions=submissions, plan_preview=plan_preview,
                          opts=pulumi.ResourceOptions(depends_on=[sweep]))
-    summary, observations = {}, []
-    for job in report.jobs:
-        component = Job(
-            job.spec.name,
+    summary, components, observations = {}, {}, []
+    for name in ordered:
+        job = by_name[name]
+        component = components[name] = Job(
+            name,
             job_file=job.file,
             spec=job.spec,
-            submitted_spec=submitted[job.spec.name],
-            regions=regions[job.spec.name],
+            submitted_spec=submitted[name],
+            regions=regions[name],
             owner=owner,
             protect_serving=settings.protect_serving_endpoints,
             guard=guard,
             sweep=sweep,
             budget=budget,
-            base_model_rules=base_model_row(report.catalogue.models[job.spec.base_model],
-                                            report.catalogue.origin(job.spec.base_model)),
+            base_model_rules=(base_model_row(job.base_model, report.catalogue.models[job.base_model],
+                                             report.catalogue.origin(job.base_model)) if job.base_model else ""),
+            base_model=job.base_model or "",
+            sources=continued_sources(job.spec, regions[name], components),
             plan_preview=plan_preview,
-            estimate=estimates[job.spec.name],
+            estimate=estimates[name],
             prices=report.prices,
         )
-        summary[job.spec.name] = component.summary
+        summary[name] = component.summary
         outcomes += component.outcomes
         observations += component.observations
     notifications = StackNotifications(settings.stack, webhooks=pulumi.Output.secret(list(settings.webhooks)),

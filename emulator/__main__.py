@@ -122,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         label_filters_find_nothing=args.label_filters_find_nothing,
         today=args.today,
         evaluation_scores=EvaluationScores(tuple(args.evaluation_score)),
+        evaluation_offered_for=frozenset(args.offer_evaluation),
     )
     rpc_log = None
     if args.rpc_log:
@@ -295,6 +296,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME[@CHECKPOINT]:METRIC=VALUE",
         help="the score (0 to 1) evaluations during tuning report for METRIC of the tuned model whose display "
         "name is NAME (* for any), at checkpoint CHECKPOINT (default: every one); repeatable; see below",
+    )
+    parser.add_argument(
+        "--offer-evaluation",
+        action="append",
+        default=[],
+        metavar="MODEL",
+        help="also take an evaluation_config (in the evaluation regions) for tuning jobs on base model MODEL, "
+        "which Google documents evaluation during tuning for only on the Gemini 2.5 models; for demos, and "
+        "for job repositories whose project Vertex offers it to; repeatable",
     )
     parser.add_argument(
         "--fault",

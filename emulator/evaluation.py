@@ -54,6 +54,7 @@ from google.cloud.aiplatform_v1 import (
 
 from emulator import names
 from emulator.errors import InvalidArgument
+from emulator.base_models import base_model_id
 from emulator.lifecycle_rules import EVALUATION_REGIONS, LIFECYCLE, lifecycle_of
 
 __all__ = [
@@ -100,16 +101,22 @@ def metric_name(metric: Metric) -> str:
     )
 
 
-def check_evaluation_config(location: str, base_model: str, config: EvaluationConfig) -> None:
-    """Check a tuning job's `evaluation_config` for a job in region `location` tuning `base_model`."""
+def check_evaluation_config(
+    location: str, base_model: str, config: EvaluationConfig, offered_for: frozenset[str] = frozenset()
+) -> None:
+    """Check a tuning job's `evaluation_config` for a job in region `location` tuning `base_model`.
+
+    `offered_for`: base models evaluated beyond those `emulator.lifecycle_rules` names
+    (`--offer-evaluation`).
+    """
     field = "tuning_job.supervised_tuning_spec.evaluation_config"
     if location not in EVALUATION_REGIONS:
         raise InvalidArgument(
             f"{field} is not supported in location {location!r}. Evaluation during tuning is available in: "
             f"{', '.join(sorted(EVALUATION_REGIONS))}."
         )
-    if not lifecycle_of(base_model).evaluation:
-        offered = sorted(model for model, support in LIFECYCLE.items() if support.evaluation)
+    if not lifecycle_of(base_model).evaluation and base_model_id(base_model) not in offered_for:
+        offered = sorted({*(model for model, support in LIFECYCLE.items() if support.evaluation), *offered_for})
         raise InvalidArgument(
             f"{field} is not supported for base model {base_model!r}. Evaluation during tuning is available for: "
             f"{', '.join(offered)}."

@@ -69,7 +69,8 @@ class GenAiTuningService:
         check_new_tuning_job(location.location, ruled)
         spec = requested.supervised_tuning_spec
         if "evaluation_config" in spec:
-            check_evaluation_config(location.location, base_model, spec.evaluation_config)
+            check_evaluation_config(location.location, base_model, spec.evaluation_config,
+                                    self._world.settings.evaluation_offered_for)
         # Read outside the store's lock: it is I/O against Cloud Storage.
         training = read_dataset(spec.training_dataset_uri)
         data_problem = training.problem or read_dataset(spec.validation_dataset_uri).problem

@@ -78,6 +78,9 @@ class Settings:
     evaluation_scores: EvaluationScores = EvaluationScores()
     """The scores evaluations during tuning report (made up where these set none)."""
 
+    evaluation_offered_for: frozenset[str] = frozenset()
+    """Base models evaluated during tuning beyond those Google documents (`--offer-evaluation`)."""
+
     timeline: Timeline = field(init=False)
     """The job duration and the cancel settings together, as the job lifecycle takes them."""
 

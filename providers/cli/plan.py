@@ -3,16 +3,17 @@
 What `pulumi up` would do to a stack, why, and what it would cost, for a reviewer: it runs
 the checks `validate --stack` runs and `pulumi preview --json` for the stack, and renders
 per job and region the action (submit, replace, cancel, cancel at its deadline, keep,
-refused, wait for quota), why (the fields that change, old -> new), the base model, the
-data set and its size, the estimated billable training tokens and their estimated cost as
-the program estimated them for the preview (`providers.stack.estimates`: a local data set's
-estimated tokens x epochs; a gs:// data set's are unknown until Vertex reads it, unless a
-budget asked for its size), each job's deadline, what a replaced job really billed, and
-every validation problem. A broken job file's resources are shown as not planned, not as
-cancelled: nothing is applied until it is fixed. A new submission on a retired base model,
-or over a budget, is shown as refused, as `pulumi up` would refuse it. Markdown is for a
-pull-request comment, JSON for other tools. Exits 1 when validation fails (or something is
-refused), 2 when Pulumi cannot preview.
+refused, wait for quota, wait for source: a continuing job whose source has not succeeded),
+why (the fields that change, old -> new), the base model, the data set and its size, the
+estimated billable training tokens and their estimated cost as the program estimated them
+for the preview (`providers.stack.estimates`: a local data set's estimated tokens x epochs;
+a gs:// data set's are unknown until Vertex reads it, unless a budget asked for its size),
+each job's deadline, what a replaced job really billed, and every validation problem. A
+broken job file's resources are shown as not planned, not as cancelled: nothing is applied
+until it is fixed. A new submission on a retired base model, or over a budget, is shown as
+refused, as `pulumi up` would refuse it. Markdown is for a pull-request comment, JSON for
+other tools. Exits 1 when validation fails (or something is refused), 2 when Pulumi cannot
+preview.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from providers.jobfile.problems import JobFileError, Problem
 from providers.jobfile.schema import JobSpec
 from providers.resources import deadlines
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
+from providers.resources.promotion import DEFAULT, Gate
 from providers.resources.stack_budget import Submission, refusals
 from providers.stack.estimates import shown_size
-from providers.stack.preflight import ValidationReport, validate_jobs
+from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
 from providers.stack.settings import BUDGET_KEY, known_stacks, stack_config
 
 TUNING_JOB_TYPE = "pulumi-python:dynamic/gemini-tuning:TuningJob"
@@ -49,6 +51,8 @@ _PAYING_ACTIONS = {"submit", "replace", "wait for quota"}
 REFUSED = "refused"
 """A new submission on a retired model, or over a budget: `pulumi up` refuses it before anything is sent."""
 CANCEL_AT_DEADLINE = "cancel at its deadline"
+WAIT_FOR_SOURCE = "wait for source"
+"""A continuing job whose source has not succeeded yet: nothing is submitted for it now."""
 
 
 @dataclass
@@ -167,7 +171,7 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
     changes, estimates = [], {}
     for step in steps:
         if _type(step) == TUNING_JOB_TYPE and step["op"] != "refresh":
-            change, estimate = _change(step, broken, report.prices)
+            change, estimate = _change(step, checked, broken, report.prices)
             changes.append(change)
             estimates[(change.job, change.region)] = estimate
     declared = {(name, region) for name, job in checked.items() for region in (job.spec.regions or [default_region])}
@@ -175,11 +179,15 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
                 for change in _swept(step, declared | {(c.job, c.region) for c in changes})]
     # Pulumi's preview lists no step for what stays as it is.
     planned = {(c.job, c.region) for c in changes}
-    changes += [Change(job=name, region=region, action="keep", base_model=job.spec.base_model)
+    changes += [Change(job=name, region=region, action="keep", base_model=job.base_model or job.spec.base_model or "")
                 for name, job in checked.items() for region in (job.spec.regions or [default_region])
                 if (name, region) not in planned]
+    # The gate shows even where the endpoint has nothing to do in this run.
+    rules = {_job_and_region(step): serving_rules(((step.get("newState") or step.get("oldState") or {})
+                                                    .get("inputs") or {}))
+             for step in steps if _type(step) == SERVING_TYPE}
     for change in changes:
-        change.serving = serving.get((change.job, change.region), "")
+        change.serving = serving.get((change.job, change.region), "") or rules.get((change.job, change.region), "")
         if change.job in checked and checked[change.job].spec.max_duration and not change.deadline:
             change.deadline = checked[change.job].spec.max_duration
     changes.sort(key=lambda c: (c.job, c.region))
@@ -237,15 +245,17 @@ def _refusals(changes: list[Change], report: ValidationReport) -> list[Problem]:
     return list(refused.values())
 
 
-def _change(step: dict, broken: set[str], prices: PriceTable) -> tuple[Change, dict]:
+def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], prices: PriceTable) -> tuple[Change, dict]:
     """The change a tuning job's step makes, and the estimate the program made for it."""
     old = (step.get("oldState") or {})
     new = (step.get("newState") or {})
     inputs = new.get("inputs") or old.get("inputs") or {}
     old_outputs = old.get("outputs") or {}
     job, region = _job_and_region(step)
+    # A continuing job sends no base model: it follows its source's.
+    base_model = inputs.get("base_model") or (checked[job].base_model if job in checked else "") or ""
     change = Change(job=job, region=region, action=_action(step["op"], old_outputs, inputs),
-                    base_model=inputs.get("base_model", ""), deadline=_deadline(inputs, old_outputs))
+                    base_model=base_model, deadline=_deadline(inputs, old_outputs))
     if broken & {job, inputs.get("job_file")} and step["op"] in ("delete", "delete-replaced", "discard"):
         change.action = "not planned"
         change.note = "the job file has problems (see below); nothing is applied until they are fixed"
@@ -257,7 +267,8 @@ def _change(step: dict, broken: set[str], prices: PriceTable) -> tuple[Change, d
                       for k in keys if old_inputs.get(k, "") != inputs.get(k, "")]
         notes = [f"cancels {old_outputs.get('vertex_job_name', 'the running job')} first"
                  if old_outputs.get("state") in _ACTIVE_STATES else ""]
-        change.note = "; ".join(part for part in (*notes, _replaced_cost(old_inputs, old_outputs, prices)) if part)
+        replaced = _replaced_cost(old_inputs.get("base_model") or base_model, old_outputs, prices)
+        change.note = "; ".join(part for part in (*notes, replaced) if part)
     elif change.action == "cancel":
         change.note = f"cancels {old_outputs.get('vertex_job_name', '')}; Vertex keeps the job's record"
     elif change.action == CANCEL_AT_DEADLINE:
@@ -267,6 +278,11 @@ def _change(step: dict, broken: set[str], prices: PriceTable) -> tuple[Change, d
                        f"{durations.shown(deadlines.limit_of(inputs))}")
     elif change.action == "wait for quota":
         change.note = old_outputs.get("status_message", "")
+    elif change.action == WAIT_FOR_SOURCE:
+        change.note = (f"submitted once {inputs.get('source_name')} has succeeded in {region}, continuing its "
+                       "tuned model")
+    if inputs.get("source_name") and change.action in ("submit", "replace"):
+        change.note = "; ".join(filter(None, [change.note, f"continues {inputs.get('pre_tuned_model')}"]))
     estimate = inputs.get("estimate") or {}
     if change.action in _PAYING_ACTIONS:
         _estimate(change, inputs, estimate)
@@ -285,13 +301,12 @@ def _deadline(inputs: dict, old_outputs: dict) -> str:
     return f"{durations.shown(limit)} (runs out {ends:%Y-%m-%d %H:%M} UTC)"
 
 
-def _replaced_cost(old_inputs: dict, old_outputs: dict, prices: PriceTable) -> str:
-    """What the job a replace leaves behind really billed, as Vertex counted it."""
+def _replaced_cost(base_model: str, old_outputs: dict, prices: PriceTable) -> str:
+    """What the job a replace leaves behind (on `base_model`) really billed, as Vertex counted it."""
     name = old_outputs.get("vertex_job_name")
     if not name:
         return ""
-    tokens, cost = prices.billed(old_inputs.get("base_model", ""), old_outputs.get("billable_tokens"),
-                                 old_outputs.get("epochs"))
+    tokens, cost = prices.billed(base_model, old_outputs.get("billable_tokens"), old_outputs.get("epochs"))
     if tokens is None:
         return f"the job it replaces, {name}, has billed nothing Vertex reports yet"
     shown = f"${cost:,.2f}" if cost is not None else "no price for its model"
@@ -299,12 +314,16 @@ def _replaced_cost(old_inputs: dict, old_outputs: dict, prices: PriceTable) -> s
 
 
 def _action(op: str, old_outputs: dict, inputs: dict) -> str:
+    # A continuing job without its source's tuned model waits for it (`tuning_job.WAITING_FOR_SOURCE`).
+    waits_for_source = bool(inputs.get("source_name")) and not inputs.get("pre_tuned_model")
     if op == "create":
-        return "submit"
+        return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op in ("replace", "create-replacement", "delete-replaced"):
         return "replace"
     if op == "delete":
         return "cancel" if old_outputs.get("state") in _ACTIVE_STATES else "forget (ended)"
+    if op == "update" and old_outputs.get("state") == "WAITING_FOR_SOURCE" and not old_outputs.get("vertex_job_name"):
+        return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op == "update" and old_outputs.get("state") in _WAITING_STATES and not old_outputs.get("vertex_job_name"):
         return "wait for quota" if old_outputs.get("state") != "NOT_SUBMITTED" else "submit"
     if op == "update" and deadlines.overdue(old_outputs, deadlines.limit_of(inputs), deadlines.now()) is not None:
@@ -334,16 +353,24 @@ def _estimate(change: Change, inputs: dict, estimate: dict) -> None:
 
 def _serving_action(step: dict) -> str:
     op = step["op"]
-    if op == "create":
-        return "create serving endpoint"
     if op == "delete":
         policy = ((step.get("oldState") or {}).get("outputs") or {}).get("deletion_policy")
         return "delete serving endpoint" if policy == "delete" else "stop managing serving endpoint (kept)"
-    if op == "update":
-        return "update serving endpoint (deploy, move traffic or promote)"
-    if op in ("replace", "create-replacement"):
-        return "replace serving endpoint"
-    return ""
+    action = {"create": "create serving endpoint",
+              "update": "update serving endpoint (deploy, move traffic or promote)",
+              "replace": "replace serving endpoint",
+              "create-replacement": "replace serving endpoint"}.get(op, "")
+    return "; ".join(filter(None, [action, serving_rules(((step.get("newState") or {}).get("inputs") or {}))]))
+
+
+def serving_rules(inputs: dict) -> str:
+    """The checkpoint a serving endpoint deploys and the gate a new model passes, in words."""
+    gate = Gate.of(inputs.get("promote_when"))
+    checkpoint = inputs.get("checkpoint") or DEFAULT
+    parts = [f"serves checkpoint {checkpoint}"] if checkpoint != DEFAULT else []
+    if gate is not None:
+        parts.append(f"gate: a new tuned model serves only with {gate.describe()}, else HELD")
+    return "; ".join(parts)
 
 
 def _type(step: dict) -> str:

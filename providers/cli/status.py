@@ -3,14 +3,15 @@
 Every job of a stack as Vertex AI holds it now: the stack is refreshed first (`pulumi
 refresh --run-program`, so its outputs follow Vertex), then one row per job and region is
 printed from the stack's `jobs` output: state and for how long the job has been in it,
-base model, tuned model, serving endpoint and its traffic split, what it billed, and what
-the tool says about it. A tuned model shares its base model's retirement date (Google), so
-beside each tuned model stands that date, from the catalogue (with the repository's
-models.yaml). What a job billed is Vertex's billable tokens (one pass over the data set)
-times the epochs, priced by the price table, beside the estimate made before it was
-submitted. A job that has stayed in its state longer than its deadline (`maxDuration`)
-allows is flagged as stuck. Exits 1 when a job FAILED (or could not be submitted), so a
-scheduled run fails loudly; 2 when Pulumi cannot be asked.
+base model (and the model a continuing job continues), tuned model, serving endpoint and
+its traffic split, what it billed, and what the tool says about it (why a job waits, why a
+gate holds a new model back, with its scores). A tuned model shares its base model's
+retirement date (Google), so beside each tuned model stands that date, from the catalogue
+(with the repository's models.yaml). What a job billed is Vertex's billable tokens (one pass
+over the data set) times the epochs, priced by the price table, beside the estimate made
+before it was submitted. A job that has stayed in its state longer than its deadline
+(`maxDuration`) allows is flagged as stuck. Exits 1 when a job FAILED (or could not be
+submitted), so a scheduled run fails loudly; 2 when Pulumi cannot be asked.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def table(jobs: dict, catalogue: Catalogue, on: date, at: datetime | None = None
     at = at or deadlines.now()
     return [(job, region, out.get("state") or "-", _in_state(out, at), _base_model(out, catalogue, on),
              _last(out.get("tunedModel")), _serving(out), _billed(out),
-             out.get("statusMessage") or out.get("servingError") or out.get("history") or "")
+             out.get("statusMessage") or out.get("servingError") or _held(out) or out.get("history") or "")
             for job, regions in sorted(jobs.items()) for region, out in sorted(regions.items())]
 
 
@@ -113,12 +114,24 @@ def _number(value: object) -> float | None:
 
 
 def _base_model(out: dict, catalogue: Catalogue, on: date) -> str:
-    """The base model, and for a tuned model the date it retires with its base model."""
+    """The base model, and for a tuned model the date it retires with its base model; for a
+    continuing job, the model it continues."""
     model = out.get("baseModel") or ""
     rules = catalogue.rules(model)
+    continued = f" via {_last(out['continuesFrom'])}" if out.get("continuesFrom") else ""
     if not model or not out.get("tunedModel") or rules is None:
-        return model or "-"
-    return f"{model} ({retirement.retirement_text(rules, on)})"
+        return (model or "-") + continued
+    return f"{model} ({retirement.retirement_text(rules, on)}){continued}"
+
+
+def _held(out: dict) -> str:
+    """Why the serving endpoint holds the job's new tuned model back, with its scores."""
+    held = out.get("held") or {}
+    if not held:
+        return ""
+    scores = ", ".join(f"{metric} {score:g}" for metric, score in (held.get("scores") or {}).items())
+    return (f"held {_last(held.get('model'))}" + (f" ({scores})" if scores else "") + f": {held.get('reason')}; "
+            f"gate: {out.get('servingGate')}")
 
 
 def as_text(rows: list[tuple[str, ...]]) -> str:

@@ -19,3 +19,21 @@ def after_project(name: str) -> str:
     if name.startswith("projects/") and name.count("/") >= 2:
         return name.split("/", 2)[2]
     return name
+
+
+CHECKPOINT_MARK = "#checkpoint="
+"""Joins a model version and one of its checkpoints into one name, for what an endpoint
+deploys (`DeployedModel.model` and `checkpoint_id`): Vertex has no resource name for a
+checkpoint. `.../models/M@1#checkpoint=2` is checkpoint 2 of version 1; `.../models/M@1`
+the version's default checkpoint."""
+
+
+def with_checkpoint(model: str, checkpoint_id: str) -> str:
+    """The name of checkpoint `checkpoint_id` of `model` (`model` itself for "")."""
+    return f"{model}{CHECKPOINT_MARK}{checkpoint_id}" if checkpoint_id else model
+
+
+def split_checkpoint(name: str) -> tuple[str, str]:
+    """`.../models/M@1#checkpoint=2` -> (`.../models/M@1`, "2"); a plain model -> (model, "")."""
+    model, _, checkpoint_id = name.partition(CHECKPOINT_MARK)
+    return model, checkpoint_id

@@ -42,7 +42,8 @@ from google.rpc import code_pb2
 from providers.gcp import errors
 from providers.gcp.budget import Budget, backoff
 from providers.gcp.clients import vertex_services
-from providers.gcp.names import same_resource
+from providers.gcp.names import same_resource, split_checkpoint, with_checkpoint
+from providers.jobfile.evaluation import kind_of
 
 if TYPE_CHECKING:
     from google.cloud import aiplatform_v1
@@ -77,6 +78,11 @@ class TuningJobView:
     labels: dict[str, str] = field(default_factory=dict)
     checkpoint_endpoints: tuple[str, ...] = ()
     """The endpoints Vertex deployed the job's intermediate checkpoints to, one each."""
+    checkpoints: tuple[dict, ...] = ()
+    """The tuned model's checkpoints: {id, epoch, step, endpoint, default, scores}, `scores`
+    the job's evaluation of it ({metric: average score}, metrics named as in job files)."""
+    continued_from: str = ""
+    """The tuned model (and checkpoint, `names.with_checkpoint`) a continuing job started from."""
     update_time: str = ""
     billable_tokens: int = 0
     """Vertex's `totalBillableTokenCount`: the billable tokens of one pass over the training
@@ -105,6 +111,12 @@ class TuningJobRequest:
     labels: dict[str, str]
     kms_key_name: str = ""
     service_account: str = ""
+    pre_tuned_model: str = ""
+    """A continuing job's source, in place of `base_model`."""
+    pre_tuned_checkpoint_id: str = ""
+    export_last_checkpoint_only: bool = False
+    evaluation_config: dict | None = None
+    """{metrics: [job-file metric names], output_uri_prefix}."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,7 @@ class EndpointView:
     name: str
     display_name: str
     deployed_models: dict[str, str]
-    """Deployed model id -> model resource name."""
+    """Deployed model id -> model resource name (with its checkpoint, `names.with_checkpoint`)."""
     traffic_split: dict[str, int]
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -152,7 +164,6 @@ class VertexClient:
             hyper.adapter_size = aiplatform_v1.SupervisedHyperParameters.AdapterSize[
                 _ADAPTER_SIZES[request.adapter_size]]
         job = aiplatform_v1.TuningJob(
-            base_model=request.base_model,
             tuned_model_display_name=request.tuned_model_display_name,
             description=request.description,
             labels=request.labels,
@@ -160,9 +171,18 @@ class VertexClient:
                 training_dataset_uri=request.training_dataset_uri,
                 validation_dataset_uri=request.validation_dataset_uri,
                 hyper_parameters=hyper,
+                export_last_checkpoint_only=request.export_last_checkpoint_only,
             ),
             service_account=request.service_account,
         )
+        # A oneof: a job tunes a base model or continues a tuned one.
+        if request.pre_tuned_model:
+            job.pre_tuned_model = aiplatform_v1.PreTunedModel(
+                tuned_model_name=request.pre_tuned_model, checkpoint_id=request.pre_tuned_checkpoint_id)
+        else:
+            job.base_model = request.base_model
+        if request.evaluation_config:
+            job.supervised_tuning_spec.evaluation_config = _evaluation_config(request.evaluation_config)
         if request.kms_key_name:
             job.encryption_spec = aiplatform_v1.EncryptionSpec(kms_key_name=request.kms_key_name)
         with self._changing():
@@ -212,7 +232,8 @@ class VertexClient:
     def deploy_model(self, endpoint: str, deployed_model_id: str, model: str, display_name: str,
                      traffic_split: dict[str, int]) -> str:
         """Deploys `model` as `deployed_model_id` (see `new_resource_id`); in `traffic_split`
-        the key "0" stands for the model being deployed.
+        the key "0" stands for the model being deployed. `model` may name one of the
+        version's checkpoints (`names.with_checkpoint`): that checkpoint is deployed.
 
         Returns the operation, or "" if an earlier attempt of this call started it and its
         answer was lost (read the endpoint to see where it stands). AlreadyExistsError if
@@ -220,7 +241,9 @@ class VertexClient:
         """
         from google.cloud import aiplatform_v1
 
-        deployed = aiplatform_v1.DeployedModel(id=deployed_model_id, model=model, display_name=display_name)
+        version, checkpoint_id = split_checkpoint(model)
+        deployed = aiplatform_v1.DeployedModel(id=deployed_model_id, model=version, display_name=display_name,
+                                               checkpoint_id=checkpoint_id)
         return self._start(self._endpoints.deploy_model, done_on_retry=errors.AlreadyExistsError,
                            endpoint=endpoint, deployed_model=deployed, traffic_split=traffic_split)
 
@@ -450,7 +473,8 @@ def _endpoint_view(endpoint: aiplatform_v1.Endpoint) -> EndpointView:
     return EndpointView(
         name=endpoint.name,
         display_name=endpoint.display_name,
-        deployed_models={d.id: _versioned(d.model, d.model_version_id) for d in endpoint.deployed_models},
+        deployed_models={d.id: with_checkpoint(_versioned(d.model, d.model_version_id), d.checkpoint_id)
+                         for d in endpoint.deployed_models},
         traffic_split=dict(endpoint.traffic_split),
         labels=dict(endpoint.labels),
     )
@@ -479,6 +503,7 @@ def _timestamp(value) -> str:
 
 
 def _view(job: aiplatform_v1.TuningJob) -> TuningJobView:
+    continued = job.pre_tuned_model
     return TuningJobView(
         name=job.name,
         state=job.state.name,
@@ -490,8 +515,83 @@ def _view(job: aiplatform_v1.TuningJob) -> TuningJobView:
         end_time=_timestamp(job.end_time),
         labels=dict(job.labels),
         checkpoint_endpoints=tuple(c.endpoint for c in job.tuned_model.checkpoints if c.endpoint),
+        checkpoints=tuple(_checkpoints(job)),
+        continued_from=with_checkpoint(continued.tuned_model_name, continued.checkpoint_id),
         update_time=_timestamp(job.update_time),
         billable_tokens=job.tuning_data_stats.supervised_tuning_data_stats.total_billable_token_count,
         epochs=(job.supervised_tuning_spec.hyper_parameters.epoch_count
                 or max((checkpoint.epoch for checkpoint in job.tuned_model.checkpoints), default=0)),
     )
+
+
+# Evaluation: job-file metric names <-> GAPIC metric specs, and the kind of value each reports.
+_ROUGE_TYPES = {f"rouge_{n}": f"rouge{n}" for n in range(1, 10)} | {"rouge_l": "rougeL", "rouge_l_sum": "rougeLsum"}
+_VALUE_KINDS = {"rouge_metric_value": "rouge", "bleu_metric_value": "bleu", "exact_match_metric_value": "exact_match"}
+
+
+def _evaluation_config(config: dict) -> aiplatform_v1.EvaluationConfig:
+    """`evaluation_config` for the job file's metrics, each asked for its AVERAGE over the
+    validation examples (the one aggregation the tool reads)."""
+    from google.cloud import aiplatform_v1
+
+    average = [aiplatform_v1.Metric.AggregationMetric.AVERAGE]
+    metrics = []
+    for name in config["metrics"]:
+        if name in _ROUGE_TYPES:
+            metric = aiplatform_v1.Metric(rouge_spec=aiplatform_v1.RougeSpec(rouge_type=_ROUGE_TYPES[name]))
+        elif name == "bleu":
+            metric = aiplatform_v1.Metric(bleu_spec=aiplatform_v1.BleuSpec())
+        else:
+            metric = aiplatform_v1.Metric(exact_match_spec=aiplatform_v1.ExactMatchSpec())
+        metric.aggregation_metrics = average
+        metrics.append(metric)
+    return aiplatform_v1.EvaluationConfig(
+        metrics=metrics,
+        output_config=aiplatform_v1.OutputConfig(
+            gcs_destination=aiplatform_v1.GcsDestination(output_uri_prefix=config["output_uri_prefix"])))
+
+
+def _metric_name(metric) -> str:
+    """The job-file name of a GAPIC metric spec ("" for one a job file cannot name)."""
+    spec = type(metric).pb(metric).WhichOneof("metric_spec")
+    if spec == "rouge_spec":
+        return next((name for name, kind in _ROUGE_TYPES.items() if kind == metric.rouge_spec.rouge_type), "")
+    return {"bleu_spec": "bleu", "exact_match_spec": "exact_match"}.get(spec or "", "")
+
+
+def _evaluation_scores(job: aiplatform_v1.TuningJob) -> dict[str, dict[str, float]]:
+    """Per checkpoint id, each metric's AVERAGE score. A result names its value's kind, not
+    its metric: the job asks for one metric of a kind (the job file's rule), so the kind
+    tells the metric."""
+    config = job.supervised_tuning_spec.evaluation_config
+    metric_of_kind = {kind_of(name): name for name in map(_metric_name, config.metrics) if name}
+    scores: dict[str, dict[str, float]] = {}
+    for run in job.evaluate_dataset_runs:
+        if run.error.code:
+            continue
+        found = scores.setdefault(run.checkpoint_id, {})
+        for result in run.evaluate_dataset_response.aggregation_output.aggregation_results:
+            if result.aggregation_metric.name not in ("AVERAGE", "AGGREGATION_METRIC_UNSPECIFIED"):
+                continue
+            kind = _VALUE_KINDS.get(type(result).pb(result).WhichOneof("aggregation_result") or "")
+            if kind in metric_of_kind:
+                found[metric_of_kind[kind]] = round(getattr(result, f"{kind}_metric_value").score, 6)
+    return scores
+
+
+def _checkpoints(job: aiplatform_v1.TuningJob) -> list[dict]:
+    """The tuned model's checkpoints with their scores. Vertex lists them only for jobs with
+    intermediate checkpoints; an evaluated checkpoint it does not list (the last one, with
+    `export_last_checkpoint_only`) is the tuned model's default, at its endpoint."""
+    scores = _evaluation_scores(job)
+    default_endpoint = job.tuned_model.endpoint
+    listed = [{"id": c.checkpoint_id, "epoch": int(c.epoch), "step": int(c.step), "endpoint": c.endpoint,
+               "default": bool(default_endpoint) and c.endpoint == default_endpoint,
+               "scores": scores.get(c.checkpoint_id, {})} for c in job.tuned_model.checkpoints]
+    if listed and not any(c["default"] for c in listed):
+        listed[-1]["default"] = True  # Vertex: the default checkpoint is the last one
+    known = {c["id"] for c in listed}
+    unlisted = [cid for cid in scores if cid not in known]
+    listed += [{"id": cid, "epoch": 0, "step": 0, "endpoint": default_endpoint if not known else "",
+                "default": not known and len(unlisted) == 1, "scores": scores[cid]} for cid in unlisted]
+    return listed

@@ -7,8 +7,11 @@ shape: a row there adds a model, or overrides the tool's row key by key (giving 
 Every row knows the file it came from, for messages and `validate`.
 
 A figure Google does not publish is null: the rules then check nothing for it and let
-Vertex AI decide, rather than inventing a limit. Which models are retired depends on the
-day: see `providers.jobfile.retirement`.
+Vertex AI decide, rather than inventing a limit. The lifecycle columns (evaluation regions,
+continuous tuning, checkpoints) are features, not limits: a job may use one only where its
+row offers it (`offers`), since a job built on a feature Google does not document would be
+refused after the tool said yes. Which models are retired depends on the day: see
+`providers.jobfile.retirement`.
 """
 
 from __future__ import annotations
@@ -94,6 +97,10 @@ class ModelRules(DatasetLimits):
     """Whether a customer-managed key (encryptionSpec) is supported; None: not published."""
     evaluation_regions: list[str] | None = None
     """Where a job may evaluate checkpoints (evaluationConfig); [] nowhere; None: not documented."""
+    continuous_tuning: bool | None = None
+    """Whether its tuned models can be tuned further (pre_tuned_model); None: not documented."""
+    checkpoints: bool | None = None
+    """Whether its jobs save intermediate checkpoints; None: not documented."""
     sources: list[str] = Field(min_length=1)
     checked: Day
     notes: str = ""
@@ -131,6 +138,11 @@ class Catalogue:
 
     def rules(self, model: str) -> ModelRules | None:
         return self.models.get(model)
+
+    def offering(self, feature: str) -> list[str]:
+        """The models whose rows offer `feature` ("continuous_tuning", "checkpoints",
+        "evaluation_regions"), for messages."""
+        return sorted(model for model, rules in self.models.items() if getattr(rules, feature))
 
     def origin(self, model: str) -> str:
         return self.origins.get(model, "")

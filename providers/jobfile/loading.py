@@ -15,7 +15,7 @@ names the stack. Every error of every file is collected and raised at once as
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,9 @@ from typing import Any
 import pydantic
 import yaml
 
-from providers.jobfile import retirement, rules
+from providers.jobfile import lineage, retirement, rules
 from providers.jobfile.catalogue import Catalogue, load_catalogue, tool_catalogue
+from providers.jobfile.fields import field_name
 from providers.jobfile.problems import JobFileError, Problem, shared_once
 from providers.jobfile.schema import JobFile as JobFileSchema
 from providers.jobfile.schema import JobSpec, problem_from_pydantic
@@ -43,6 +44,9 @@ class JobFile:
     """The job with the stack's overrides applied."""
     stack: str = ""
     """The stack whose view `spec` is; "" when the file was checked for no particular stack."""
+    base_model: str | None = None
+    """The base model whose rules the job follows: its own, or for a continuing job its first
+    source's (`providers.jobfile.lineage`); None when not known before Vertex reads the source."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,14 @@ def parse_job(data: Any, file: str, catalogue: Catalogue | None = None) -> JobSp
 
 
 def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
-              known_stacks: Iterable[str] = (), strict: bool = True) -> LoadedJobs:
+              known_stacks: Iterable[str] = (), strict: bool = True, default_region: str = "") -> LoadedJobs:
     """The jobs of `jobs_dir` for `stack` (every stack when ""), sorted by file name.
 
     `known_stacks` are the stacks that exist (a `Pulumi.NAME.yaml` each): an override for
     another stack is a warning, and a file that names no stacks is checked for each of them.
-    Raises JobFileError listing every error; with `strict=False`, returns them in `errors`
-    beside the valid files instead.
+    `default_region`: the stack's gcp:region, where jobs without regions run ("" if not
+    known). Raises JobFileError listing every error; with `strict=False`, returns them in
+    `errors` beside the valid files instead.
     """
     root = (root or Path.cwd()).resolve()
     if not jobs_dir.is_dir():
@@ -84,18 +89,26 @@ def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
     loaded: list[JobFile] = []
     problems: list[Problem] = list(catalogue.problems)
     first_file_of: dict[str, str] = {}
+    data_of: dict[str, Any] = {}
+    broken_names: dict[str, str] = {}
+    """Names of jobs whose files have problems, with their file."""
     for path in job_file_paths(jobs_dir):
         shown = shown_path(path, root)
+        data = None
         try:
             data = _read(path, shown)
             views, file_problems = _stack_views(data, shown, stack, known, checks)
         except JobFileError as exc:
             problems.extend(exc.problems)
+            _note_broken(broken_names, data, shown)
             continue
         problems.extend(file_problems)
-        if not views or any(p.is_error for p in file_problems):
+        parsed = {view_stack: spec for view_stack, spec in views.items() if spec is not None}
+        if not parsed:
+            if any(p.is_error for p in file_problems):
+                _note_broken(broken_names, data, shown)
             continue
-        name = next(iter(views.values())).name
+        name = next(iter(parsed.values())).name
         if name in first_file_of:
             problems.append(Problem(
                 shown, "name",
@@ -103,13 +116,74 @@ def load_jobs(jobs_dir: Path, root: Path | None = None, *, stack: str = "",
             ))
             continue
         first_file_of[name] = shown
-        loaded.extend(JobFile(shown, spec, view_stack) for view_stack, spec in views.items())
+        data_of[shown] = data
+        # Files with problems too: a continuing job's problems depend on its source's file.
+        loaded.extend(JobFile(shown, spec, view_stack, spec.base_model) for view_stack, spec in parsed.items())
+    broken_files = {p.file for p in problems if p.is_error}
+    loaded, lineage_problems = _with_lineage(loaded, data_of, broken_names, broken_files, checks, default_region,
+                                             name_stack=not stack)
+    problems.extend(lineage_problems)
     errors = [p for p in problems if p.is_error]
     if errors and strict:
         raise JobFileError(errors)
     broken = {p.file for p in errors}
     return LoadedJobs([job for job in loaded if job.path not in broken],
                       [p for p in problems if not p.is_error], errors, catalogue)
+
+
+def _note_broken(broken_names: dict[str, str], data: Any, file: str) -> None:
+    name = data.get("name") if isinstance(data, dict) else None
+    if isinstance(name, str):
+        broken_names.setdefault(name, file)
+
+
+def _with_lineage(loaded: list[JobFile], data_of: dict[str, Any], broken_names: dict[str, str],
+                  broken_files: set[str], checks: _Checks, default_region: str,
+                  *, name_stack: bool) -> tuple[list[JobFile], list[Problem]]:
+    """Each stack's jobs with the base model they follow (`lineage`), and what is wrong with
+    where continuing jobs continue from, their model's rules included; a job whose source
+    has problems has them too (nothing of a chain is submitted until it is whole)."""
+    by_stack: dict[str, dict[str, JobFile]] = {}
+    for job in loaded:
+        by_stack.setdefault(job.stack, {})[job.spec.name] = job
+    found: dict[str, dict[str, list[Problem]]] = {}
+    resolved: list[JobFile] = []
+    for view_stack, own in by_stack.items():
+        # A job checked for no particular stack ("": no stack exists yet) is in every stack.
+        jobs = {**(by_stack.get("", {}) if view_stack else {}), **own}
+        others = {name: f"is not a job of this stack (its file, {file}, belongs to other stacks)"
+                  for other_stack, other_jobs in by_stack.items() if other_stack != view_stack
+                  for name, file in ((n, j.path) for n, j in other_jobs.items()) if name not in jobs}
+        elsewhere = {**others, **{name: f"has problems (see {file}); nothing of a chain of continued jobs is "
+                                        "submitted until they are fixed" for name, file in broken_names.items()}}
+        tree = lineage.resolve({name: job.spec for name, job in jobs.items()},
+                               {name: job.path for name, job in jobs.items()}, default_region, elsewhere)
+        for name, job in own.items():
+            findings = list(tree.findings.get(name, []))
+            if job.spec.continue_from is not None:
+                findings += rules.model_findings(job.spec, tree.base_models[name], checks.catalogue, checks.today)
+            found.setdefault(job.path, {})[view_stack] = [
+                _in_view(Problem(job.path, path, message, severity), data_of[job.path], view_stack, name_stack)
+                for path, message, severity in findings]
+            resolved.append(replace(job, base_model=tree.base_models[name]))
+    # A job whose source is broken is broken too, down the chain.
+    broken = {(job.stack, job.spec.name): job.path for job in resolved
+              if job.path in broken_files or any(p.is_error for p in found[job.path][job.stack])}
+    changed = True
+    while changed:
+        changed = False
+        for job in resolved:
+            source = lineage.source_of(job.spec)
+            source_file = broken.get((job.stack, source)) or broken.get(("", source))
+            if source is None or (job.stack, job.spec.name) in broken or source_file is None:
+                continue
+            broken[(job.stack, job.spec.name)] = job.path
+            found[job.path][job.stack].append(_in_view(Problem(
+                job.path, field_name(JobSpec, "continue_from", "job"),
+                f"{source!r} has problems (see {source_file}); nothing of a chain of continued "
+                "jobs is submitted until they are fixed"), data_of[job.path], job.stack, name_stack))
+            changed = True
+    return resolved, [p for views in found.values() for p in shared_once(views)]
 
 
 def load_job_file(path: Path, display_name: str | None = None, catalogue: Catalogue | None = None) -> JobSpec:
@@ -191,7 +265,15 @@ def _declared(data: Any, file: str) -> JobFileSchema:
     try:
         return JobFileSchema.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise JobFileError([problem_from_pydantic(file, error) for error in exc.errors()]) from None
+        raise JobFileError(_shape_problems(file, data, exc)) from None
+
+
+def _shape_problems(file: str, job: dict, exc: pydantic.ValidationError) -> list[Problem]:
+    """Pydantic's errors, and what `rules.check` would say of a job with neither a base model
+    nor a model to continue, since it cannot run on a job that does not parse."""
+    unsourced = [] if {rules.BASE_MODEL, rules.CONTINUE_FROM} & job.keys() else [rules.SOURCE_MISSING]
+    return [*(Problem(file, path, message) for path, message, _ in unsourced),
+            *(problem_from_pydantic(file, error) for error in exc.errors())]
 
 
 def _require_mapping(data: Any, file: str) -> None:
@@ -208,8 +290,7 @@ def _job_view(job: Any, file: str, checks: _Checks, data: dict | None = None, st
     try:
         spec = JobSpec.model_validate(job)
     except pydantic.ValidationError as exc:
-        return None, [_in_view(problem_from_pydantic(file, error), data, stack, name_stack)
-                      for error in exc.errors()]
+        return None, [_in_view(problem, data, stack, name_stack) for problem in _shape_problems(file, job, exc)]
     return spec, [_in_view(Problem(file, path, message, severity), data, stack, name_stack)
                   for path, message, severity in rules.check(spec, checks.catalogue, checks.today)]
 

@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 
 from providers.jobfile import durations
 from providers.jobfile.catalogue import tool_catalogue
+from providers.jobfile.evaluation import Metric
 from providers.jobfile.fields import model_at
 from providers.jobfile.problems import Problem
 
@@ -33,6 +34,9 @@ DATASET_PATTERN = r"^(gs://[^/]+/.+|[^:]+)\.jsonl$"
 KMS_KEY_PATTERN = r"^projects/[^/]+/locations/([a-z0-9-]+|\{region\})/keyRings/[^/]+/cryptoKeys/[^/]+$"
 SERVICE_ACCOUNT_PATTERN = r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-z]{2,}$"
 STACK_NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
+TUNED_MODEL_PATTERN = r"^projects/[^/]+/locations/[a-z0-9-]+/models/[^/@]+(@[^/@]+)?$"
+GCS_PREFIX_PATTERN = r"^gs://[^/]+(/.*)?$"
+DEFAULT_CHECKPOINT, BEST_CHECKPOINT = "default", "best"
 
 
 class _Strict(BaseModel):
@@ -55,6 +59,28 @@ class HyperParameters(_Strict):
     learning_rate_multiplier: float | None = Field(default=None, gt=0)
 
 
+def _id_as_text(value: Any) -> Any:
+    """A checkpoint id as YAML reads `checkpoint: 2`: Vertex's ids are strings."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+_CHECKPOINT_ID_SCHEMA = {"type": ["string", "integer"]}
+
+
+class PromoteWhen(_Strict):
+    """The gate a new tuned model passes before the serving endpoint gives it traffic."""
+
+    metric: Metric = Field(description="One of the job's evaluation.metrics: the score the gate reads.")
+    at_least: float | None = Field(
+        default=None, ge=0, le=1,
+        description="The lowest score (of the checkpoint serving would deploy) that may serve.",
+    )
+    beats_serving: bool = Field(
+        default=False,
+        description="Also beat the score of the model the endpoint serves now (when it has one).",
+    )
+
+
 class Serving(_Strict):
     """A serving endpoint per region whose name never changes while tuned models come and go."""
 
@@ -67,6 +93,54 @@ class Serving(_Strict):
         default="retain",
         description="What happens to the serving endpoint when the job or this block is removed: "
                     "kept unless this says delete.",
+    )
+    checkpoint: str = Field(
+        default=DEFAULT_CHECKPOINT, min_length=1,
+        description="Which checkpoint of the tuned model the endpoint deploys: default (Vertex's "
+                    "default, the last), best (the best promoteWhen.metric score), or a checkpoint id.",
+        json_schema_extra={**_CHECKPOINT_ID_SCHEMA, "examples": [DEFAULT_CHECKPOINT, BEST_CHECKPOINT]},
+    )
+    promote_when: PromoteWhen | None = Field(
+        default=None,
+        description="Serve a new tuned model only when its evaluation passes this gate; until then "
+                    "the endpoint keeps serving what it serves (HELD). Needs evaluation.",
+    )
+
+    _checkpoint_as_text = pydantic.field_validator("checkpoint", mode="before")(_id_as_text)
+
+
+class ContinueFrom(_Strict):
+    """Where a continuing job's tuning starts: a job's tuned model, or a tuned model by name."""
+
+    job: str | None = Field(
+        default=None, pattern=NAME_PATTERN, max_length=40,
+        description="A job of the same stack: its tuned model in the same region, once it has succeeded.",
+    )
+    model: str | None = Field(
+        default=None, pattern=TUNED_MODEL_PATTERN,
+        description="projects/P/locations/L/models/M@VERSION: a tuned model in the job's region "
+                    "(without @VERSION: its default version).",
+    )
+    checkpoint: str | None = Field(
+        default=None, min_length=1,
+        description="A checkpoint id of the source model; unset: its default checkpoint.",
+        json_schema_extra=_CHECKPOINT_ID_SCHEMA,
+    )
+
+    _checkpoint_as_text = pydantic.field_validator("checkpoint", mode="before")(_id_as_text)
+
+
+class Evaluation(_Strict):
+    """Evaluate each checkpoint while tuning (Vertex's evaluation_config; preview, in the regions
+    the model's catalogue row gives)."""
+
+    metrics: list[Metric] = Field(
+        min_length=1,
+        description="At most one of each kind (rouge_*, bleu, exact_match): Vertex reports a score's "
+                    "kind, not its metric.",
+    )
+    output_uri_prefix: str = Field(
+        pattern=GCS_PREFIX_PATTERN, description="gs://BUCKET/PATH where Vertex writes the evaluation results.",
     )
 
 
@@ -87,9 +161,16 @@ class JobSpec(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN, max_length=40)
     description: str = Field(default="", max_length=1000)
-    base_model: str = Field(
-        description="A model of the catalogue (see the README, \"Models\"), or of the repository's models.yaml.",
+    base_model: str | None = Field(
+        default=None,
+        description="A model of the catalogue (see the README, \"Models\"), or of the repository's "
+                    "models.yaml. Required unless the job has continueFrom.",
         json_schema_extra={"examples": _MODEL_IDS},
+    )
+    continue_from: ContinueFrom | None = Field(
+        default=None,
+        description="Continue tuning a tuned model instead of a base model (no baseModel then): "
+                    "{job: NAME} or {model: projects/P/locations/L/models/M@V}, with an optional checkpoint.",
     )
     regions: list[str] | None = Field(
         default=None, min_length=1,
@@ -101,6 +182,11 @@ class JobSpec(_Strict):
     )
     validation_dataset: str | None = Field(default=None, pattern=DATASET_PATTERN)
     hyper_parameters: HyperParameters = HyperParameters()
+    export_last_checkpoint_only: bool = Field(
+        default=False,
+        description="Keep only the last checkpoint (and its endpoint) instead of about one per epoch.",
+    )
+    evaluation: Evaluation | None = None
     tuned_model_display_name: str | None = Field(default=None, min_length=1, max_length=128)
     labels: dict[str, str] = Field(default_factory=dict)
     serving: Serving | None = None

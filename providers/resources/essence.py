@@ -9,8 +9,9 @@ wrote without a second list of names.
 
 Stacks made by earlier releases hold jobs whose essence, spec hash and resource id were
 computed without the keys added since; so a key added by a later release (encryption key,
-service account) is part of the essence only when the job sets it, and a job that does
-not keeps exactly the essence it had. Adding such a key is one entry in `OPTIONAL_KEYS`.
+service account, the model a job continues, checkpoints, evaluation) is part of the
+essence only when the job sets it, and a job that does not keeps exactly the essence it
+had. Adding such a key is one entry in `OPTIONAL_KEYS`.
 """
 
 from __future__ import annotations
@@ -53,16 +54,32 @@ class OptionalKey:
 
     job_field: str
     """The job-file field it comes from."""
-    value: Callable[[JobSpec, str], Any]
-    """Its value for a job in a region; None when the job does not set it."""
+    value: Callable[[JobSpec, str, str], Any]
+    """Its value for a job in a region that continues a tuned model ("" if none); None when
+    the job does not set it."""
+
+
+def _evaluation_config(spec: JobSpec) -> dict | None:
+    if spec.evaluation is None:
+        return None
+    return {"metrics": list(spec.evaluation.metrics), "output_uri_prefix": spec.evaluation.output_uri_prefix}
 
 
 OPTIONAL_KEYS: dict[str, OptionalKey] = {
     "kms_key_name": OptionalKey(
         field_name(JobSpec, "encryption_spec", "kms_key_name"),
-        lambda spec, region: (key_for_region(spec.encryption_spec.kms_key_name, region)
-                              if spec.encryption_spec is not None else None)),
-    "service_account": OptionalKey(field_name(JobSpec, "service_account"), lambda spec, _: spec.service_account),
+        lambda spec, region, _: (key_for_region(spec.encryption_spec.kms_key_name, region)
+                                 if spec.encryption_spec is not None else None)),
+    "service_account": OptionalKey(field_name(JobSpec, "service_account"), lambda spec, _, __: spec.service_account),
+    # The tuned model a continuing job starts from: its source's, once that has succeeded.
+    "pre_tuned_model": OptionalKey(field_name(JobSpec, "continue_from"), lambda _, __, source: source or None),
+    "pre_tuned_checkpoint_id": OptionalKey(
+        field_name(JobSpec, "continue_from", "checkpoint"),
+        lambda spec, _, __: spec.continue_from.checkpoint if spec.continue_from is not None else None),
+    "export_last_checkpoint_only": OptionalKey(
+        field_name(JobSpec, "export_last_checkpoint_only"),
+        lambda spec, _, __: True if spec.export_last_checkpoint_only else None),
+    "evaluation_config": OptionalKey(field_name(JobSpec, "evaluation"), lambda spec, _, __: _evaluation_config(spec)),
 }
 OPTIONAL_ESSENCE_KEYS = tuple(OPTIONAL_KEYS)
 
@@ -76,12 +93,20 @@ JOB_FILE_FIELDS: dict[str, str] = {
 """Where each key that can replace a job comes from, as the user writes it."""
 
 
-def essence_of(spec: JobSpec, region: str) -> dict:
-    """The job in `region` as Vertex AI will run it (a regional key resolved for the region).
-    Nothing here comes from the catalogue: its rows change, a job's identity must not."""
+def essence_of(spec: JobSpec, region: str, continued_from: str = "") -> dict:
+    """The job in `region` as Vertex AI will run it (a regional key resolved for the region);
+    `continued_from` the tuned model a continuing job starts from ("" while its source has not
+    succeeded). Nothing here comes from the catalogue: its rows change, a job's identity must not.
+
+    A continuing job sends no base model (Vertex takes its source's, and a source's edit
+    must not replace it before the source's new model exists: `pre_tuned_model` changes
+    then), and no tuned model display name unless the file gives one: Vertex then names it
+    as the model it continues, and the result is that model's next version.
+    """
     hyper = spec.hyper_parameters
+    continuing = spec.continue_from is not None
     essence = {
-        "base_model": spec.base_model,
+        "base_model": "" if continuing else spec.base_model,
         "training_dataset_uri": spec.training_dataset,
         "validation_dataset_uri": spec.validation_dataset or "",
         # 0: Vertex chooses the epoch count from the data set size.
@@ -91,12 +116,12 @@ def essence_of(spec: JobSpec, region: str) -> dict:
         "learning_rate_multiplier": float(
             hyper.learning_rate_multiplier or DEFAULT_LEARNING_RATE_MULTIPLIER
         ),
-        "tuned_model_display_name": spec.tuned_model_display_name or spec.name,
+        "tuned_model_display_name": spec.tuned_model_display_name or ("" if continuing else spec.name),
         "description": spec.description,
         "labels": dict(sorted(spec.labels.items())),
     }
     for key, optional in OPTIONAL_KEYS.items():
-        if (value := optional.value(spec, region)) is not None:
+        if (value := optional.value(spec, region, continued_from)) is not None:
             essence[key] = value
     return essence
 

@@ -13,9 +13,9 @@ names that change and nothing else, so a ledger of keys says whether it was told
 | rolled back | it serves, fully, a model it served before another | JOB/REGION/serving/FROM->TO |
 | held | it keeps a newly tuned model back (status HELD: a gate) | JOB/REGION/held/MODEL |
 
-Serving changes are read from the serving endpoint's status and the model it serves, so a
-serving decision added later (gates, `HELD`, with its reason in the serving message) needs
-an entry in `_serving_events` and nothing else. Whether a model served before is history
+Serving changes are read from the serving endpoint's status and the model it serves, and a
+gate's decision from its `held` output (the model held back and why), so a serving decision
+added later needs an entry in `_serving_events` and nothing else. Whether a model served before is history
 only the ledger has: it passes the models it announced (`served_before`).
 """
 
@@ -27,10 +27,8 @@ from typing import Any
 from providers.jobfile import durations
 from providers.jobfile.fields import field_name
 from providers.jobfile.schema import JobSpec
+from providers.resources.serving_endpoint import HELD, SERVING
 
-SERVING = "SERVING"
-HELD = "HELD"
-"""A serving endpoint that keeps a new tuned model back (a promotion gate said no)."""
 _FAILED = ("FAILED", "EXPIRED")
 _MAX_DURATION = field_name(JobSpec, "max_duration")
 
@@ -56,6 +54,9 @@ class Observation:
     serving_status: str = ""
     serving_model: str = ""
     serving_message: str = ""
+    """Why the serving endpoint holds a model back (a gate), or what went wrong."""
+    held_model: str = ""
+    """The model (or checkpoint) a gate holds back; "" when none."""
     tracked_since: str = ""
     """When this release started tracking the job ("" for a job an earlier release submitted)."""
 
@@ -139,9 +140,10 @@ def _serving_events(o: Observation, stack: str, served_before: list[str]) -> lis
             kind, what = "promoted", f"promoted {o.serving_model}" + (f" in place of {last}" if last else "")
         return [Event(f"{o.place}/serving/{last or '-'}->{o.serving_model}", o.place, kind,
                       f"{head} {what}: it now takes all traffic. Job file: {o.job_file}.", o.serving_model)]
-    if o.serving_status == HELD and o.tuned_model:
+    held = o.held_model or o.tuned_model
+    if o.serving_status == HELD and held:
         keeps = f"; it keeps serving {o.serving_model}" if o.serving_model else ""
         reason = f": {o.serving_message}" if o.serving_message else ""
-        return [Event(f"{o.place}/held/{o.tuned_model}", o.place, "held",
-                      f"{head} HELD {o.tuned_model} back{reason}{keeps}. Job file: {o.job_file}.")]
+        return [Event(f"{o.place}/held/{held}", o.place, "held",
+                      f"{head} HELD {held} back{reason}{keeps}. Job file: {o.job_file}.")]
     return []

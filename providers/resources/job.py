@@ -38,7 +38,7 @@ from providers.resources.serving_endpoint import ServingEndpoint
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_history import TuningHistory
-from providers.resources.tuning_job import TuningJob
+from providers.resources.tuning_job import ContinuedSource, TuningJob
 
 JOB_TYPE = "gemini-tuning:index:Job"
 _FIRST_RELEASE_TYPE = "pulumi-python:dynamic:Resource"
@@ -67,22 +67,27 @@ class Job(pulumi.ComponentResource):
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
                  regions: list[str], owner: StackOwner, protect_serving: bool, guard: StackGuard,
                  sweep: StackSweep, budget: pulumi.Resource | None = None, base_model_rules: str = "",
-                 plan_preview: bool = False, estimate: dict[str, Any] | None = None,
-                 prices: PriceTable | None = None, opts: pulumi.ResourceOptions | None = None):
+                 plan_preview: bool = False, base_model: str = "", sources: dict[str, ContinuedSource] | None = None,
+                 estimate: dict[str, Any] | None = None, prices: PriceTable | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
         `guard` is the stack's `StackGuard`, whose allowances each tuning job checks too;
         `sweep` the stack's `StackSweep`, and `budget` its `StackBudget`, which every resource
         here waits for;
-        `base_model_rules` the base model's catalogue row (`tuning_job.base_model_row`);
+        `base_model_rules` the catalogue row of the base model whose rules the job follows
+        (`tuning_job.base_model_row`), `base_model` that model ("" when not known);
         `plan_preview` whether this is the preview of `python -m providers plan`;
+        `sources`, for a continuing job, what it continues in each region;
         `estimate` the estimated cost of one training (`Estimate.as_input()`), `prices` the
-        price table what was billed is priced with."""
+        price table what was billed is priced with (at `base_model`'s price)."""
         super().__init__(JOB_TYPE, name, None, opts)
         self._waits_for = [sweep, *([budget] if budget is not None else [])]
         identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
                     "stack": owner.stack, "stack_id": owner.stack_id}
         self.summary = {}
         self.outcomes = []
+        self.tuning_jobs: dict[str, TuningJob] = {}
+        """Per region, the job's TuningJob (a continuing job's source is one)."""
         self.observations = []
         prices = prices or tool_prices()
         estimate = estimate or {}
@@ -90,15 +95,16 @@ class Job(pulumi.ComponentResource):
         estimated_cost = float(cost) if isinstance(cost, (int, float)) and cost >= 0 else None
         serving_policy = serving_deletion_policy(spec, protect_serving)
         for region in regions:
-            tuning_job = TuningJob(
+            source = (sources or {}).get(region)
+            tuning_job = self.tuning_jobs[region] = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
-                base_model_rules=base_model_rules, plan_preview=plan_preview,
+                base_model_rules=base_model_rules, plan_preview=plan_preview, source=source,
                 max_duration_seconds=durations.seconds(spec.max_duration) if spec.max_duration else 0,
                 estimate=estimate, retired_at=sweep.retired_at(name, region),
                 **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
             billed = pulumi.Output.all(tuning_job.billable_tokens, tuning_job.epochs).apply(
-                lambda counts: dict(zip(("training_tokens", "cost"), prices.billed(spec.base_model, *counts))))
+                lambda counts: dict(zip(("training_tokens", "cost"), prices.billed(base_model, *counts))))
             history = TuningHistory(
                 f"{name}-{region}-history", job_file=job_file, job_name=name,
                 deletion_policy=spec.deletion_policy, current_job=tuning_job.vertex_job_name,
@@ -107,12 +113,14 @@ class Job(pulumi.ComponentResource):
                 region=region, **identity, opts=self._child_options(),
             )
             outputs = {
-                "baseModel": tuning_job.base_model,
+                # A continuing job sends no base model: it follows its source's.
+                "baseModel": base_model if source is not None else tuning_job.base_model,
                 "state": tuning_job.state,
                 "statusMessage": tuning_job.status_message,
                 "vertexJob": tuning_job.vertex_job_name,
                 "tunedModel": tuning_job.tuned_model,
                 "tunedModelEndpoint": tuning_job.tuned_model_endpoint,
+                "checkpoints": tuning_job.checkpoints,
                 "error": tuning_job.error,
                 "earlierVersions": history.earlier_jobs,
                 "history": history.status_message,
@@ -127,6 +135,8 @@ class Job(pulumi.ComponentResource):
                 "estimatedCost": estimated_cost,
                 "estimate": estimate.get("how", ""),
             }
+            if source is not None:
+                outputs["continuesFrom"] = tuning_job.continued_from
             self.outcomes += [tuning_job.failure, history.failure]
             if spec.serving is not None:
                 endpoint = ServingEndpoint(
@@ -134,7 +144,11 @@ class Job(pulumi.ComponentResource):
                     display_name=spec.serving.display_name or name,
                     canary_percent=spec.serving.canary_percent or 0,
                     deletion_policy=serving_policy, labels=spec.labels,
-                    tuned_model=tuning_job.tuned_model, region=region, **identity,
+                    tuned_model=tuning_job.tuned_model, region=region,
+                    checkpoint=spec.serving.checkpoint, checkpoints=tuning_job.checkpoints,
+                    promote_when=(spec.serving.promote_when.model_dump(by_alias=True)
+                                  if spec.serving.promote_when is not None else None),
+                    **identity,
                     opts=self._child_options(
                         first_release=True,
                         # Removing the job or its serving block keeps the endpoint applications
@@ -147,6 +161,8 @@ class Job(pulumi.ComponentResource):
                     "trafficSplit": endpoint.traffic_split,
                     "servingError": endpoint.error,
                 })
+                if spec.serving.promote_when is not None or spec.serving.checkpoint != "default":
+                    outputs.update({"servingGate": endpoint.gate, "held": endpoint.held})
                 self.outcomes.append(endpoint.failure)
             self.summary[region] = outputs
             self.observations.append(pulumi.Output.all(
@@ -157,6 +173,7 @@ class Job(pulumi.ComponentResource):
                 serving_status=outputs.get("servingStatus", ""), serving_model=(
                     endpoint.serving_model if spec.serving is not None else ""),
                 serving_message=outputs.get("servingError", ""),
+                held=endpoint.held if spec.serving is not None else {},
             ).apply(lambda seen, region=region: observation(name, region, job_file, seen, estimated_cost)))
         self.register_outputs({"regions": self.summary})
 
@@ -183,11 +200,14 @@ def observation(job: str, region: str, job_file: str, seen: dict[str, Any],
                 estimated_cost: float | None) -> dict[str, Any]:
     """One job in one region as the stack's notifications take it (`events.Observation`)."""
     billed = seen.get("billed") or {}
+    held = seen.get("held") if isinstance(seen.get("held"), dict) else {}
     return {
         "job": job, "region": region, "job_file": job_file,
         **{key: seen.get(key) or "" for key in (
             "vertex_job", "state", "tuned_model", "error", "tracked_since", "serving_status", "serving_model",
             "serving_message")},
+        # A gate that holds a model back says which and why.
+        **({"held_model": held.get("model") or "", "serving_message": held.get("reason") or ""} if held else {}),
         "deadline": seen.get("deadline") or {},
         "billable_tokens": int(seen.get("billable_tokens") or 0), "epochs": int(seen.get("epochs") or 0),
         "cost": -1.0 if billed.get("cost") is None else billed["cost"],
@@ -214,3 +234,17 @@ def report_outcomes(outcomes: list[pulumi.Output[str]]) -> None:
                                   "What went through is recorded, and the next `pulumi up` carries on.")
 
     pulumi.Output.all(*outcomes).apply(report)
+
+
+def continued_sources(spec: JobSpec, regions: list[str], jobs: dict[str, Job]) -> dict[str, ContinuedSource] | None:
+    """What a continuing job continues in each of its regions: the tuned model of its source
+    job's TuningJob there (that job's component is declared first: `lineage.in_order`), or
+    the tuned model its file names. None for a job that tunes a base model."""
+    source = spec.continue_from
+    if source is None:
+        return None
+    if source.model is not None:
+        return {region: ContinuedSource(source.model, source.model) for region in regions}
+    tuning_jobs = jobs[source.job].tuning_jobs
+    return {region: ContinuedSource(f"job {source.job}", tuning_jobs[region].tuned_model, tuning_jobs[region].state)
+            for region in regions}

@@ -7,7 +7,12 @@ of the job's newest version once that version has succeeded:
   share) and the rest once the job file drops `canaryPercent` (promotion); only then is
   the old model undeployed;
 - removing the job (or its `serving:` block) keeps the endpoint unless the file said
-  `deletionPolicy: delete` (the program also sets Pulumi's `retain_on_delete` then).
+  `deletionPolicy: delete` (the program also sets Pulumi's `retain_on_delete` then);
+- `serving.checkpoint` picks the checkpoint of the tuned model it deploys
+  (`DeployedModel.checkpoint_id`), and `serving.promoteWhen` holds a new tuned model back
+  until its evaluation passes the gate (`providers.resources.promotion`): a HELD endpoint
+  keeps serving what it serves, and says why in `held`. The scores of what it deploys are
+  recorded (`model_scores`), so a later gate can ask a new model to beat them.
 
 The endpoint carries the stack's labels and the job's own `labels`; labels others put on it
 (billing, policy) stay. Endpoints made before stacks had ids get the id label on their next
@@ -26,41 +31,50 @@ next `pulumi up`.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pulumi
 from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.runtime.rpc import UNKNOWN
 
 from providers.gcp import errors
 from providers.gcp.budget import Budget
 from providers.gcp.ownership import serving_labels
-from providers.gcp.names import same_resource
+from providers.gcp.names import same_resource, split_checkpoint
 from providers.gcp.operations import OperationFailed, finished
 from providers.gcp.vertex import EndpointView, VertexClient, new_resource_id
-from providers.resources import stack_config
+from providers.jobfile.fields import field_name
+from providers.jobfile.schema import JobSpec
+from providers.resources import promotion, stack_config
 from providers.resources.endpoints import empty_and_delete_endpoint
 from providers.resources.reporting import ReportedError, problem_line
 from providers.resources.traffic import Deploy, SetTraffic, next_step
 
 OBSERVED_KEYS = ("endpoint_name", "status", "serving_model", "traffic_split",
                  "deployed_models", "pending_operation", "creating_endpoint", "deploying_model",
-                 "error", "refused_model", "failure")
+                 "error", "refused_model", "failure", "gate", "held", "model_scores")
 """`creating_endpoint` and `deploying_model` ({"id", "model"}) hold the ids of ours a request
 was sent with until its result is seen, so a later run repeats the request with the same id
 (Vertex answers ALREADY_EXISTS) instead of making a second endpoint or deploying twice."""
-_MAPPING_KEYS = ("traffic_split", "deployed_models", "deploying_model")
+_MAPPING_KEYS = ("traffic_split", "deployed_models", "deploying_model", "held", "model_scores")
 # A plan needs at most: deploy, undeploy idle models, promote. More means Vertex keeps
 # answering differently from what was asked; stop rather than loop.
 _MAX_STEPS_PER_CALL = 6
 # Inputs whose change needs a new endpoint; the others are applied to the existing one.
 REPLACE_KEYS = ("project", "region")
 UPDATE_KEYS = ("tuned_model", "canary_percent", "deletion_policy", "labels")
+# Inputs added since; absent from the state of endpoints made before, where they meant this.
+UPDATE_KEYS_SINCE = {"checkpoint": promotion.DEFAULT, "promote_when": None}
 
+_CHECKPOINT_FIELD = field_name(JobSpec, "serving", "checkpoint")
 WAITING_FOR_TUNING = "WAITING_FOR_TUNING"
 UPDATING = "UPDATING"
 CANARY = "CANARY"
 SERVING = "SERVING"
 DEPLOY_REFUSED = "DEPLOY_REFUSED"
+HELD = "HELD"
+"""A new tuned model did not pass the job's gate: the endpoint keeps serving what it serves."""
 
 _REFUSAL_HELP = (
     "Vertex AI refused to deploy the tuned model to the job's serving endpoint. The serving "
@@ -80,7 +94,8 @@ class ServingEndpointProvider(ResourceProvider):
         replaces = [key for key in REPLACE_KEYS if olds.get(key) != news.get(key)]
         if replaces:
             return DiffResult(changes=True, replaces=replaces, stables=[])
-        changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
+        changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS) or any(
+            (olds.get(key) or default) != (news.get(key) or default) for key, default in UPDATE_KEYS_SINCE.items())
         return DiffResult(changes=changed or _unfinished(olds, news), replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -121,16 +136,26 @@ class ServingEndpoint(Resource, module="gemini-tuning", name="ServingEndpoint"):
     failure: pulumi.Output[str]
     serving_model: pulumi.Output[str]
     traffic_split: pulumi.Output[dict]
+    gate: pulumi.Output[str]
+    held: pulumi.Output[dict]
 
     def __init__(self, resource_name: str, *, job_file: str, job_name: str, display_name: str,
                  canary_percent: int, deletion_policy: str, labels: dict[str, str],
                  tuned_model: pulumi.Input[str], project: str, region: str, pulumi_project: str,
-                 stack: str, stack_id: str, opts: pulumi.ResourceOptions | None = None):
+                 stack: str, stack_id: str, checkpoint: str = promotion.DEFAULT,
+                 checkpoints: pulumi.Input[list] | None = None, promote_when: dict | None = None,
+                 opts: pulumi.ResourceOptions | None = None):
+        """`checkpoint` (`serving.checkpoint`) and `promote_when` (`serving.promoteWhen`) as the
+        job file says; `checkpoints` the job's TuningJob output."""
         props = {
             "job_file": job_file, "job_name": job_name, "display_name": display_name,
             "canary_percent": canary_percent, "deletion_policy": deletion_policy,
             "labels": labels, "tuned_model": tuned_model, "project": project, "region": region,
             "pulumi_project": pulumi_project, "stack": stack, "stack_id": stack_id,
+            # Only when set: the inputs of endpoints made by earlier releases stay as they were.
+            **({"checkpoint": checkpoint} if checkpoint != promotion.DEFAULT else {}),
+            **({"promote_when": promote_when} if promote_when else {}),
+            "checkpoints": checkpoints,
             **{key: None for key in OBSERVED_KEYS},
         }
         super().__init__(ServingEndpointProvider(), resource_name, props, opts)
@@ -174,19 +199,89 @@ def _merged_labels(current: dict[str, str], props: dict[str, Any], olds: dict[st
     return {**{k: v for k, v in current.items() if k not in dropped}, **_labels(props)}
 
 
-def _desired(props: dict[str, Any], olds: dict[str, Any]) -> str:
-    """The model to serve: the job's newest tuned model, unless Vertex refused to deploy it."""
-    desired = props.get("tuned_model") or ""
-    return "" if same_resource(desired, olds.get("refused_model") or "") else desired
+@dataclass(frozen=True)
+class _Decision:
+    """What the endpoint moves toward, and why not further."""
+
+    desired: str
+    """The model (or checkpoint) to serve; "" to change nothing."""
+    candidate: promotion.Candidate | None
+    """What of the job's newest tuned model it would serve."""
+    held: dict[str, Any]
+    """The candidate the gate holds back, its scores and why; {} when none is."""
+    problem: str
+    """A serving.checkpoint the tuned model does not have, said in one line; "" if none."""
+
+
+def _decide(props: dict[str, Any], olds: dict[str, Any], deployed: dict[str, str],
+            split: dict[str, int]) -> _Decision:
+    """What to serve of the job's newest tuned model, given what the endpoint has deployed
+    (id -> model) with `split` (id -> share): the chosen checkpoint, unless Vertex refused to
+    deploy it, or it is new to the endpoint and the gate holds it back."""
+    gate = promotion.Gate.of(props.get("promote_when"))
+    new, problem = promotion.candidate(props.get("tuned_model") or "", props.get("checkpoints"),
+                                       props.get("checkpoint") or promotion.DEFAULT, gate.metric if gate else "")
+    if new is None:
+        return _Decision("", None, {}, problem)
+    if same_resource(new.name, olds.get("refused_model") or ""):
+        return _Decision("", new, {}, "")
+    # Deployed already (a canary, say): it passed the gate when it was deployed.
+    if gate is not None and not any(same_resource(model, new.name) for model in deployed.values()):
+        serving = _serving_now(deployed, split)
+        why = promotion.held_because(gate, new, serving, _scores_of(serving, olds, props))
+        if why is not None:
+            return _Decision("", new, {"model": new.name, "checkpoint": new.checkpoint, "scores": new.scores,
+                                       "reason": why, "serving": serving}, "")
+    return _Decision(new.name, new, {}, "")
+
+
+def _served(endpoint: EndpointView, props: dict[str, Any]) -> dict[str, str]:
+    """The endpoint's deployed models (id -> name), the job's newest tuned model named as the
+    tool deploys it: its default checkpoint as the model itself. The tool deploys the default
+    with no checkpoint id; should Vertex report the id it filled in, the model must still be
+    the one already serving, not a reason to deploy it again."""
+    tuned_model = props.get("tuned_model") or ""
+    checkpoints = props.get("checkpoints") if isinstance(props.get("checkpoints"), list) else []
+    default = next((str(c.get("id")) for c in checkpoints if isinstance(c, dict) and c.get("default")), "")
+    served = {}
+    for deployed_id, name in endpoint.deployed_models.items():
+        model, checkpoint_id = split_checkpoint(name)
+        same_default = checkpoint_id and checkpoint_id == default and same_resource(model, tuned_model)
+        served[deployed_id] = model if same_default else name
+    return served
+
+
+def _serving_now(deployed: dict[str, str], split: dict[str, int]) -> str:
+    """The deployed model with the most traffic ("" when none has any)."""
+    shares = {deployed[i]: share for i, share in split.items() if i in deployed and share}
+    return max(shares, key=shares.get) if shares else ""
+
+
+def _scores_of(model: str, olds: dict[str, Any], props: dict[str, Any]) -> dict[str, float]:
+    """The evaluation scores of a deployed `model`: recorded when it was deployed, or, for a
+    checkpoint of the job's newest tuned model, from the job's outputs."""
+    recorded = next((scores for name, scores in (olds.get("model_scores") or {}).items()
+                     if same_resource(name, model)), None)
+    if recorded is not None:
+        return dict(recorded)
+    for checkpoint in props.get("checkpoints") if isinstance(props.get("checkpoints"), list) else []:
+        option, _ = promotion.candidate(props.get("tuned_model") or "", props.get("checkpoints"),
+                                        str(checkpoint.get("id")), "")
+        if option is not None and same_resource(option.name, model):
+            return option.scores
+    return {}
 
 
 def _unfinished(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     if olds.get("pending_operation") or not olds.get("endpoint_name"):
         return True
+    if UNKNOWN in (news.get("tuned_model"), news.get("checkpoints")):
+        return True  # a preview before the job's outputs are known: what changes is not known either
     deployed = olds.get("deployed_models") or {}
     by_model = olds.get("traffic_split") or {}
-    return next_step(deployed, {i: by_model.get(m, 0) for i, m in deployed.items()},
-                     _desired(news, olds), int(news.get("canary_percent") or 0)) is not None
+    split = {i: by_model.get(m, 0) for i, m in deployed.items()}
+    decision = _decide(news, olds, deployed, split)
+    return next_step(deployed, split, decision.desired, int(news.get("canary_percent") or 0)) is not None
 
 
 def _reconcile(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
@@ -257,9 +352,14 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
     if endpoint.labels != labels:
         with _doing(f"labelling {endpoint.name}"):
             endpoint = vertex.set_endpoint_labels(endpoint.name, labels)
-    desired = _desired(props, olds)
+    decision = _decide(props, olds, _served(endpoint, props), endpoint.traffic_split)
+    if decision.problem:
+        line = problem_line(props, f"choosing what {endpoint.name} serves", decision.problem,
+                            f"fix {_CHECKPOINT_FIELD}; the endpoint keeps serving what it serves")
+        return _observed(endpoint, props, "", line, refused, failure=line, olds=olds)
+    desired = decision.desired
     for _ in range(_MAX_STEPS_PER_CALL):
-        step = next_step(endpoint.deployed_models, endpoint.traffic_split, desired,
+        step = next_step(_served(endpoint, props), endpoint.traffic_split, desired,
                          int(props.get("canary_percent") or 0))
         if step is None:
             break
@@ -281,14 +381,14 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
                         raise  # e.g. FAILED_PRECONDITION: the endpoint is busy; not a verdict on the model
                     line = problem_line(props, f"deploying {step.model} to {endpoint.name}",
                                         f"{exc}. {_REFUSAL_HELP}")
-                    return _observed(endpoint, props, "", line, step.model, failure=line)
+                    return _observed(endpoint, props, "", line, step.model, failure=line, olds=olds)
                 if not operation:
                     # A request whose answer was lost started it: done, or still deploying
                     # (then the next run repeats it with the same id, which cannot deploy twice).
                     endpoint = vertex.get_endpoint(endpoint.name)
                     if deploying["id"] not in endpoint.deployed_models:
                         return _observed(endpoint, props, "", error, refused, failure=error,
-                                         updating=True, deploying_model=deploying)
+                                         updating=True, deploying_model=deploying, olds=olds)
                     continue
                 done = _follow(vertex, operation)
         else:
@@ -298,8 +398,8 @@ def _reconcile_steps(vertex: VertexClient, props: dict[str, Any], olds: dict[str
         endpoint = vertex.get_endpoint(endpoint.name)
         if not done:
             return _observed(endpoint, props, operation, error, refused, failure=error, updating=True,
-                             deploying_model=deploying)
-    return _observed(endpoint, props, "", error, refused, failure=error)
+                             deploying_model=deploying, olds=olds)
+    return _observed(endpoint, props, "", error, refused, failure=error, olds=olds)
 
 
 @contextmanager
@@ -366,32 +466,43 @@ def _is_ours(endpoint: EndpointView, props: dict[str, Any]) -> bool:
 
 def _observed(endpoint: EndpointView, props: dict[str, Any], pending: str, error: str,
               refused: str, failure: str = "", updating: bool = False,
-              deploying_model: dict[str, str] | None = None) -> dict[str, Any]:
+              deploying_model: dict[str, str] | None = None, olds: dict[str, Any] | None = None) -> dict[str, Any]:
     """The outputs for `endpoint`; `updating`: an operation on it is still running;
-    `deploying_model`: the deploy it runs, if this call started one."""
-    by_model = {endpoint.deployed_models[i]: share for i, share in endpoint.traffic_split.items()
-                if i in endpoint.deployed_models}
-    desired = props.get("tuned_model") or ""
+    `deploying_model`: the deploy it runs, if this call started one; `olds`: what the last
+    call recorded (default: `props`, as a read has it)."""
+    olds = props if olds is None else olds
+    deployed = _served(endpoint, props)
+    by_model = {deployed[i]: share for i, share in endpoint.traffic_split.items() if i in deployed}
+    decision = _decide(props, {**olds, "refused_model": refused}, deployed, endpoint.traffic_split)
+    desired = decision.candidate.name if decision.candidate else ""
     serving_model = max(by_model, key=by_model.get) if by_model else ""
     share = next((s for model, s in by_model.items() if same_resource(model, desired)), None)
     if pending or updating:
         status = UPDATING
     elif refused and same_resource(refused, desired):
         status = DEPLOY_REFUSED
+    elif decision.held:
+        status = HELD
     elif share is None:
         status = WAITING_FOR_TUNING
     else:
         status = SERVING if share == 100 else CANARY if share else UPDATING
+    gate = promotion.Gate.of(props.get("promote_when"))
+    # The scores of what is deployed: recorded earlier, or the job's for its newest model.
+    scores = {model: found for model in by_model if (found := _scores_of(model, olds, props))}
     return {
         "endpoint_name": endpoint.name,
         "status": status,
         "serving_model": serving_model,
         "traffic_split": by_model,
-        "deployed_models": dict(endpoint.deployed_models),
+        "deployed_models": deployed,
         "pending_operation": pending,
         "creating_endpoint": "",
         "deploying_model": deploying_model or {},
         "error": error,
         "refused_model": refused,
         "failure": failure,
+        "gate": gate.describe() if gate else "",
+        "held": decision.held,
+        "model_scores": scores,
     }

@@ -7,7 +7,11 @@ Two budgets, in US dollars, both optional:
 
 A new submission is a job and region whose spec has no job of this stack in Vertex that the
 tuning-job provider would adopt (`tuning_job.ADOPTABLE_STATES`, found by the stack's labels):
-a new job file or region, an edit that replaces a job, a job still waiting for quota. Which
+a new job file or region, an edit that replaces a job, a job still waiting for quota. A job
+that continues another job's tuned model has a spec that takes that model, which only
+Vertex knows before the run: its source's current job (the source's spec hash) has
+succeeded with it, or the job submits nothing in this run (it waits for its source, or
+keeps continuing the model it continues until its source's new version has succeeded). Which
 jobs those are is read from Vertex, where the truth is, rather than from a record of ours:
 so a stack made by an earlier release, a run that died after submitting, or a run refused
 by a budget, counts exactly what the next run would pay for.
@@ -25,7 +29,8 @@ from its preview's steps, which name the same new submissions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -43,11 +48,12 @@ from pulumi.dynamic import (
 from providers.gcp import errors
 from providers.gcp.budget import Budget
 from providers.gcp.ownership import tuning_job_labels
-from providers.gcp.vertex import VertexClient
+from providers.gcp.vertex import TuningJobView, VertexClient
+from providers.jobfile.catalogue import Catalogue, tool_catalogue
 from providers.jobfile.fields import field_name
 from providers.jobfile.schema import JobSpec
 from providers.resources import stack_config
-from providers.resources.tuning_job import ADOPTABLE_STATES
+from providers.resources.tuning_job import ADOPTABLE_STATES, submission_spec_hash
 
 JOB_BUDGET_FIELD = field_name(JobSpec, "max_estimated_cost")
 STACK_BUDGET_SETTING = "gemini-tuning:maxEstimatedCost"
@@ -66,6 +72,24 @@ class Submission:
     """`providers.stack.estimates.Estimate.as_input()`: cost -1 when there is none."""
     max_estimated_cost: float = 0.0
     """The job's own budget (0: none)."""
+    source: str = ""
+    """For a job that continues another job's tuned model: that job (its `spec_hash` is then
+    "" until `new_submissions` works it out from what Vertex holds)."""
+    spec_json: str = ""
+    """For such a job: its spec as submitted, to work its hash out."""
+
+    @classmethod
+    def of(cls, spec: JobSpec, job_file: str, submitted: dict[str, Any], region: str, estimate: dict[str, Any],
+           catalogue: Catalogue) -> Submission:
+        """The submission of `spec` (whose job file says `submitted` to Vertex) in `region`."""
+        budget = spec.max_estimated_cost or 0.0
+        source = spec.continue_from
+        if source is not None and source.job is not None:
+            return cls(spec.name, job_file, region, "", estimate, budget, source=source.job,
+                       spec_json=json.dumps(submitted, sort_keys=True))
+        continued = source.model if source is not None else ""
+        return cls(spec.name, job_file, region, submission_spec_hash(submitted, job_file, region, catalogue, continued),
+                   estimate, budget)
 
     @property
     def cost(self) -> float | None:
@@ -78,12 +102,14 @@ class Submission:
 
     def as_input(self) -> dict[str, Any]:
         return {"job": self.job, "job_file": self.job_file, "region": self.region, "spec_hash": self.spec_hash,
-                "estimate": self.estimate, "max_estimated_cost": self.max_estimated_cost}
+                "estimate": self.estimate, "max_estimated_cost": self.max_estimated_cost,
+                **({"source": self.source, "spec_json": self.spec_json} if self.source else {})}
 
     @classmethod
     def from_input(cls, value: dict[str, Any]) -> Submission:
         return cls(value["job"], value["job_file"], value["region"], value["spec_hash"], dict(value["estimate"]),
-                   float(value.get("max_estimated_cost") or 0))
+                   float(value.get("max_estimated_cost") or 0), value.get("source") or "",
+                   value.get("spec_json") or "")
 
 
 def refusals(new: list[Submission], stack_budget: float, stack_file: str) -> list[tuple[str, str]]:
@@ -155,15 +181,38 @@ class StackBudgetProvider(ResourceProvider):
 
 
 def new_submissions(props: dict[str, Any], submissions: list[Submission]) -> list[Submission]:
-    """The submissions Vertex holds no adoptable job of this stack for (one listing per region)."""
+    """The submissions Vertex holds no adoptable job of this stack for (a listing per region).
+
+    `submissions` come sources first (the program's order), so a continuing job's source has
+    its hash worked out before the job."""
     owner = stack_config.owner(props)
-    held: dict[str, list[dict[str, str]]] = {}
+    held: dict[str, list[TuningJobView]] = {}
     for region in sorted({s.region for s in submissions}):
-        listing = VertexClient(props["project"], region, Budget()).stack_listing(owner.labels)
-        held[region] = [job.labels for job in listing.jobs if job.state in ADOPTABLE_STATES]
-    return [s for s in submissions
-            if not any(tuning_job_labels(owner, s.job, s.spec_hash).items() <= labels.items()
-                       for labels in held[s.region])]
+        # Asked afresh, and an empty answer confirmed as before a submission: counting a job
+        # as new that is not would refuse wrongly, counting one as not new would pay unchecked.
+        jobs = VertexClient(props["project"], region, Budget()).find_tuning_jobs(owner.labels, confirm_empty=True)
+        held[region] = [job for job in jobs if job.state in ADOPTABLE_STATES]
+
+    def jobs_of(job: str, spec: str, region: str) -> list[TuningJobView]:
+        labels = tuning_job_labels(owner, job, spec)
+        return sorted((j for j in held[region] if labels.items() <= j.labels.items()), key=lambda j: j.create_time)
+
+    hashes: dict[tuple[str, str], str] = {}
+    new = []
+    for submission in submissions:
+        if submission.source:
+            source_spec = hashes.get((submission.source, submission.region), "")
+            succeeded = [j for j in jobs_of(submission.source, source_spec, submission.region)
+                         if j.state == "JOB_STATE_SUCCEEDED" and j.tuned_model] if source_spec else []
+            if not succeeded:
+                continue  # nothing to continue yet: this run submits nothing for it
+            spec = submission_spec_hash(json.loads(submission.spec_json), submission.job_file, submission.region,
+                                        tool_catalogue(), succeeded[-1].tuned_model)
+            submission = replace(submission, spec_hash=spec)
+        hashes[(submission.job, submission.region)] = submission.spec_hash
+        if not jobs_of(submission.job, submission.spec_hash, submission.region):
+            new.append(submission)
+    return new
 
 
 class StackBudget(Resource, module="gemini-tuning", name="StackBudget"):

@@ -8,6 +8,13 @@ Vertex AI has no update and no delete for tuning jobs, so:
 - a job that finds the concurrent tuning-job quota full is WAITING_FOR_QUOTA, a state of
   ours with no Vertex job yet, and a later `pulumi up` submits it (its diff reports a
   change, so that run calls `update`);
+- a job that continues another job's tuned model (`continueFrom: {job}`) is
+  WAITING_FOR_SOURCE, likewise with no Vertex job, until that job has succeeded: its
+  source's tuned model comes in as an input (`source_model`, from the source's TuningJob in
+  the same region, so the engine orders the two), and is part of its essence
+  (`pre_tuned_model`). When the source is replaced, the job keeps the model it continued
+  from until the source's new version has succeeded; then its essence changes, and it is
+  replaced like any job whose essence changed;
 - before every submission attempt the provider looks for a job carrying this resource's
   labels and adopts it, so a lost answer or a killed run never pays for a second job;
   transient answers are retried that way while the budget lasts;
@@ -43,6 +50,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +66,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.runtime.rpc import UNKNOWN
 
 from providers.gcp import errors
 from providers.gcp.budget import Budget, backoff
@@ -85,6 +94,8 @@ WAITING_FOR_QUOTA = "WAITING_FOR_QUOTA"
 """Ours: the concurrent tuning-job quota is full; no Vertex job yet. Never Vertex's QUEUED."""
 NOT_SUBMITTED = "NOT_SUBMITTED"
 """Ours: Vertex refused the submission or did not answer; `status_message` says why."""
+WAITING_FOR_SOURCE = "WAITING_FOR_SOURCE"
+"""Ours: the job it continues has not succeeded yet; no Vertex job yet."""
 _FIRST_RELEASE_WAITING = "QUEUED"
 """The first release's name for WAITING_FOR_QUOTA; ours only where no Vertex job is recorded."""
 CANCELLING = "JOB_STATE_CANCELLING"
@@ -107,7 +118,7 @@ _UNKNOWN_MODEL_ADVICE = ("Vertex AI does not offer the base model to this projec
 
 OBSERVED_KEYS = (
     "vertex_job_name", "state", "tuned_model", "tuned_model_endpoint", "error",
-    "create_time", "start_time", "end_time", "status_message", "failure",
+    "create_time", "start_time", "end_time", "status_message", "failure", "checkpoints", "continued_from",
     "update_time", "billable_tokens", "epochs", "state_since",
 )
 """Where the job stands in Vertex: filled by create, update and read. `failure` is the
@@ -126,7 +137,7 @@ that messages name the file as it is now."""
 def awaiting_submission(outputs: dict[str, Any]) -> bool:
     """Whether the resource has no Vertex job yet and the next `pulumi up` should submit it."""
     return not outputs.get("vertex_job_name") and outputs.get("state") in (
-        WAITING_FOR_QUOTA, NOT_SUBMITTED, _FIRST_RELEASE_WAITING)
+        WAITING_FOR_QUOTA, NOT_SUBMITTED, _FIRST_RELEASE_WAITING, WAITING_FOR_SOURCE)
 
 
 def stopped_by_the_sweep(olds: dict[str, Any], news: dict[str, Any]) -> bool:
@@ -154,24 +165,28 @@ class TuningJobProvider(ResourceProvider):
             # The stack's guard may be new (an upgrade): this job's own state knows better.
             return CheckResult(news, [CheckFailure(key, message) for key, message in refused])
         try:
-            catalogue = _catalogue(news)
+            catalogue, model = _catalogue(news)
             spec = parse_job(json.loads(news.get("spec_json") or "null"), job_file, catalogue)
             on = retirement.today()
         except JobFileError as exc:
             return CheckResult(news, [
                 CheckFailure(problem.field or "spec", str(problem)) for problem in exc.problems
             ])
-        essence = essence_of(spec, news["region"])
+        rules = catalogue.rules(model) if model else None
+        essence = essence_of(spec, news["region"], _continued_from(olds, news))
         checked = {**news, **essence, "spec_hash": spec_hash(essence)}
         # No old inputs, or ones the job differs from, mean a new Vertex job: a first submit or a replace.
-        refusal = retirement.submission_refusal(spec.base_model, catalogue.models[spec.base_model], on)
+        refusal = rules and retirement.submission_refusal(model, rules, on)
         # A plan's preview shows the refusal itself, beside the rest of the plan.
         if refusal and (not olds or replacement_reasons(olds, checked)) and not news.get("plan_preview"):
-            return CheckResult(checked, [CheckFailure(
-                "base_model", f"{job_file}: {field_name(JobSpec, 'base_model')}: {refusal}")])
+            where = field_name(JobSpec, "base_model" if spec.continue_from is None else "continue_from")
+            return CheckResult(checked, [CheckFailure("base_model", f"{job_file}: {where}: {refusal}")])
         return CheckResult(checked, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        if olds.get("state") == WAITING_FOR_SOURCE and not olds.get("vertex_job_name"):
+            # Nothing to cancel, and the next update submits it if its source has succeeded.
+            return DiffResult(changes=True, replaces=[], stables=[])
         replaces = replacement_reasons(olds, news)
         if replaces:
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
@@ -181,10 +196,14 @@ class TuningJobProvider(ResourceProvider):
                           replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        if _awaits_source(props):
+            return CreateResult(_key(props), {**props, **_waiting_for_source(props), **_tracked()})
         return CreateResult(_key(props), {**props, **_submit_or_adopt(props, Budget()), **_tracked()})
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if awaiting_submission(olds) or stopped_by_the_sweep(olds, news):
+            if _awaits_source(news):
+                return UpdateResult({**news, **_waiting_for_source(news, olds), **_tracked(olds)})
             return UpdateResult({**news, **_submit_or_adopt(news, Budget(), olds), **_tracked(olds)})
         recorded = {**{key: olds.get(key) for key in (*OBSERVED_KEYS, DEADLINE_KEY, TRACKED_KEY)}, "failure": ""}
         if deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None:
@@ -231,6 +250,9 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
     status_message: pulumi.Output[str]
     failure: pulumi.Output[str]
     spec_hash: pulumi.Output[str]
+    checkpoints: pulumi.Output[list]
+    """The tuned model's checkpoints: id, epoch, step, endpoint, default, scores."""
+    continued_from: pulumi.Output[str]
     create_time: pulumi.Output[str]
     state_since: pulumi.Output[str]
     billable_tokens: pulumi.Output[int]
@@ -253,6 +275,7 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         allow_region_change: str = "",
         base_model_rules: str = "",
         plan_preview: bool = False,
+        source: ContinuedSource | None = None,
         retired_at: pulumi.Input[str] = "",
         max_duration_seconds: int = 0,
         estimate: dict[str, Any] | None = None,
@@ -260,11 +283,12 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
     ):
         """`allow_project_change`, `allow_region_change`: the stack's allowances
         (`StackGuard.allowances`), for the check of a move of this job;
-        `retired_at`: when the stack's sweep last retired this job in this region
-        (`StackSweep.retired_at`; see `stopped_by_the_sweep`);
-        `base_model_rules`: the base model's catalogue row as JSON (`base_model_row`);
-        `plan_preview`: the preview of `python -m providers plan`, which reports a refused
-        submission in the plan instead of failing (it never applies anything);
+        `base_model_rules`: the catalogue row of the base model whose rules the job follows,
+        as JSON (`base_model_row`); `plan_preview`: the preview of `python -m providers plan`,
+        which reports a refused submission in the plan instead of failing (it never applies
+        anything); `source`: what a continuing job continues; `retired_at`: when the stack's
+        sweep last retired this job in this region (`StackSweep.retired_at`; see
+        `stopped_by_the_sweep`).;
         `max_duration_seconds`: the job's deadline (0: none); `estimate`: the estimated
         cost of one training (`providers.stack.estimates.Estimate.as_input`), for the plan
         and the outputs."""
@@ -283,6 +307,9 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             "base_model_rules": base_model_rules,
             "retired_at": retired_at,
             **({"plan_preview": True} if plan_preview else {}),
+            # Only on continuing jobs: the state of jobs made by earlier releases stays as it was.
+            **({"source_name": source.name, "source_model": source.model, "source_state": source.state}
+               if source is not None else {}),
             "max_duration_seconds": max_duration_seconds,
             **({"estimate": estimate} if estimate else {}),
             "spec_hash": None,
@@ -297,26 +324,76 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         super().__init__(TuningJobProvider(), resource_name, props, opts)
 
 
-def submission_spec_hash(spec: dict[str, Any], job_file: str, region: str, catalogue: Catalogue) -> str:
-    """The spec hash `check` gives the job `spec` (as submitted) in `region`: what its Vertex
-    job's labels carry."""
+def submission_spec_hash(spec: dict[str, Any], job_file: str, region: str, catalogue: Catalogue,
+                         continued_from: str = "") -> str:
+    """The spec hash `check` gives the job `spec` (as submitted) in `region`, continuing the
+    tuned model `continued_from` if it continues one: what its Vertex job's labels carry."""
     parsed = parse_job(json.loads(json.dumps(spec)), job_file, catalogue)
-    return spec_hash(essence_of(parsed, region))
+    return spec_hash(essence_of(parsed, region, continued_from))
 
 
-def base_model_row(rules: ModelRules, origin: str) -> str:
-    """A catalogue row as the `base_model_rules` input carries it."""
-    return json.dumps({"origin": origin, "rules": rules.model_dump(mode="json", by_alias=True)}, sort_keys=True)
+@dataclass(frozen=True)
+class ContinuedSource:
+    """What a continuing job continues, as its TuningJob takes it."""
+
+    name: str
+    """For messages: `job NAME`, or the tuned model named in the job file."""
+    model: pulumi.Input[str]
+    """The tuned model: the source job's TuningJob output in the same region ("" until it
+    has succeeded), or the model named in the job file."""
+    state: pulumi.Input[str] = ""
+    """The source job's state, for messages."""
 
 
-def _catalogue(props: dict[str, Any]) -> Catalogue:
-    """The tool's catalogue, with the job's base model as the program found it (models.yaml included)."""
+def base_model_row(model: str, rules: ModelRules, origin: str) -> str:
+    """The catalogue row of `model` as the `base_model_rules` input carries it."""
+    return json.dumps({"model": model, "origin": origin, "rules": rules.model_dump(mode="json", by_alias=True)},
+                      sort_keys=True)
+
+
+def _catalogue(props: dict[str, Any]) -> tuple[Catalogue, str | None]:
+    """The tool's catalogue with the row of the base model whose rules the job follows, as
+    the program found it (models.yaml included), and that model: the job's own, its source's
+    for a continuing job; None when not known (a continued `continueFrom.model`). Rows
+    recorded before they named their model are the job's `baseModel`'s."""
     catalogue = tool_catalogue()
     row = json.loads(props.get("base_model_rules") or "null")
     spec = json.loads(props.get("spec_json") or "null")
-    if not row or not isinstance(spec, dict) or not isinstance(spec.get("baseModel"), str):
-        return catalogue
-    return catalogue.with_row(spec["baseModel"], ModelRules.model_validate(row["rules"]), row["origin"])
+    own = spec.get("baseModel") if isinstance(spec, dict) and isinstance(spec.get("baseModel"), str) else None
+    model = row.get("model", own) if row else own
+    if not row or model is None:
+        return catalogue, model
+    return catalogue.with_row(model, ModelRules.model_validate(row["rules"]), row["origin"]), model
+
+
+def _continued_from(olds: dict[str, Any], news: dict[str, Any]) -> str:
+    """The tuned model a continuing job starts from: its source's, once there is one; while
+    the same source's newer version trains (its model is "" or not known in a preview),
+    the model the job started from, so that nothing is replaced until that version exists."""
+    source = news.get("source_model")
+    if isinstance(source, str) and source and source != UNKNOWN:
+        return source
+    if news.get("source_name") and olds.get("source_name") == news.get("source_name"):
+        return olds.get("pre_tuned_model") or ""
+    return ""
+
+
+def _awaits_source(props: dict[str, Any]) -> bool:
+    """A continuing job whose source has no tuned model yet."""
+    return bool(props.get("source_name")) and not props.get("pre_tuned_model")
+
+
+def _waiting_for_source(props: dict[str, Any], olds: dict[str, Any] | None = None) -> dict[str, Any]:
+    state = props.get("source_state")
+    now = f"it is {state}" if isinstance(state, str) and state and state != UNKNOWN else "it has no tuned model yet"
+    advice = ("; fix it, and the job follows its next success" if state in ("FAILED", "CANCELLED", NOT_SUBMITTED)
+              else "; a later `pulumi up` submits this job with its tuned model")
+    return {**_unsubmitted(WAITING_FOR_SOURCE, olds),
+            "status_message": f"waiting for {props['source_name']} to succeed in {props['region']} ({now}){advice}"}
+
+
+def _nothing_observed() -> dict[str, Any]:
+    return {**{key: "" for key in OBSERVED_KEYS}, "checkpoints": [], "billable_tokens": 0, "epochs": 0}
 
 
 def cancel(vertex: VertexClient, job: TuningJobView) -> None:
@@ -443,8 +520,9 @@ def _cancel_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str,
 def _refusal(props: dict[str, Any]) -> str | None:
     """Why a new submission of this job is refused (its base model retired); None if it may go."""
     try:
-        rules = _catalogue(props).rules(props["base_model"])
-        return rules and retirement.submission_refusal(props["base_model"], rules, retirement.today())
+        catalogue, model = _catalogue(props)
+        rules = catalogue.rules(model) if model else None
+        return rules and retirement.submission_refusal(model, rules, retirement.today())
     except JobFileError as exc:
         return str(exc)
 
@@ -470,8 +548,7 @@ def _unsubmitted(state: str, olds: dict[str, Any] | None) -> dict[str, Any]:
     olds = olds or {}
     since = olds.get("state_since") if olds.get("state") == state and olds.get("state_since") else (
         deadlines.now().isoformat())
-    return {**{key: "" for key in OBSERVED_KEYS}, "billable_tokens": 0, "epochs": 0, "state": state,
-            "state_since": since}
+    return {**_nothing_observed(), "state": state, "state_since": since}
 
 
 def _waiting(exc: errors.VertexError, olds: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -506,6 +583,8 @@ def _observed(job: TuningJobView, deadline: dict[str, Any] | None = None) -> dic
         "end_time": job.end_time,
         "status_message": message,
         "failure": "",
+        "checkpoints": [dict(checkpoint) for checkpoint in job.checkpoints],
+        "continued_from": job.continued_from,
         "update_time": job.update_time,
         "billable_tokens": job.billable_tokens,
         "epochs": job.epochs,

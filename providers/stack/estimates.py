@@ -2,7 +2,8 @@
 
 Google bills training tokens: "the total number of tokens in your training dataset,
 multiplied by your number of epochs" ("About supervised fine-tuning for Gemini models",
-Pricing), at the model's price per 1M training tokens (`providers.jobfile.prices`).
+Pricing), at the model's price per 1M training tokens (`providers.jobfile.prices`): the job's base model,
+or for a job that continues a tuned model, the base model that one was tuned from.
 
 - A local data set's tokens are estimated line by line (`providers.datasets.tokens`: one per
   4 characters of text, fixed counts for file parts).
@@ -30,7 +31,7 @@ from providers.gcp.storage import object_size
 from providers.jobfile.fields import field_name
 from providers.jobfile.prices import PriceTable
 from providers.jobfile.schema import JobSpec
-from providers.stack.preflight import CheckedJob, ValidationReport
+from providers.stack.preflight import CheckedJob, ValidationReport, dataset_rules
 from providers.stack.settings import StackSettings
 
 BYTES_PER_TOKEN = 4
@@ -77,7 +78,7 @@ def estimate(job: CheckedJob, report: ValidationReport, object_size: ObjectSize 
     local = next((d for d in job.local_datasets if d.kind == "training"), None)
     shown = local.shown if local is not None else ""
     if local is not None:
-        tokens, measured, size, examples = _local_tokens(local, spec, report)
+        tokens, measured, size, examples = _local_tokens(local, job, report)
     elif object_size is None:
         return Estimate(how=f"{uri}: its tokens are unknown until Vertex reads it")
     else:
@@ -95,18 +96,21 @@ def estimate(job: CheckedJob, report: ValidationReport, object_size: ObjectSize 
                                                "chooses the epochs and Google publishes no bound on them",
                         size, examples, shown)
     training = tokens * epochs
-    cost = report.prices.cost(spec.base_model, training)
+    model = job.base_model
+    cost = report.prices.cost(model, training) if model else None
     if cost is None:
+        unpriced = (f"{model} has no price in providers/jobfile/prices.yaml or the repository's prices.yaml" if model
+                    else "the base model of the tuned model it continues is not known here, so it has no price")
         return Estimate(tokens, epochs, training, None,
-                        f"{measured} x {epochs} epochs = {training:,} training tokens; {spec.base_model} has no "
-                        "price in providers/jobfile/prices.yaml or the repository's prices.yaml", size, examples, shown)
+                        f"{measured} x {epochs} epochs = {training:,} training tokens; {unpriced}", size, examples,
+                        shown)
     return Estimate(tokens, epochs, training, cost,
-                    f"{measured} x {epochs} epochs = {training:,} training tokens x "
-                    f"{report.prices.source(spec.base_model)}", size, examples, shown)
+                    f"{measured} x {epochs} epochs = {training:,} training tokens x {report.prices.source(model)}",
+                    size, examples, shown)
 
 
-def _local_tokens(local: LocalDataset, spec: JobSpec, report: ValidationReport) -> tuple[int, str, int, int]:
-    checked = local.check(spec.base_model, report.catalogue.rules(spec.base_model))
+def _local_tokens(local: LocalDataset, job: CheckedJob, report: ValidationReport) -> tuple[int, str, int, int]:
+    checked = local.check(*dataset_rules(job, report.catalogue))
     return (checked.total_tokens,
             f"{local.shown}: {checked.total_tokens:,} estimated tokens in {checked.example_count:,} examples",
             checked.size_bytes, checked.example_count)

@@ -15,12 +15,12 @@ from providers.datasets.cache import DatasetCache
 from providers.datasets.check import DatasetReport, validation_share_problem
 from providers.datasets.local import DATASET_FIELDS, LocalDataset, is_local, locate
 from providers.gcp.clients import STORAGE_EMULATOR_VARIABLE
-from providers.jobfile.catalogue import Catalogue, ModelRules, tool_catalogue
+from providers.jobfile.catalogue import Catalogue, DatasetLimits, ModelRules, tool_catalogue
 from providers.jobfile.fields import field_name
-from providers.jobfile.loading import job_file_paths, load_jobs, shown_path
+from providers.jobfile.loading import JobFile, job_file_paths, load_jobs, shown_path
 from providers.jobfile.prices import PriceTable, load_prices, tool_prices
 from providers.jobfile.problems import JobFileError, Problem, shared_once
-from providers.jobfile.rules import key_region_problems, region_problem
+from providers.jobfile.rules import evaluation_problem, key_region_problems, region_problem
 from providers.jobfile.schema import JobSpec
 from providers.stack.settings import StackSettings, known_stacks
 
@@ -33,6 +33,9 @@ class CheckedJob:
     spec: JobSpec
     local_datasets: list[LocalDataset]
     stack: str = ""
+    base_model: str | None = None
+    """The base model whose rules the job follows (a continuing job's: its source's); None
+    when not known before Vertex reads the source (`providers.jobfile.lineage`)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class ValidationReport:
 
     def models_used(self) -> dict[str, ModelRules]:
         """The catalogue rows of the base models the valid jobs name."""
-        used = sorted({job.spec.base_model for job in self.jobs})
+        used = sorted({job.base_model for job in self.jobs if job.base_model is not None})
         return {model: self.catalogue.models[model] for model in used if model in self.catalogue.models}
 
     def as_text(self) -> str:
@@ -95,7 +98,7 @@ def _as_json(problem: Problem) -> dict:
 def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
     """`validate_jobs` for the stack's view of its jobs folder, plus what its settings make wrong."""
     report = validate_jobs(settings.jobs_dir, root, stack=settings.stack,
-                           known_stacks=known_stacks(root))
+                           known_stacks=known_stacks(root), default_region=settings.default_region)
     problems = list(report.problems)
     if not report.files and not problems:
         # An empty or mistyped jobs folder would otherwise cancel every job of the stack.
@@ -124,29 +127,34 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
         if not (job.spec.regions or settings.default_region):
             problems.append(Problem(job.file, regions, "no regions, and the stack sets no gcp:region"))
         elif not job.spec.regions:
-            if (wrong := region_problem(job.spec.base_model, settings.default_region, report.catalogue)):
+            region = settings.default_region
+            if (wrong := region_problem(job.base_model or "", region, report.catalogue)):
                 problems.append(Problem(job.file, regions, f"no regions, so the stack's gcp:region: {wrong}"))
+            elif job.base_model and (wrong := evaluation_problem(job.spec, job.base_model, region, report.catalogue)):
+                problems.append(Problem(job.file, field_name(JobSpec, "evaluation"),
+                                        f"no regions, so the stack's gcp:region: {wrong}"))
             problems.extend(Problem(job.file, field, message, severity) for field, message, severity
-                            in key_region_problems(job.spec, [settings.default_region]))
+                            in key_region_problems(job.spec, [region]))
     return ValidationReport(report.jobs_dir, report.files, report.jobs, problems, warnings, settings.stack,
                             report.catalogue, report.prices)
 
 
 def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
-                  known_stacks: list[str] = ()) -> ValidationReport:
+                  known_stacks: list[str] = (), default_region: str = "") -> ValidationReport:
     """Every job file of `jobs_dir` for `stack` (every stack when "") and the local data sets
-    they name, checked."""
+    they name, checked; `default_region`: the stack's gcp:region, if known."""
     files = [shown_path(path, root.resolve()) for path in job_file_paths(jobs_dir)]
     try:
-        loaded = load_jobs(jobs_dir, root, stack=stack, known_stacks=known_stacks, strict=False)
+        loaded = load_jobs(jobs_dir, root, stack=stack, known_stacks=known_stacks, strict=False,
+                           default_region=default_region)
     except JobFileError as exc:  # no jobs folder at all, or a bad GEMINI_TUNING_TODAY
         return ValidationReport(str(jobs_dir), files, problems=exc.problems, stack=stack)
     jobs = []
     by_file: dict[str, dict[str, list[Problem]]] = {}
     for job_file in loaded.jobs:
-        rules = loaded.catalogue.models[job_file.spec.base_model]
-        datasets, dataset_problems = _local_datasets(job_file.path, job_file.spec, rules, root)
-        jobs.append(CheckedJob(job_file.path, job_file.spec, datasets, job_file.stack))
+        model, rules = dataset_rules(job_file, loaded.catalogue)
+        datasets, dataset_problems = _local_datasets(job_file.path, job_file.spec, model, rules, root)
+        jobs.append(CheckedJob(job_file.path, job_file.spec, datasets, job_file.stack, job_file.base_model))
         by_file.setdefault(job_file.path, {})[job_file.stack] = [
             p.in_stack(job_file.stack) if job_file.stack and not stack else p for p in dataset_problems]
     prices = load_prices(root)
@@ -154,7 +162,16 @@ def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
     return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack, loaded.catalogue, prices)
 
 
-def _local_datasets(file: str, spec: JobSpec, rules: ModelRules,
+def dataset_rules(job: JobFile | CheckedJob, catalogue: Catalogue) -> tuple[str, DatasetLimits]:
+    """The model a job's data sets are checked for, and its limits: the job's base model's row,
+    or, for a model the tool cannot know offline (a continued `continueFrom.model`), the
+    checks every data set meets (each line's shape) and no limits."""
+    if job.base_model is not None:
+        return job.base_model, catalogue.models[job.base_model]
+    return job.spec.continue_from.model, DatasetLimits()
+
+
+def _local_datasets(file: str, spec: JobSpec, model: str, rules: DatasetLimits,
                     root: Path) -> tuple[list[LocalDataset], list[Problem]]:
     datasets, problems = [], []
     reports: dict[str, DatasetReport] = {}
@@ -168,7 +185,7 @@ def _local_datasets(file: str, spec: JobSpec, rules: ModelRules,
         except ValueError as exc:
             problems.append(Problem(file, key, str(exc)))
             continue
-        report = reports[kind] = dataset.check(spec.base_model, rules)
+        report = reports[kind] = dataset.check(model, rules)
         problems.extend(Problem(file, key, str(p)) for p in report.problems)
         if report.problem_count > len(report.problems):
             problems.append(Problem(
@@ -177,7 +194,7 @@ def _local_datasets(file: str, spec: JobSpec, rules: ModelRules,
         datasets.append(dataset)
     # A gs:// training set's size is Vertex's to know: the share is checked between local files.
     if {"training", "validation"} <= reports.keys() and (share := validation_share_problem(
-            reports["validation"].example_count, reports["training"].example_count, spec.base_model, rules)):
+            reports["validation"].example_count, reports["training"].example_count, model, rules)):
         problems.append(Problem(file, field_name(JobSpec, "validation_dataset"),
                                 f"{reports['validation'].file}: {share}"))
     return datasets, problems

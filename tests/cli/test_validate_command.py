@@ -153,7 +153,7 @@ def test_the_repository_jobs_are_valid_and_the_command_exits_0_without_a_traceba
     result = subprocess.run([sys.executable, "-m", "providers", "validate"], cwd=REPO_ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 valid, 0 with problems" in result.stdout
+    assert "3 valid, 0 with problems" in result.stdout
 
 
 def test_the_command_line_prints_no_traceback_for_a_broken_file(tmp_path):

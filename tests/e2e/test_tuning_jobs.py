@@ -73,28 +73,32 @@ def test_preview_of_the_sample_jobs_shows_a_job_component_per_file_with_its_reso
     project = make_project(emulator, stack="dev")  # the sample jobs' emulator stack
     for sample in sorted((REPO_ROOT / "jobs").glob("*.yaml")):
         (project.jobs_dir / sample.name).write_text(sample.read_text())
+    # The demo's row for its gate (evaluation on gemini-3.5-flash is its assumption).
+    project.write_file("models.yaml", (REPO_ROOT / "models.yaml").read_text())
 
     creates = [s for s in project.preview_steps() if s["op"] == "create"]
 
     job_type = "gemini-tuning:index:Job"
     components = {s["urn"].rsplit("::", 1)[1] for s in creates if s["urn"].rsplit("::", 2)[-2] == job_type}
-    assert components == {"support-triage", "contract-summaries"}
+    assert components == {"support-triage", "contract-summaries", "support-triage-continued"}
     children = sorted((s["urn"].rsplit("::", 2)[-2], s["urn"].rsplit("::", 1)[1]) for s in creates
                       if s["urn"].rsplit("::", 2)[-2].startswith(f"{job_type}$"))
+    serving, history, tuning = (f"{job_type}$pulumi-python:dynamic/gemini-tuning:{kind}"
+                                for kind in ("ServingEndpoint", "TuningHistory", "TuningJob"))
     assert children == [
-        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:ServingEndpoint", "support-triage-us-central1-serving"),
-        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningHistory", "contract-summaries-europe-west4-history"),
-        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningHistory", "support-triage-us-central1-history"),
-        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningJob", "contract-summaries-europe-west4"),
-        (f"{job_type}$pulumi-python:dynamic/gemini-tuning:TuningJob", "support-triage-us-central1"),
+        (serving, "support-triage-continued-us-central1-serving"),
+        (serving, "support-triage-us-central1-serving"),
+        (history, "contract-summaries-europe-west4-history"),
+        (history, "support-triage-continued-us-central1-history"),
+        (history, "support-triage-us-central1-history"),
+        (tuning, "contract-summaries-europe-west4"),
+        (tuning, "support-triage-continued-us-central1"),
+        (tuning, "support-triage-us-central1"),
     ]
     parents = {s["urn"].rsplit("::", 1)[1]: s["newState"]["parent"].rsplit("::", 1)[1]
                for s in creates if s["urn"].rsplit("::", 2)[-2].startswith(f"{job_type}$")}
-    assert parents == {"support-triage-us-central1-serving": "support-triage",
-                       "support-triage-us-central1-history": "support-triage",
-                       "contract-summaries-europe-west4-history": "contract-summaries",
-                       "contract-summaries-europe-west4": "contract-summaries",
-                       "support-triage-us-central1": "support-triage"}
+    assert parents == {child: child.removesuffix("-serving").removesuffix("-history").rsplit("-", 2)[0]
+                       for _, child in children}
     assert vertex_jobs(emulator) == []
 
 

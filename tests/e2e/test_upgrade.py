@@ -7,7 +7,8 @@ virtualenv of its own as a user's earlier install would be. The first release's 
 its own resource types, places every resource at the top level and pickles the providers by
 their old module paths; the previous release's holds jobs on models retired since. The
 current checkout must take each over with nothing replaced, created, cancelled or deleted
-in Vertex AI.
+in Vertex AI; on the previous release's stack, choosing a serving checkpoint afterwards
+changes what the endpoints deploy and not the jobs.
 """
 
 from __future__ import annotations
@@ -204,6 +205,21 @@ def test_a_stack_of_the_previous_release_on_a_model_retired_since_upgrades_with_
     for job in ("triage", "contracts"):
         assert f"warning: jobs/{job}.yaml: baseModel: gemini-2.5-flash retired on 2026-10-20" in up.stdout
     assert [project.job_output("triage", region)["servingStatus"] for region in REGIONS] == ["SERVING", "SERVING"]
+    # The jobs the previous release submitted show their checkpoints (one per epoch on gemini-2.5-flash).
+    assert [c["id"] for c in project.job_output("triage", "us-central1")["checkpoints"]] == ["1", "2"]
+
+    # Choosing a checkpoint is a serving decision: the endpoints deploy it, the jobs stay as they are
+    # (a replace on the retired model would be refused).
+    with EmulatorProcess(state, job_seconds=3600, quota=5, today="2026-12-04") as emulator:
+        project.use_emulator(emulator)
+        project.write_job("triage", **retired_flash, regions=list(REGIONS),
+                          serving={"displayName": "triage", "checkpoint": 1}, deletionPolicy="delete")
+        project.up()
+        chosen = vertex_world(emulator)
+    assert _jobs(chosen) == _jobs(before)
+    for region in REGIONS:
+        out = project.job_output("triage", region)
+        assert out["trafficSplit"] == {f"{out['tunedModel']}#checkpoint=1": 100}
 
 
 def test_a_stack_made_by_the_previous_release_upgrades_with_nothing_replaced_and_protect_lifted(tmp_path):

@@ -112,7 +112,8 @@ def test_bad_arguments_are_usage_errors(
 def test_help_lists_every_flag() -> None:
     flags = ["--port", "--rest-port", "--state", "--job-seconds", "--cancel-seconds", "--cancel-outcome", "--quota",
              "--project-quota", "--project-number", "--operation-polls", "--operation-seconds", "--refuse-tuned-model-deploy",
-             "--today", "--refuse-retired-models", "--label-filters-find-nothing", "--evaluation-score", "--fault", "--fault-seed", "--rpc-log"]
+             "--today", "--refuse-retired-models", "--label-filters-find-nothing", "--evaluation-score",
+             "--offer-evaluation", "--fault", "--fault-seed", "--rpc-log"]
 
     shown = subprocess.run([sys.executable, "-m", "emulator", "--help"], cwd=REPO_ROOT, capture_output=True,
                            text=True, check=True).stdout

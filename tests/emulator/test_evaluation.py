@@ -174,6 +174,21 @@ def test_evaluation_where_vertex_does_not_offer_it_is_refused(
     assert list(local.tuning.list_tuning_jobs(parent=parent)) == []
 
 
+def test_offer_evaluation_takes_it_for_a_model_google_documents_none_for(start_local: StartLocal) -> None:
+    """`--offer-evaluation MODEL`: Vertex decides per project; Google documents evaluation for 2.5 only."""
+    on_3_5 = evaluated_job(config(rouge()), base_model="gemini-3.5-flash", epochs=2)
+    with pytest.raises(exceptions.InvalidArgument, match="not supported for base model 'gemini-3.5-flash'"):
+        start_local().tuning.create_tuning_job(parent=PARENT, tuning_job=on_3_5)
+
+    offered = start_local(evaluation_offered_for=frozenset({"gemini-3.5-flash"}))
+    job = finished(offered, on_3_5)
+
+    assert job.state == JobState.JOB_STATE_SUCCEEDED
+    assert sorted(scores(job)) == ["1", "2"]
+    with pytest.raises(exceptions.InvalidArgument, match="not supported in location 'europe-west4'"):
+        offered.tuning.create_tuning_job(parent=OTHER_REGION_PARENT, tuning_job=on_3_5)
+
+
 @pytest.mark.parametrize(
     ("text", "rule"),
     [

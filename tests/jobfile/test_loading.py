@@ -91,7 +91,7 @@ def test_each_mistake_names_file_field_and_what_is_allowed(change, expected):
 
 def test_a_missing_required_key_is_named():
     assert problems_of({"name": "a"}) == [
-        "jobs/x.yaml: baseModel: required key is missing",
+        "jobs/x.yaml: baseModel: required key is missing (or give continueFrom, to continue tuning a tuned model)",
         "jobs/x.yaml: trainingDataset: required key is missing",
     ]
 
@@ -139,8 +139,11 @@ def test_the_sample_jobs_are_valid():
     from tests.support.pulumi_project import REPO_ROOT
 
     loaded = load_jobs(REPO_ROOT / "jobs", root=REPO_ROOT)
-    assert {j.spec.base_model for j in loaded.jobs} == {"gemini-3.5-flash", "gemini-3.1-flash-lite"}
+    assert {j.base_model for j in loaded.jobs} == {"gemini-3.5-flash", "gemini-3.1-flash-lite"}
+    assert [j.spec.continue_from.job for j in loaded.jobs if j.spec.continue_from] == ["support-triage"]
     assert loaded.warnings == []
+    # The demo's gate needs the demo's models.yaml row (Google documents no evaluation for 3.5 Flash).
+    assert loaded.catalogue.origin("gemini-3.5-flash") == "models.yaml"
 
 
 def test_a_retired_model_is_a_warning_not_an_error():

@@ -149,16 +149,38 @@ OTHER_VALUES = {
     "hyperParameters.adapterSize": 4, "hyperParameters.learningRateMultiplier": 0.5,
     "tunedModelDisplayName": "other", "description": "other", "labels": {"team": "other"},
     "encryptionSpec.kmsKeyName": KEY, "serviceAccount": "a@p.iam.gserviceaccount.com",
+    "exportLastCheckpointOnly": True, "evaluation": {"metrics": ["bleu"], "outputUriPrefix": "gs://b/eval"},
+    "continueFrom.checkpoint": "2",
 }
+# A continuing job, and the tuned models of the jobs it may continue.
+CONTINUING = {"name": "more", "continueFrom": {"job": "triage"}, "trainingDataset": "gs://b/t.jsonl"}
+SOURCE_MODELS = {"triage": "projects/p/locations/us-central1/models/1@1",
+                 "other": "projects/p/locations/us-central1/models/2@1"}
+
+
+def continuing_essence(**changes) -> dict:
+    spec = parse_job({**CONTINUING, **changes}, "jobs/more.yaml")
+    return essence_of(spec, "us-central1", SOURCE_MODELS[spec.continue_from.job])
 
 
 @pytest.mark.parametrize("key", [*ESSENCE_KEYS, *OPTIONAL_ESSENCE_KEYS])
 def test_each_essence_key_names_the_job_file_field_it_comes_from(key):
     # The plan's "why" shows JOB_FILE_FIELDS[key]: writing that field must change that key.
     field = JOB_FILE_FIELDS[key]
+    if field == "continueFrom":
+        # Its value is the tuned model of the job the field names.
+        before, after = continuing_essence(), continuing_essence(continueFrom={"job": "other"})
+        assert {k for k in after if before.get(k) != after[k]} == {key}
+        return
     head, _, leaf = field.rpartition(".")
     change = {head: {leaf: OTHER_VALUES[field]}} if head else {field: OTHER_VALUES[field]}
-    before, after = essence(), essence(**change)
+    if head == "continueFrom":
+        before, after = continuing_essence(), continuing_essence(continueFrom={"job": "triage", **change[head]})
+    elif field in ("exportLastCheckpointOnly", "evaluation"):
+        # BASE's model has neither checkpoints nor evaluation.
+        before, after = essence(baseModel="gemini-2.5-flash"), essence(baseModel="gemini-2.5-flash", **change)
+    else:
+        before, after = essence(), essence(**change)
     # Another base model brings its own default adapter size (8 for BASE's, none for the other).
     expected = {key, "adapter_size"} if key == "base_model" else {key}
     assert {k for k in after if before.get(k) != after[k]} == expected
@@ -181,7 +203,7 @@ def test_a_catalogue_row_that_learns_a_default_adapter_size_does_not_replace_a_r
             "pulumi_project": "gemini-tuning", "stack": "dev", "stack_id": "0123456789ab",
             "spec_json": json.dumps({"name": "triage", "baseModel": "gemini-3.5-flash",
                                      "trainingDataset": "gs://b/t.jsonl"}),
-            "base_model_rules": base_model_row(rules, "models.yaml")}).inputs
+            "base_model_rules": base_model_row("gemini-3.5-flash", rules, "models.yaml")}).inputs
 
     recorded = {**checked({}, row), "vertex_job_name": "projects/p/locations/us-central1/tuningJobs/1",
                 "state": "RUNNING"}

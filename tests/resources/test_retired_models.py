@@ -69,10 +69,10 @@ def test_the_plans_preview_reports_the_refusal_in_the_plan_instead_of_failing():
 def test_the_row_the_program_passes_is_the_one_held_to(monkeypatch):
     # A repository's models.yaml extended gemini-2.5-flash: its row travels with the resource.
     extended = tool_catalogue().models[RETIRED].model_copy(update={"retires": __import__("datetime").date(2027, 1, 31)})
-    assert TuningJobProvider().check({}, news(rules=base_model_row(extended, "models.yaml"))).failures == []
+    assert TuningJobProvider().check({}, news(rules=base_model_row(RETIRED, extended, "models.yaml"))).failures == []
     # And a model only models.yaml knows is checked against that row.
     argon = ModelRules.model_validate({"adapterSizes": [1, 2], "sources": ["ours"], "checked": "2026-11-30"})
-    result = TuningJobProvider().check({}, news(rules=base_model_row(argon, "models.yaml"), baseModel="gemini-4-argon",
+    result = TuningJobProvider().check({}, news(rules=base_model_row("gemini-4-argon", argon, "models.yaml"), baseModel="gemini-4-argon",
                                                 hyperParameters={"adapterSize": 4}))
     assert [f.reason for f in result.failures] == [
         "jobs/triage.yaml: hyperParameters.adapterSize: 4 is not supported for gemini-4-argon (row in models.yaml); "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from providers.resources.stack_budget import StackBudgetProvider, Submission, refusals
+from providers.resources.stack_budget import StackBudgetProvider, Submission, new_submissions, refusals
 from providers.resources.tuning_job import TuningJobProvider
 from tests.resources.test_tuning_job_provider import STACK_ID, inputs
 
@@ -93,3 +93,31 @@ def test_the_program_computes_the_spec_hash_the_tuning_jobs_check_gives():
     assert len(set(hashes.values())) == 2
     for region, expected in hashes.items():
         assert submission_spec_hash({**SPEC, **keyed}, "jobs/triage.yaml", region, tool_catalogue()) == expected
+
+
+def test_a_continuing_job_is_new_only_once_its_source_has_a_tuned_model_it_does_not_continue_yet(start):
+    from providers.jobfile.catalogue import tool_catalogue
+    from providers.jobfile.loading import parse_job
+    from tests.resources.test_continuing_jobs import MORE, continuing
+    from tests.support.polling import wait_for
+
+    emulator = start(job_seconds=1, quota=5)
+    source = TuningJobProvider().create(inputs()).outs
+    triage = Submission("triage", "jobs/triage.yaml", "us-central1", source["spec_hash"], {"cost": 1.0, "how": "t"})
+    more = Submission.of(parse_job(MORE, "jobs/more.yaml"), "jobs/more.yaml", MORE, "us-central1",
+                         {"cost": 1.0, "how": "m"}, tool_catalogue())
+    assert (more.source, more.spec_hash) == ("triage", "")
+
+    # The source trains: nothing to continue yet, and the source itself exists: nothing is new.
+    assert new_submissions(budget_inputs(1.5), [triage, more]) == []
+    [done] = wait_for(lambda: all_jobs(emulator), lambda jobs: jobs[0].tuned_model.model, timeout=30)
+    # The source succeeded: the continuing job would now be submitted, and counts.
+    assert [s.job for s in new_submissions(budget_inputs(1.5), [triage, more])] == ["more"]
+    assert len(StackBudgetProvider().check({}, budget_inputs(0.5, triage, more)).failures) == 1
+    # ...and once it was submitted, continuing that model, it is not new any more.
+    TuningJobProvider().create(continuing(done.tuned_model.model))
+    assert new_submissions(budget_inputs(1.5), [triage, more]) == []
+
+
+def all_jobs(emulator):
+    return list(emulator.tuning_client().list_tuning_jobs(parent="projects/p/locations/us-central1"))

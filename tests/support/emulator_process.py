@@ -69,6 +69,7 @@ class EmulatorProcess:
         label_filters_find_nothing: bool = False,
         today: str | None = None,
         evaluation_scores: Iterable[str] = (),
+        offer_evaluation: Iterable[str] = (),
     ) -> None:
         """Options left at None (or False) are not passed: the emulator's own defaults apply."""
         self.state_file = Path(state_file)
@@ -88,6 +89,7 @@ class EmulatorProcess:
         self.label_filters_find_nothing = label_filters_find_nothing
         self.today = today
         self.evaluation_scores = tuple(evaluation_scores)
+        self.offer_evaluation = tuple(offer_evaluation)
         self.environment = environment
         self._requested_port = port
         self._requested_rest_port = rest_port
@@ -126,6 +128,7 @@ class EmulatorProcess:
             *(["--label-filters-find-nothing"] if self.label_filters_find_nothing else []),
             *([f"--today={self.today}"] if self.today else []),
             *(f"--evaluation-score={score}" for score in self.evaluation_scores),
+            *(f"--offer-evaluation={model}" for model in self.offer_evaluation),
         ]
 
     def start(self) -> EmulatorProcess:
