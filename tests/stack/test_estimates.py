@@ -86,3 +86,20 @@ def test_epochs_left_to_vertex_or_a_model_without_a_price_give_no_cost(repositor
     assert no_price.how.endswith("gemini-3.5-flash has no price in providers/jobfile/prices.yaml or the "
                                  "repository's prices.yaml")
     assert no_price.as_input()["cost"] == -1.0
+
+
+def test_a_continuing_job_is_priced_at_the_base_model_its_source_was_tuned_from(repository, tmp_path):
+    repository()
+    (tmp_path / "jobs" / "more.yaml").write_text(json.dumps(
+        {"name": "more", "continueFrom": {"job": "triage"}, "trainingDataset": "data/train.jsonl",
+         "hyperParameters": {"epochCount": 2}}))
+    report = validate_jobs(tmp_path / "jobs", tmp_path, stack="test")
+    assert report.problems == []
+    [more] = [job for job in report.jobs if job.spec.name == "more"]
+
+    found = estimate(more, report, object_size=None)
+
+    assert more.base_model == "gemini-3.5-flash"
+    assert (found.training_tokens, found.cost) == (202, pytest.approx(202 * 4 / 1e6))
+    assert found.how.endswith("x 2 epochs = 202 training tokens x $4.00 per 1M training tokens (prices.yaml, checked "
+                              "2026-12-01)")
