@@ -24,7 +24,9 @@ the next run sends those again: the window is the seconds this update spends pos
 
 What is told, and from when:
 - a stack without webhooks keeps no ledger: its runs change nothing here (previews stay
-  quiet, `--expect-no-changes` holds);
+  quiet, `--expect-no-changes` holds); with webhooks, a preview in which nothing changes is
+  quiet too, and one in which a job's resources change (its observation unknown until they
+  run) shows this resource changing;
 - the run that first has webhooks records what its observations show without telling it:
   the changes from then on are told (a stack does not announce its history);
 - a stack's first run with this resource does the same for jobs an earlier release
@@ -132,6 +134,10 @@ class StackNotificationsProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         if not _ids(news):
             return DiffResult(changes=bool(olds.get("webhook_ids")), replaces=[], stables=[])
+        if not _all_known(news):
+            # A preview in which a job's resources change: what they will show is known only
+            # once they have run, so there may be something to tell.
+            return DiffResult(changes=True, replaces=[], stables=[])
         ledger = Ledger.from_output(olds.get("ledger"))
         after = record(ledger, _observations(news), news["stack"], _ids(news))
         changed = after != ledger or any(after.pending.values()) or olds.get("webhook_ids") != _ids(news)
@@ -151,6 +157,11 @@ class StackNotificationsProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, props)
+
+
+def _all_known(props: dict[str, Any]) -> bool:
+    observations = props.get("observations") or []
+    return isinstance(observations, list) and all(isinstance(o, dict) for o in observations)
 
 
 def _observations(props: dict[str, Any]) -> list[Observation]:

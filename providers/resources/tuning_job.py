@@ -125,10 +125,11 @@ OBSERVED_KEYS = (
 problem of the last create or update, in one line; a read clears it. Keys added since the
 first release (`update_time` onwards) are absent from older states until their next read."""
 TRACKED_KEY = "tracked_since"
-"""When this release first submitted, adopted or waited for the job: absent from jobs that
-only an earlier release tracked, so their history is not told as news (notifications)."""
+"""When this release first submitted, adopted or waited for the job: "" (or absent, before
+their next read) for jobs that only an earlier release tracked, so their history is not told
+as news (notifications)."""
 DEADLINE_KEY = "deadline_exceeded"
-"""{vertex_job, ran_seconds, limit_seconds, at} once this job was cancelled at its deadline."""
+"""{vertex_job, ran_seconds, limit_seconds, at} once this job was cancelled at its deadline, else {}."""
 UPDATE_KEYS = ("job_file", "stack_id")
 """Settings of ours that change without touching the Vertex job; recorded by `update`, so
 that messages name the file as it is now."""
@@ -197,19 +198,19 @@ class TuningJobProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         if _awaits_source(props):
-            return CreateResult(_key(props), {**props, **_waiting_for_source(props), **_tracked()})
-        return CreateResult(_key(props), {**props, **_submit_or_adopt(props, Budget()), **_tracked()})
+            return CreateResult(_key(props), _recorded({**props, **_waiting_for_source(props), **_tracked()}))
+        return CreateResult(_key(props), _recorded({**props, **_submit_or_adopt(props, Budget()), **_tracked()}))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if awaiting_submission(olds) or stopped_by_the_sweep(olds, news):
             if _awaits_source(news):
-                return UpdateResult({**news, **_waiting_for_source(news, olds), **_tracked(olds)})
-            return UpdateResult({**news, **_submit_or_adopt(news, Budget(), olds), **_tracked(olds)})
+                return UpdateResult(_recorded({**news, **_waiting_for_source(news, olds), **_tracked(olds)}))
+            return UpdateResult(_recorded({**news, **_submit_or_adopt(news, Budget(), olds), **_tracked(olds)}))
         recorded = {**{key: olds.get(key) for key in (*OBSERVED_KEYS, DEADLINE_KEY, TRACKED_KEY)}, "failure": ""}
         if deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None:
-            return UpdateResult({**news, **recorded, **_cancel_at_deadline(olds, news)})
+            return UpdateResult(_recorded({**news, **recorded, **_cancel_at_deadline(olds, news)}))
         # Only settings of ours changed: the Vertex job stays as it is.
-        return UpdateResult({**news, **recorded})
+        return UpdateResult(_recorded({**news, **recorded}))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
@@ -218,10 +219,10 @@ class TuningJobProvider(ResourceProvider):
             raise ReportedError(problem_line(props, "reading the tuning job", exc)) from None
         if job is None:
             if awaiting_submission(props):
-                return ReadResult(id_, {**props, "failure": ""})
+                return ReadResult(id_, _recorded({**props, "failure": ""}))
             # Vertex never deletes tuning jobs: the recorded one is gone from this project.
             return ReadResult(None, {})
-        return ReadResult(id_, {**props, **_observed(job, props.get(DEADLINE_KEY))})
+        return ReadResult(id_, _recorded({**props, **_observed(job, props.get(DEADLINE_KEY))}))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         try:
@@ -495,6 +496,13 @@ def _submit_or_adopt(props: dict[str, Any], budget: Budget, olds: dict[str, Any]
 
 def _tracked(olds: dict[str, Any] | None = None) -> dict[str, str]:
     return {TRACKED_KEY: (olds or {}).get(TRACKED_KEY) or deadlines.now().isoformat()}
+
+
+def _recorded(outputs: dict[str, Any]) -> dict[str, Any]:
+    """`outputs` with the records of ours always there: Pulumi drops an output that is None,
+    and a preview reads a missing output as unknown, which would leave everything computed
+    from it (the stack's notifications) unknown in every preview."""
+    return {**outputs, DEADLINE_KEY: outputs.get(DEADLINE_KEY) or {}, TRACKED_KEY: outputs.get(TRACKED_KEY) or ""}
 
 
 def _cancel_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:

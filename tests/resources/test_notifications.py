@@ -145,3 +145,19 @@ def test_the_provider_keeps_the_ledger_in_its_outputs_and_never_a_webhooks_url()
     assert "Billed: 20 training tokens (10 x 2 epochs), no price for the model." in webhook.texts()[0]
     assert updated.outs["delivered"] == 1 and updated.outs["undelivered"] == []
     assert "secret-path-of-the-webhook" not in json.dumps([created.outs, updated.outs])
+
+
+def test_a_preview_whose_jobs_change_may_have_something_to_tell_and_never_fails():
+    from pulumi.output import UNKNOWN
+
+    news = {"stack": "prod", "webhooks": ["https://hooks.example.com/x"], "observations": [
+        {"job": "triage", "region": "us-central1", "vertex_job": JOB, "state": "SUCCEEDED", "tracked_since": "t"}]}
+    olds = {**news, "webhook_ids": [webhook_id("https://hooks.example.com/x")],
+            "ledger": record(Ledger(), [Observation.from_input(news["observations"][0])], "prod",
+                             [webhook_id("https://hooks.example.com/x")]).as_output()}
+    olds["ledger"]["pending"] = {webhook_id("https://hooks.example.com/x"): []}
+
+    # Everything known and told: nothing to do; a job's resources changing (its observation unknown): maybe.
+    assert not StackNotificationsProvider().diff("prod/notifications", olds, news).changes
+    assert StackNotificationsProvider().diff("prod/notifications", olds, {**news, "observations": [
+        *news["observations"], UNKNOWN]}).changes

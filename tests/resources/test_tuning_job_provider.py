@@ -315,6 +315,11 @@ def test_billing_and_the_time_in_state_are_read_from_vertex(start):
     assert succeeded["epochs"] == 3
     assert succeeded["state_since"] == succeeded["end_time"] != ""
     assert created.outs["tracked_since"]
+    # Records of ours are always there, also empty: a preview reads a missing output as unknown.
+    assert created.outs["deadline_exceeded"] == succeeded["deadline_exceeded"] == {}
+    earlier_release = {key: value for key, value in created.outs.items()
+                       if key not in ("tracked_since", "deadline_exceeded")}
+    assert provider.read(created.id, earlier_release).outs["tracked_since"] == ""
 
 
 @pytest.mark.parametrize(("state", "created", "retired", "again"), [
