@@ -2,9 +2,12 @@
 
 Everything is checked first (the same checks as `python -m providers validate --stack`,
 plus the stack's settings): a mistake stops the run with every problem listed and nothing
-submitted. What Vertex AI refuses during the run is reported at its end, one line each,
-after the stack's sweep has stopped what the stack no longer declares (a failed program
-gets no deletes from Pulumi; see `providers.resources.stack_sweep`).
+submitted. The stack's sweep then stops what the stack no longer declares, and its budgets
+are checked against every new submission's estimate (`StackBudget`, after the sweep, so a
+refusal never holds back a stop); every job's resources wait for both. What Vertex AI refuses
+during the run is reported at its end, one line each, after the sweep has done its work (a
+failed program gets no deletes from Pulumi; see `providers.resources.stack_sweep`) and what
+changed has been told to the stack's webhooks (`StackNotifications`, after every job).
 """
 
 import os
@@ -14,9 +17,12 @@ import pulumi
 
 from providers.jobfile.lineage import in_order
 from providers.resources.job import Job, StackOwner, continued_sources, declaration, report_outcomes
+from providers.resources.notifications import StackNotifications
+from providers.resources.stack_budget import StackBudget, Submission
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_job import base_model_row
+from providers.stack.estimates import cloud_storage_sizes, estimate
 from providers.stack.preflight import check_stack
 from providers.stack.settings import PLAN_VARIABLE, from_pulumi_config
 from providers.stack.uploads import submitted_spec, upload
@@ -56,19 +62,31 @@ sweep = StackSweep(
               for job in report.jobs})
 outcomes = [sweep.failure]
 
-submitted, upload_problems = {}, []
-for job in report.jobs:
-    submitted[job.spec.name], uploads = submitted_spec(job, settings.dataset_bucket)
+# A gs:// data set's size is read from Cloud Storage only when a budget needs a figure.
+budgeted = bool(settings.budget) or any(job.spec.max_estimated_cost for job in report.jobs)
+sizes = cloud_storage_sizes(settings) if budgeted else None
+by_name = {job.spec.name: job for job in report.jobs}
+# Each job after the one it continues: its TuningJobs take that job's tuned models as inputs.
+ordered = in_order({name: job.spec for name, job in by_name.items()})
+submitted, upload_problems, estimates, submissions = {}, [], {}, []
+for name in ordered:
+    job = by_name[name]
+    submitted[name], uploads = submitted_spec(job, settings.dataset_bucket)
     if not pulumi.runtime.is_dry_run():
         upload_problems += upload(job, uploads, settings.gcp_project)
+    estimates[name] = estimate(job, report, sizes).as_input()
+    submissions += [Submission.of(job.spec, job.file, submitted[name], region, estimates[name], report.catalogue)
+                    for region in regions[name]]
 if upload_problems:
     # Nothing is submitted; the sweep has done its work by the time the run stops.
     sweep.status_message.apply(lambda _: stop(upload_problems))
 else:
-    summary, components = {}, {}
-    by_name = {job.spec.name: job for job in report.jobs}
-    # Each job after the one it continues: its TuningJobs take that job's tuned models as inputs.
-    for name in in_order({name: job.spec for name, job in by_name.items()}):
+    budget = StackBudget(settings.stack, project=settings.gcp_project, pulumi_project=settings.pulumi_project,
+                         stack_id=settings.stack_id, max_estimated_cost=settings.budget or 0.0,
+                         submissions=submissions, plan_preview=plan_preview,
+                         opts=pulumi.ResourceOptions(depends_on=[sweep]))
+    summary, components, observations = {}, {}, []
+    for name in ordered:
         job = by_name[name]
         component = components[name] = Job(
             name,
@@ -80,13 +98,27 @@ else:
             protect_serving=settings.protect_serving_endpoints,
             guard=guard,
             sweep=sweep,
+            budget=budget,
             base_model_rules=(base_model_row(job.base_model, report.catalogue.models[job.base_model],
                                              report.catalogue.origin(job.base_model)) if job.base_model else ""),
             base_model=job.base_model or "",
             sources=continued_sources(job.spec, regions[name], components),
             plan_preview=plan_preview,
+            estimate=estimates[name],
+            prices=report.prices,
         )
         summary[name] = component.summary
         outcomes += component.outcomes
+        observations += component.observations
+    notifications = StackNotifications(settings.stack, webhooks=pulumi.Output.secret(list(settings.webhooks)),
+                                       observations=observations)
+
+    def warn_undelivered(lines: list[str] | None) -> str:
+        """One warning per webhook that failed: the run goes on, and the next one tries again."""
+        for line in lines or []:
+            pulumi.log.warn(line)
+        return ""
+
     pulumi.export("jobs", summary)
-    report_outcomes(outcomes)
+    # The failures are reported once the webhooks have been told (a failed program runs no later step).
+    report_outcomes([*outcomes, notifications.undelivered.apply(warn_undelivered)])

@@ -2,16 +2,19 @@
 
 What `pulumi up` would do to a stack, why, and what it would cost, for a reviewer: it runs
 the checks `validate --stack` runs and `pulumi preview --json` for the stack, and renders
-per job and region the action (submit, replace, cancel, keep, refused, wait for quota, wait
-for source: a continuing job whose source has not succeeded), why (the
-fields that change, old -> new; a job continuing one the plan replaces is noted as
-replaced later, when its source's new version succeeds), the base model, the data set and its size, the
-estimated billable training tokens (a local data set's estimated tokens x epochs; a gs://
-data set's are unknown until Vertex reads it) and their estimated cost (`prices.yaml`),
-and every validation problem. A broken job file's resources are shown as not planned, not
-as cancelled: nothing is applied until it is fixed. A new submission on a retired base model
-is shown as refused, with the date and the successor, as `pulumi up` would refuse it. Markdown is for a pull-request
-comment, JSON for other tools. Exits 1 when validation fails, 2 when Pulumi cannot preview.
+per job and region the action (submit, replace, cancel, cancel at its deadline, keep,
+refused, wait for quota, wait for source: a continuing job whose source has not succeeded),
+why (the fields that change, old -> new; a job continuing one the plan replaces is noted as
+replaced later, when its source's new version succeeds), the base model, the data set and
+its size, the estimated billable training tokens and their estimated cost as the program
+estimated them for the preview (`providers.stack.estimates`: a local data set's estimated
+tokens x epochs; a gs:// data set's are unknown until Vertex reads it, unless a budget asked
+for its size), each job's deadline, what a replaced job really billed, and every validation
+problem. A broken job file's resources are shown as not planned, not as cancelled: nothing
+is applied until it is fixed. A new submission on a retired base model, or over a budget, is
+shown as refused, as `pulumi up` would refuse it. Markdown is for a pull-request comment,
+JSON for other tools. Exits 1 when validation fails (or something is refused), 2 when Pulumi
+cannot preview.
 """
 
 from __future__ import annotations
@@ -20,23 +23,26 @@ import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from providers.cli.pricing import price_table
 from providers.cli.pulumi_cli import PulumiFailed, preview
-from providers.jobfile import retirement
-from providers.jobfile.catalogue import Catalogue
+from providers.jobfile import durations, retirement
 from providers.jobfile.fields import field_name
+from providers.jobfile.prices import PriceTable
 from providers.jobfile.problems import JobFileError, Problem
 from providers.jobfile.schema import JobSpec
+from providers.resources import deadlines
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
 from providers.resources.promotion import DEFAULT, Gate
+from providers.resources.stack_budget import Submission, refusals
 from providers.resources.tuning_job import awaits_source
+from providers.stack.estimates import shown_size
 from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
-from providers.stack.settings import known_stacks, stack_config
+from providers.stack.settings import BUDGET_KEY, known_stacks, stack_config
 
 TUNING_JOB_TYPE = "pulumi-python:dynamic/gemini-tuning:TuningJob"
 SERVING_TYPE = "pulumi-python:dynamic/gemini-tuning:ServingEndpoint"
@@ -45,7 +51,8 @@ _ACTIVE_STATES = {"QUEUED", "PENDING", "RUNNING", "PAUSED", "UPDATING", "CANCELL
 _WAITING_STATES = {"WAITING_FOR_QUOTA", "NOT_SUBMITTED", "QUEUED"}
 _PAYING_ACTIONS = {"submit", "replace", "wait for quota"}
 REFUSED = "refused"
-"""A new submission on a retired model: `pulumi up` refuses it before anything is sent."""
+"""A new submission on a retired model, or over a budget: `pulumi up` refuses it before anything is sent."""
+CANCEL_AT_DEADLINE = "cancel at its deadline"
 WAIT_FOR_SOURCE = "wait for source"
 """A continuing job whose source has not succeeded yet: nothing is submitted for it now."""
 
@@ -80,6 +87,8 @@ class Change:
     tokens_note: str = ""
     cost: float | None = None
     serving: str = ""
+    deadline: str = ""
+    """The job's maxDuration, and for a job training now when it runs out."""
 
 
 @dataclass
@@ -122,9 +131,10 @@ def run(args: argparse.Namespace) -> int:
     except PulumiFailed as exc:
         print(f"plan: `pulumi preview` of stack {args.stack!r} failed:\n{exc}", file=sys.stderr)
         return 2
-    plan = make_plan(args.stack, report, steps, broken_jobs(report),
-                     stack_config(root, args.stack).get("gcp:region", ""))
-    text = json.dumps(as_json(plan), indent=2) if args.format == "json" else as_markdown(plan)
+    config = stack_config(root, args.stack)
+    plan = make_plan(args.stack, report, steps, broken_jobs(report), config.get("gcp:region", ""),
+                     stack_budget=_amount(config.get(BUDGET_KEY)))
+    text = json.dumps(as_json(plan, report.prices), indent=2) if args.format == "json" else as_markdown(plan)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8")
     else:
@@ -148,13 +158,24 @@ def broken_jobs(report: ValidationReport) -> set[str]:
     return broken
 
 
+def _amount(value: object) -> float:
+    try:
+        return max(0.0, float(value)) if value is not None else 0.0
+    except (TypeError, ValueError):
+        return 0.0  # `validate` and the program report it
+
+
 def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: set[str],
-              default_region: str = "") -> Plan:
+              default_region: str = "", stack_budget: float = 0.0) -> Plan:
     checked = {job.spec.name: job for job in report.jobs}
     serving = {_job_and_region(step): _serving_action(step)
                for step in steps if _type(step) == SERVING_TYPE and step["op"] != "refresh"}
-    changes = [_change(step, checked, broken, report.catalogue) for step in steps
-               if _type(step) == TUNING_JOB_TYPE and step["op"] != "refresh"]
+    changes, estimates = [], {}
+    for step in steps:
+        if _type(step) == TUNING_JOB_TYPE and step["op"] != "refresh":
+            change, estimate = _change(step, checked, broken, report.prices)
+            changes.append(change)
+            estimates[(change.job, change.region)] = estimate
     declared = {(name, region) for name, job in checked.items() for region in (job.spec.regions or [default_region])}
     changes += [change for step in steps if _type(step) == SWEEP_TYPE
                 for change in _swept(step, declared | {(c.job, c.region) for c in changes})]
@@ -170,8 +191,30 @@ def make_plan(stack: str, report: ValidationReport, steps: list[dict], broken: s
              for step in steps if _type(step) == SERVING_TYPE}
     for change in changes:
         change.serving = serving.get((change.job, change.region), "") or rules.get((change.job, change.region), "")
+        if change.job in checked and checked[change.job].spec.max_duration and not change.deadline:
+            change.deadline = checked[change.job].spec.max_duration
     changes.sort(key=lambda c: (c.job, c.region))
-    return Plan(stack, changes, report.problems + _refusals(changes, report), report.warnings)
+    problems = report.problems + _refusals(changes, report)
+    problems += _over_budget(changes, report, estimates, stack_budget, stack)
+    return Plan(stack, changes, problems, report.warnings)
+
+
+def _over_budget(changes: list[Change], report: ValidationReport, estimates: dict[tuple[str, str], dict],
+                 stack_budget: float, stack: str) -> list[Problem]:
+    """The new submissions the stack's budgets refuse, as `StackBudget` refuses them in `pulumi up`."""
+    checked = {job.spec.name: job for job in report.jobs}
+    new = [Submission(c.job, checked[c.job].file, c.region, "", estimates.get((c.job, c.region)) or {},
+                      checked[c.job].spec.max_estimated_cost or 0.0)
+           for c in changes if c.action in _PAYING_ACTIONS and c.job in checked]
+    problems = []
+    for field, line in refusals(new, stack_budget, f"Pulumi.{stack}.yaml"):
+        refused = [c for c in changes if c.action in _PAYING_ACTIONS and (
+            field == "submissions" or line.startswith(f"{checked[c.job].file}: {c.region}: "))]
+        for change in refused:
+            change.action, change.note = REFUSED, "over budget (see the problems below)"
+        file, _, message = line.partition(": ")
+        problems.append(Problem(file, "", message))
+    return problems
 
 
 def _warn_of_later_replacements(changes: list[Change], checked: dict[str, CheckedJob]) -> None:
@@ -227,7 +270,8 @@ def _refusals(changes: list[Change], report: ValidationReport) -> list[Problem]:
     return list(refused.values())
 
 
-def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalogue: Catalogue) -> Change:
+def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], prices: PriceTable) -> tuple[Change, dict]:
+    """The change a tuning job's step makes, and the estimate the program made for it."""
     old = (step.get("oldState") or {})
     new = (step.get("newState") or {})
     inputs = new.get("inputs") or old.get("inputs") or {}
@@ -236,20 +280,27 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
     # A continuing job sends no base model: it follows its source's.
     base_model = inputs.get("base_model") or (checked[job].base_model if job in checked else "") or ""
     change = Change(job=job, region=region, action=_action(step["op"], old_outputs, inputs),
-                    base_model=base_model)
+                    base_model=base_model, deadline=_deadline(inputs, old_outputs))
     if broken & {job, inputs.get("job_file")} and step["op"] in ("delete", "delete-replaced", "discard"):
         change.action = "not planned"
         change.note = "the job file has problems (see below); nothing is applied until they are fixed"
-        return change
+        return change, {}
     if change.action == "replace":
         old_inputs = old.get("inputs") or {}
         keys = step.get("replaceReasons") or [*ESSENCE_KEYS, *OPTIONAL_ESSENCE_KEYS]
         change.why = [FieldChange(JOB_FILE_FIELDS.get(k, k), old_inputs.get(k, ""), inputs.get(k, ""))
                       for k in keys if old_inputs.get(k, "") != inputs.get(k, "")]
-        if old_outputs.get("state") in _ACTIVE_STATES:
-            change.note = f"cancels {old_outputs.get('vertex_job_name', 'the running job')} first"
+        notes = [f"cancels {old_outputs.get('vertex_job_name', 'the running job')} first"
+                 if old_outputs.get("state") in _ACTIVE_STATES else ""]
+        replaced = _replaced_cost(old_inputs.get("base_model") or base_model, old_outputs, prices)
+        change.note = "; ".join(part for part in (*notes, replaced) if part)
     elif change.action == "cancel":
         change.note = f"cancels {old_outputs.get('vertex_job_name', '')}; Vertex keeps the job's record"
+    elif change.action == CANCEL_AT_DEADLINE:
+        ran = deadlines.ran_for(old_outputs, deadlines.now()) or 0
+        change.note = (f"cancels {old_outputs.get('vertex_job_name', '')}: it has run {durations.shown(ran)} since it "
+                       f"was submitted, over its {deadlines.MAX_DURATION_FIELD} of "
+                       f"{durations.shown(deadlines.limit_of(inputs))}")
     elif change.action == "wait for quota":
         change.note = old_outputs.get("status_message", "")
     elif change.action == WAIT_FOR_SOURCE:
@@ -259,9 +310,34 @@ def _change(step: dict, checked: dict[str, CheckedJob], broken: set[str], catalo
         continues = (f"continues {inputs['pre_tuned_model']}" if not awaits_source(inputs) else
                      f"then waits for {inputs['source_name']} to succeed in {region}, and continues its new tuned model")
         change.note = "; ".join(filter(None, [change.note, continues]))
+    estimate = inputs.get("estimate") or {}
     if change.action in _PAYING_ACTIONS:
-        _estimate(change, inputs, checked.get(job), catalogue)
-    return change
+        _estimate(change, inputs, estimate)
+    return change, estimate
+
+
+def _deadline(inputs: dict, old_outputs: dict) -> str:
+    """`6h`, and for a job training now, when it runs out."""
+    limit = deadlines.limit_of(inputs)
+    if not limit:
+        return ""
+    created = deadlines.parse_time(old_outputs.get("create_time"))
+    if created is None or old_outputs.get("state") not in deadlines.ACTIVE_STATES:
+        return durations.shown(limit)
+    ends = datetime.fromtimestamp(created.timestamp() + limit, UTC)
+    return f"{durations.shown(limit)} (runs out {ends:%Y-%m-%d %H:%M} UTC)"
+
+
+def _replaced_cost(base_model: str, old_outputs: dict, prices: PriceTable) -> str:
+    """What the job a replace leaves behind (on `base_model`) really billed, as Vertex counted it."""
+    name = old_outputs.get("vertex_job_name")
+    if not name:
+        return ""
+    tokens, cost = prices.billed(base_model, old_outputs.get("billable_tokens"), old_outputs.get("epochs"))
+    if tokens is None:
+        return f"the job it replaces, {name}, has billed nothing Vertex reports yet"
+    shown = f"${cost:,.2f}" if cost is not None else "no price for its model"
+    return f"the job it replaces, {name}, really billed {tokens:,} training tokens, {shown}"
 
 
 def _action(op: str, old_outputs: dict, inputs: dict) -> str:
@@ -283,27 +359,29 @@ def _action(op: str, old_outputs: dict, inputs: dict) -> str:
         if waits_for_source:
             return WAIT_FOR_SOURCE
         return "wait for quota" if old_outputs.get("state") != "NOT_SUBMITTED" else "submit"
+    if op == "update" and deadlines.overdue(old_outputs, deadlines.limit_of(inputs), deadlines.now()) is not None:
+        return CANCEL_AT_DEADLINE
     return "keep"
 
 
-def _estimate(change: Change, inputs: dict, job: CheckedJob | None, catalogue: Catalogue) -> None:
-    uri = inputs.get("training_dataset_uri", "")
-    change.dataset = Dataset(uri=uri)
-    local = next((d for d in (job.local_datasets if job else []) if d.field == "trainingDataset"), None)
-    if local is None:
+def _estimate(change: Change, inputs: dict, estimate: dict) -> None:
+    """The data set, tokens and cost as the program estimated them (`Estimate.as_input`)."""
+    def count(key: str) -> int | None:
+        return int(estimate.get(key) or 0) or None  # Pulumi carries numbers as floats
+
+    tokens, epochs = count("tokens_per_epoch") or 0, count("epochs") or 0
+    change.dataset = Dataset(uri=inputs.get("training_dataset_uri", ""), local_path=estimate.get("local_path") or "",
+                             bytes=count("dataset_bytes"), examples=count("dataset_examples"), tokens=tokens or None)
+    if not tokens:
         change.tokens_note = "unknown until Vertex reads the data set"
-        return
-    report = local.check(change.base_model, catalogue.rules(change.base_model))
-    change.dataset = Dataset(uri=uri, local_path=local.shown, bytes=report.size_bytes,
-                             examples=report.example_count, tokens=report.total_tokens)
-    epochs = int(inputs.get("epoch_count") or 0)
-    if not epochs:
-        change.tokens_note = (f"{report.total_tokens:,} per epoch; Vertex chooses the epochs "
+    elif not epochs:
+        change.tokens_note = (f"{tokens:,} per epoch; Vertex chooses the epochs "
                               "(set hyperParameters.epochCount for an estimate)")
-        return
-    change.training_tokens = report.total_tokens * epochs
-    change.tokens_note = f"{report.total_tokens:,} x {epochs} epochs"
-    change.cost = price_table().cost(change.base_model, change.training_tokens)
+    else:
+        change.training_tokens = tokens * epochs
+        change.tokens_note = f"{tokens:,} x {epochs} epochs"
+    cost = estimate.get("cost")
+    change.cost = float(cost) if isinstance(cost, (int, float)) and cost >= 0 else None
 
 
 def _serving_action(step: dict) -> str:
@@ -337,15 +415,19 @@ def _job_and_region(step: dict) -> tuple[str, str]:
     return inputs.get("job_name", ""), inputs.get("region", "")
 
 
-def as_json(plan: Plan) -> dict:
+def as_json(plan: Plan, prices: PriceTable | None = None) -> dict:
+    """`prices`: the table the estimates were priced with, to show where each price comes from."""
     total, unknown = plan.total_cost()
-    prices = price_table()
+    used = {c.base_model for c in plan.changes if c.cost is not None}
+    rows = {model: row for model in sorted(used) if prices and (row := prices.price(model))}
     return {
         "stack": plan.stack,
         "ok": plan.ok,
         "counts": plan.counts(),
-        "estimatedCost": {"amount": round(total, 2), "currency": prices.currency,
-                          "incomplete": unknown, "pricesChecked": prices.checked, "pricesSource": prices.source},
+        "estimatedCost": {"amount": round(total, 2), "currency": "USD", "incomplete": unknown,
+                          "prices": {model: {"perMillionTrainingTokens": row.per_million_training_tokens,
+                                             "file": prices.origins[model], "checked": str(row.checked),
+                                             "sources": row.sources} for model, row in rows.items()}},
         "changes": [_change_json(change) for change in plan.changes],
         "problems": [_problem_json(p) for p in plan.problems],
         "warnings": [_problem_json(p) for p in plan.warnings],
@@ -362,7 +444,7 @@ def _change_json(change: Change) -> dict:
                      "tokensPerEpoch": change.dataset.tokens} if change.dataset else None),
         "estimatedTrainingTokens": change.training_tokens, "tokensNote": change.tokens_note,
         "estimatedCost": None if change.cost is None else round(change.cost, 2),
-        "serving": change.serving,
+        "serving": change.serving, "deadline": change.deadline,
     }
 
 
@@ -372,16 +454,17 @@ def _problem_json(problem: Problem) -> dict:
 
 
 def as_markdown(plan: Plan) -> str:
-    prices = price_table()
     total, unknown = plan.total_cost()
     counts = ", ".join(f"{n} {action}" for action, n in sorted(plan.counts().items())) or "no jobs"
     cost = f"${total:,.2f}" + (" plus what is not known yet" if unknown else "")
     lines = [f"**Stack `{plan.stack}`**: {counts}. Estimated cost of the training it starts: {cost} "
-             f"(an estimate: token counts are estimated, prices as checked {prices.checked}, {prices.source}).", ""]
+             "(an estimate: token counts are estimated; prices from providers/jobfile/prices.yaml and the "
+             "repository's prices.yaml, each with its source and the date it was checked).", ""]
     if plan.changes:
-        lines += ["| Job | Region | Action | Why | Base model | Data set | Est. training tokens | Est. cost |",
-                  "|---|---|---|---|---|---|---|---|"]
-        lines += [_row(change, prices.currency) for change in plan.changes]
+        lines += ["| Job | Region | Action | Why | Base model | Data set | Est. training tokens | Est. cost "
+                  "| Deadline |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [_row(change) for change in plan.changes]
         lines.append("")
     if plan.problems:
         lines += ["**Problems**: nothing is applied until they are fixed.", ""]
@@ -391,33 +474,27 @@ def as_markdown(plan: Plan) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _row(change: Change, currency: str) -> str:
+def _row(change: Change) -> str:
     why = "; ".join(f"{c.field}: {_short(c.old)} → {_short(c.new)}" for c in change.why)
     why = "; ".join(part for part in (why, change.note, change.serving) if part)
     dataset = "-"
     if change.dataset:
         dataset = change.dataset.local_path or change.dataset.uri
         if change.dataset.bytes is not None:
-            dataset += f" ({_size(change.dataset.bytes)}, {change.dataset.examples:,} examples)"
+            examples = f", {change.dataset.examples:,} examples" if change.dataset.examples is not None else ""
+            dataset += f" ({shown_size(change.dataset.bytes)}{examples})"
     tokens = (f"{change.training_tokens:,} ({change.tokens_note})" if change.training_tokens is not None
               else change.tokens_note or "-")
-    cost = "-" if change.action not in _PAYING_ACTIONS else (
+    cost = "-" if change.action not in (*_PAYING_ACTIONS, REFUSED) else (
         f"${change.cost:,.2f}" if change.cost is not None else "unknown")
     cells = [change.job, change.region, f"**{change.action}**", why or "-", change.base_model or "-",
-             dataset, tokens, cost]
+             dataset, tokens, cost, change.deadline or "-"]
     return "| " + " | ".join(_escape(cell) for cell in cells) + " |"
 
 
 def _short(value: Any) -> str:
     text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
     return f"`{text if len(text) <= 60 else text[:57] + '...'}`" if text else "(unset)"
-
-
-def _size(size: int) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
 
 
 def _escape(text: str) -> str:

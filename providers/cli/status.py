@@ -2,11 +2,15 @@
 
 Every job of a stack as Vertex AI holds it now: the stack is refreshed first (`pulumi
 refresh --run-program`, so its outputs follow Vertex), then one row per job and region is
-printed from the stack's `jobs` output: state, base model (and the model a continuing job
-continues), tuned model, serving endpoint and its traffic split, and what the tool says
-about it (why a job waits, why a gate holds a new model back, with its scores). A tuned model shares its base
-model's retirement date (Google), so beside each tuned model stands that date, from the
-catalogue (with the repository's models.yaml). Exits 1 when a job FAILED (or could not be
+printed from the stack's `jobs` output: state and for how long the job has been in it,
+base model (and the model a continuing job continues), tuned model, serving endpoint and
+its traffic split, what it billed, and what the tool says about it (why a job waits, why a
+gate holds a new model back, with its scores). A tuned model shares its base model's
+retirement date (Google), so beside each tuned model stands that date, from the catalogue
+(with the repository's models.yaml). What a job billed is Vertex's billable tokens (one pass
+over the data set) times the epochs, priced by the price table, beside the estimate made
+before it was submitted. A job that has stayed in its state longer than its deadline
+(`maxDuration`) allows is flagged as stuck. Exits 1 when a job FAILED (or could not be
 submitted), so a scheduled run fails loudly; 2 when Pulumi cannot be asked.
 """
 
@@ -15,17 +19,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from providers.cli.pulumi_cli import PulumiFailed, refresh, stack_outputs
-from providers.jobfile import retirement
+from providers.jobfile import durations, retirement
 from providers.jobfile.catalogue import Catalogue, load_catalogue
 from providers.jobfile.problems import JobFileError
+from providers.resources import deadlines
 
 FAILED_STATES = frozenset({"FAILED", "EXPIRED", "NOT_SUBMITTED"})
 FINISHED_STATES = frozenset({"SUCCEEDED", "CANCELLED", "PARTIALLY_SUCCEEDED", *FAILED_STATES})
-COLUMNS = ("job", "region", "state", "base model", "tuned model", "serving", "message")
+COLUMNS = ("job", "region", "state", "for", "base model", "tuned model", "serving", "billed", "message")
+STUCK = "stuck"
+"""In the `for` cell: the job has stayed in its state longer than its deadline allows."""
 
 
 def add_parser(commands) -> None:
@@ -50,20 +57,60 @@ def run(args: argparse.Namespace) -> int:
     except JobFileError as exc:
         print(f"status: {exc}", file=sys.stderr)
         return 2
-    rows = table(jobs, load_catalogue(root), on)
+    rows = table(jobs, load_catalogue(root), on, deadlines.now())
     if args.format == "json":
-        print(json.dumps({"jobs": jobs, "failed": [f"{r[0]}/{r[1]}" for r in rows if r[2] in FAILED_STATES]},
-                         indent=2))
+        print(json.dumps({"jobs": jobs, "failed": [f"{r[0]}/{r[1]}" for r in rows if r[2] in FAILED_STATES],
+                          "stuck": [f"{r[0]}/{r[1]}" for r in rows if STUCK in r[3]]}, indent=2))
     else:
         print(as_markdown(rows) if args.format == "markdown" else as_text(rows))
     return 1 if any(row[2] in FAILED_STATES for row in rows) else 0
 
 
-def table(jobs: dict, catalogue: Catalogue, on: date) -> list[tuple[str, ...]]:
-    return [(job, region, out.get("state") or "-", _base_model(out, catalogue, on), _last(out.get("tunedModel")),
-             _serving(out), out.get("statusMessage") or out.get("servingError") or _held(out) or out.get("history")
-             or "")
+def table(jobs: dict, catalogue: Catalogue, on: date, at: datetime | None = None) -> list[tuple[str, ...]]:
+    """One row per job and region (`COLUMNS`); `on` the day retirements are judged by, `at` the time
+    the time in state is counted to (default: now)."""
+    at = at or deadlines.now()
+    return [(job, region, out.get("state") or "-", _in_state(out, at), _base_model(out, catalogue, on),
+             _last(out.get("tunedModel")), _serving(out), _billed(out),
+             out.get("statusMessage") or out.get("servingError") or _held(out) or out.get("history") or "")
             for job, regions in sorted(jobs.items()) for region, out in sorted(regions.items())]
+
+
+def _in_state(out: dict, at: datetime) -> str:
+    """How long the job has been in its state, flagged when longer than its deadline allows."""
+    recorded = {"state": out.get("state"), "create_time": out.get("createTime"), "state_since": out.get("stateSince")}
+    held = deadlines.in_state_for(recorded, at)
+    if held is None:
+        return "-"
+    shown = durations.shown(held)
+    try:
+        limit = durations.seconds(out.get("maxDuration") or "")
+    except ValueError:
+        limit = 0
+    if deadlines.stuck(recorded, limit, at):
+        return f"{shown} ({STUCK}: over its {out['maxDuration']} deadline)"
+    return shown
+
+
+def _billed(out: dict) -> str:
+    """Vertex's billable tokens times the epochs and their cost, beside the estimate."""
+    estimate = _number(out.get("estimatedCost"))
+    beside = f" (est. ${estimate:,.2f})" if estimate is not None else ""
+    tokens, cost = _number(out.get("trainingTokens")), _number(out.get("cost"))
+    if tokens:
+        priced = f", ${cost:,.2f}" if cost is not None else ", no price"
+        # Google does not say what a job that did not finish bills: at most the whole training.
+        bound = "" if out.get("state") == "SUCCEEDED" else "up to "
+        return f"{bound}{int(tokens):,} tokens{priced}{beside}"
+    if per_epoch := _number(out.get("billableTokens")):
+        return f"{int(per_epoch):,} tokens per epoch{beside}"
+    return f"-{beside}"
+
+
+def _number(value: object) -> float | None:
+    """A number of the outputs; None for what is absent, or unknown (a run that failed records
+    unknown values as placeholders)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _base_model(out: dict, catalogue: Catalogue, on: date) -> str:
@@ -95,6 +142,9 @@ def as_text(rows: list[tuple[str, ...]]) -> str:
     if unfinished:
         lines.append(f"\n{len(unfinished)} of {len(rows)} job(s) still waiting or training: "
                      "a later `pulumi up` carries them on.")
+    stuck = [f"{row[0]} in {row[1]}" for row in rows if STUCK in row[3]]
+    if stuck:
+        lines.append(f"Stuck, in the same state for longer than the deadline allows: {', '.join(stuck)}.")
     return "\n".join(lines)
 
 

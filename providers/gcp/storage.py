@@ -1,4 +1,5 @@
-"""The only module that talks to Cloud Storage: uploads local data sets once.
+"""The only module that talks to Cloud Storage: uploads local data sets once, and reads
+the size of a gs:// data set for a cost estimate.
 
 google-cloud-storage honours STORAGE_EMULATOR_HOST natively, so tests and the demo use
 a local GCS emulator through the same code path as real Cloud Storage. It retries
@@ -52,6 +53,36 @@ def upload_if_missing(local_path: str, uri: str, project: str) -> bool:
         raise _with_storage_advice(error, bucket_name) from exc
     except OSError as exc:
         raise errors.PermanentError(f"cannot upload {local_path} to {uri}: {exc}") from exc
+
+
+def object_size(uri: str, project: str) -> int:
+    """The size in bytes of the Cloud Storage object `uri`; the project's errors if it cannot be read
+    (NotFoundError when it does not exist)."""
+    from google.cloud.storage.retry import DEFAULT_RETRY
+
+    bucket_name, object_name = split_uri(uri)
+    retry = DEFAULT_RETRY.with_timeout(Budget().seconds)
+    try:
+        blob = storage_client(project).bucket(bucket_name).get_blob(object_name, retry=retry)
+    except core_exceptions.RetryError as exc:
+        raise _with_storage_advice(errors.TransientError(
+            f"no answer from Cloud Storage ({exc.message}; last: {exc.cause})", "UNAVAILABLE"), bucket_name) from exc
+    except core_exceptions.GoogleAPICallError as exc:
+        raise _with_reading_advice(errors.from_google(exc), bucket_name) from exc
+    except google.auth.exceptions.GoogleAuthError as exc:
+        raise _with_reading_advice(errors.AccessError(f"cannot authenticate to Cloud Storage: {exc}",
+                                                      "UNAUTHENTICATED"), bucket_name) from exc
+    if blob is None:
+        raise errors.NotFoundError(f"{uri} does not exist in Cloud Storage", "NOT_FOUND")
+    return int(blob.size or 0)
+
+
+def _with_reading_advice(error: errors.VertexError, bucket: str) -> errors.VertexError:
+    if isinstance(error, errors.AccessError):
+        error.advice = (f"grant the identity running Pulumi roles/storage.objectViewer on gs://{bucket}, "
+                        "or sign in: gcloud auth application-default login")
+        return error
+    return _with_storage_advice(error, bucket)
 
 
 _STORAGE_ADVICE = {

@@ -83,6 +83,13 @@ class TuningJobView:
     the job's evaluation of it ({metric: average score}, metrics named as in job files)."""
     continued_from: str = ""
     """The tuned model (and checkpoint, `names.with_checkpoint`) a continuing job started from."""
+    update_time: str = ""
+    billable_tokens: int = 0
+    """Vertex's `totalBillableTokenCount`: the billable tokens of one pass over the training
+    data set, once Vertex has read it (0 before)."""
+    epochs: int = 0
+    """The epochs the job trains: as submitted, else (Vertex chose them) the epoch of its last
+    checkpoint; 0 while unknown."""
 
     @property
     def has_ended(self) -> bool:
@@ -510,6 +517,10 @@ def _view(job: aiplatform_v1.TuningJob) -> TuningJobView:
         checkpoint_endpoints=tuple(c.endpoint for c in job.tuned_model.checkpoints if c.endpoint),
         checkpoints=tuple(_checkpoints(job)),
         continued_from=with_checkpoint(continued.tuned_model_name, continued.checkpoint_id),
+        update_time=_timestamp(job.update_time),
+        billable_tokens=job.tuning_data_stats.supervised_tuning_data_stats.total_billable_token_count,
+        epochs=(job.supervised_tuning_spec.hyper_parameters.epoch_count
+                or max((checkpoint.epoch for checkpoint in job.tuned_model.checkpoints), default=0)),
     )
 
 

@@ -43,20 +43,20 @@ Day = Annotated[date, Strict(False)]
 """A date: YAML reads `2026-05-19` as one, JSON and quoted YAML carry it as text."""
 
 
-class _Row(BaseModel):
+class StrictRow(BaseModel):
     """Keys are camelCase, unknown keys are errors, nothing is coerced but dates."""
 
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", strict=True, frozen=True)
 
 
-class ValidationShare(_Row):
+class ValidationShare(StrictRow):
     """With more than `above_examples` validation examples, at most `of_training` of the training examples."""
 
     above_examples: int = Field(ge=0)
     of_training: float = Field(gt=0, le=1)
 
 
-class DatasetLimits(_Row):
+class DatasetLimits(StrictRow):
     """What a data set for the model may hold: all that `providers.datasets` checks (None: not published)."""
 
     modalities: list[Modality] | None = None
@@ -113,13 +113,13 @@ class ModelRules(DatasetLimits):
         return self
 
 
-class _Regions(_Row):
+class _Regions(StrictRow):
     sources: list[str] = Field(min_length=1)
     checked: Day
     regions: list[str] = Field(min_length=1)
 
 
-class _ToolFile(_Row):
+class _ToolFile(StrictRow):
     tuning_regions: _Regions
     models: dict[str, ModelRules]
 
@@ -186,32 +186,11 @@ def load_catalogue(root: Path) -> Catalogue:
     in `problems`, naming models.yaml and the field, like a job file's mistakes.
     """
     catalogue = tool_catalogue()
-    path = Path(root) / REPOSITORY_FILE
-    if not path.is_file():
+    merged = merge_repository_rows(Path(root) / REPOSITORY_FILE, catalogue.models, catalogue.origins, ModelRules,
+                                   "a model's row", "see the README, \"Models\"")
+    if merged is None:
         return catalogue
-    data, problems = _read(path)
-    if data is None:
-        return replace(catalogue, problems=tuple(problems))
-    models, origins = dict(catalogue.models), dict(catalogue.origins)
-    for model, row in data.items():
-        where = f"models.{model}"
-        if not isinstance(row, dict):
-            problems.append(Problem(REPOSITORY_FILE, where, "a model's row is a mapping of its keys"))
-            continue
-        if model in catalogue.models and not {"sources", "checked"} <= row.keys():
-            problems.append(Problem(
-                REPOSITORY_FILE, where,
-                f"a row that overrides the tool's row for {model} gives its own sources and checked "
-                f"(the date you checked them), beside the keys it changes"))
-            continue
-        base = catalogue.models[model].model_dump(by_alias=True) if model in catalogue.models else {}
-        try:
-            models[model] = ModelRules.model_validate({**base, **row})
-        except pydantic.ValidationError as exc:
-            problems.extend(problem_from_error(REPOSITORY_FILE, error, ModelRules, ("models", model))
-                            for error in exc.errors())
-            continue
-        origins[model] = REPOSITORY_FILE
+    models, origins, problems = merged
     for model, rules in models.items():
         if rules.successor is not None and rules.successor not in models:
             problems.append(Problem(origins[model], f"models.{model}.successor",
@@ -220,20 +199,63 @@ def load_catalogue(root: Path) -> Catalogue:
                      tuple(problems))
 
 
-def _read(path: Path) -> tuple[dict | None, list[Problem]]:
-    """The `models:` mapping of a repository's models.yaml, or None with what is wrong."""
+RowModel = typing.TypeVar("RowModel", bound=BaseModel)
+
+
+def merge_repository_rows(
+    path: Path, rows: Mapping[str, RowModel], origins: Mapping[str, str], row_model: type[RowModel], what: str,
+    help_text: str,
+) -> tuple[dict[str, RowModel], dict[str, str], list[Problem]] | None:
+    """The tool's `rows` with a job repository's file of the same shape (`models:`, a row per
+    model) merged in key by key; None when the repository has no such file.
+
+    A row for a model the tool knows gives the keys it changes and its own `sources` and
+    `checked`, so an override never passes for Google's own figure; a row for a new model
+    gives every key. Broken rows are left out and reported, named like a job file's mistakes.
+    """
+    if not path.is_file():
+        return None
+    shown = path.name
+    merged, merged_origins = dict(rows), dict(origins)
+    data, problems = _read(path, help_text)
+    if data is None:
+        return merged, merged_origins, problems
+    for model, row in data.items():
+        where = f"models.{model}"
+        if not isinstance(row, dict):
+            problems.append(Problem(shown, where, f"{what} is a mapping of its keys"))
+            continue
+        if model in rows and not {"sources", "checked"} <= row.keys():
+            problems.append(Problem(
+                shown, where,
+                f"a row that overrides the tool's row for {model} gives its own sources and checked "
+                f"(the date you checked them), beside the keys it changes"))
+            continue
+        base = rows[model].model_dump(by_alias=True) if model in rows else {}
+        try:
+            merged[model] = row_model.model_validate({**base, **row})
+        except pydantic.ValidationError as exc:
+            problems.extend(problem_from_error(shown, error, row_model, ("models", model))
+                            for error in exc.errors())
+            continue
+        merged_origins[model] = shown
+    return merged, merged_origins, problems
+
+
+def _read(path: Path, help_text: str) -> tuple[dict | None, list[Problem]]:
+    """The `models:` mapping of a repository's file, or None with what is wrong."""
+    shown = path.name
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(REPOSITORY_FILE, "", f"cannot read the file: {exc}")]
+        return None, [Problem(shown, "", f"cannot read the file: {exc}")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        return None, [Problem(REPOSITORY_FILE, "", f"{where}not valid YAML: {getattr(exc, 'problem', exc)}")]
+        return None, [Problem(shown, "", f"{where}not valid YAML: {getattr(exc, 'problem', exc)}")]
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
-        return None, [Problem(REPOSITORY_FILE, "models",
-                              "models.yaml holds `models:`, a mapping of model ids to their rows "
-                              "(see the README, \"Models\")")]
+        return None, [Problem(shown, "models",
+                              f"{shown} holds `models:`, a mapping of model ids to their rows ({help_text})")]
     unknown = sorted(set(data) - {"models"})
-    problems = [Problem(REPOSITORY_FILE, key, "unknown key; models.yaml holds `models:` only") for key in unknown]
+    problems = [Problem(shown, key, f"unknown key; {shown} holds `models:` only") for key in unknown]
     return data["models"], problems

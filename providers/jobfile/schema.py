@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
+from providers.jobfile import durations
 from providers.jobfile.catalogue import tool_catalogue
 from providers.jobfile.evaluation import Metric
 from providers.jobfile.fields import model_at
@@ -200,6 +201,24 @@ class JobSpec(_Strict):
         description="The service account the tuning runs as; the caller needs "
                     "iam.serviceAccounts.actAs on it.",
     )
+    max_duration: str | None = Field(
+        default=None, pattern=durations.DURATION_PATTERN,
+        description="Cancel the job once it has been PENDING or RUNNING this long since it was submitted "
+                    "(units h, m, s: 6h, 90m, 1h30m). Changing it never replaces the job.",
+        json_schema_extra={"examples": ["6h", "90m"]},
+    )
+    max_estimated_cost: float | None = Field(
+        default=None, gt=0,
+        description="US dollars: a new submission of this job (per region) whose estimated cost is higher "
+                    "is refused before anything is sent.",
+    )
+
+    @pydantic.field_validator("max_duration")
+    @classmethod
+    def _some_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            durations.seconds(value)  # refuses 0h
+        return value
 
 
 def _override_fields() -> dict[str, Any]:
@@ -266,6 +285,11 @@ def problem_from_pydantic(file: str, error: Any) -> Problem:
             f"{error['input']!r} is not a Cloud KMS key name: write "
             "projects/PROJECT/locations/REGION/keyRings/RING/cryptoKeys/KEY",
         )
+    if kind == "string_pattern_mismatch" and location[-1] == "maxDuration":
+        return Problem(file, field, f"{error['input']!r} is not a duration: write whole hours, minutes or "
+                                    "seconds, largest unit first, e.g. 6h, 90m, 1h30m, 45s")
+    if kind == "value_error":
+        return Problem(file, field, str(error["ctx"]["error"]))
     if kind == "string_pattern_mismatch" and location[-1] == "serviceAccount":
         return Problem(file, field, f"{error['input']!r} is not a service account e-mail address")
     if kind == "string_pattern_mismatch" and location == ["name"]:

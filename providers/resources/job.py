@@ -17,6 +17,11 @@ job's endpoint and, with it, skip the deletes of everything it depends on (the j
 tuning job: its cancel). A stack with protectServingEndpoints keeps its serving endpoints
 by retaining them instead: removing a job, its `serving:` block or the stack leaves them
 serving, whatever the job file's `serving.deletionPolicy` says.
+
+Per region the component also exports what the job billed (Vertex's billable tokens times
+the epochs, priced by the price table, beside the estimate made before submission), its
+deadline and how long it has been in its state, and gives the stack's notifications one
+`events.Observation` of it (`observations`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from typing import Any
 
 import pulumi
 
+from providers.jobfile import durations
+from providers.jobfile.prices import PriceTable, tool_prices
 from providers.jobfile.schema import JobSpec
 from providers.resources.serving_endpoint import ServingEndpoint
 from providers.resources.stack_guard import StackGuard
@@ -54,36 +61,50 @@ class Job(pulumi.ComponentResource):
     """Per region: the outputs the stack exports for this job."""
     outcomes: list[pulumi.Output[str]]
     """Each resource's failure in this run, in one line ("" if none)."""
+    observations: list[pulumi.Output[dict]]
+    """Per region, the job as the stack's notifications see it (`events.Observation` as a dict)."""
 
     def __init__(self, name: str, *, job_file: str, spec: JobSpec, submitted_spec: dict[str, Any],
                  regions: list[str], owner: StackOwner, protect_serving: bool, guard: StackGuard,
-                 sweep: StackSweep, base_model_rules: str = "", plan_preview: bool = False, base_model: str = "",
-                 sources: dict[str, ContinuedSource] | None = None,
+                 sweep: StackSweep, budget: pulumi.Resource | None = None, base_model_rules: str = "",
+                 plan_preview: bool = False, base_model: str = "", sources: dict[str, ContinuedSource] | None = None,
+                 estimate: dict[str, Any] | None = None, prices: PriceTable | None = None,
                  opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
         `guard` is the stack's `StackGuard`, whose allowances each tuning job checks too;
-        `sweep` the stack's `StackSweep`, which every resource here waits for;
+        `sweep` the stack's `StackSweep`, and `budget` its `StackBudget`, which every resource
+        here waits for;
         `base_model_rules` the catalogue row of the base model whose rules the job follows
         (`tuning_job.base_model_row`), `base_model` that model ("" when not known);
         `plan_preview` whether this is the preview of `python -m providers plan`;
-        `sources`, for a continuing job, what it continues in each region."""
+        `sources`, for a continuing job, what it continues in each region;
+        `estimate` the estimated cost of one training (`Estimate.as_input()`), `prices` the
+        price table what was billed is priced with (at `base_model`'s price)."""
         super().__init__(JOB_TYPE, name, None, opts)
-        self._sweep = sweep
+        self._waits_for = [sweep, *([budget] if budget is not None else [])]
         identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
                     "stack": owner.stack, "stack_id": owner.stack_id}
         self.summary = {}
         self.outcomes = []
         self.tuning_jobs: dict[str, TuningJob] = {}
         """Per region, the job's TuningJob (a continuing job's source is one)."""
+        self.observations = []
+        prices = prices or tool_prices()
+        estimate = estimate or {}
+        cost = estimate.get("cost")
+        estimated_cost = float(cost) if isinstance(cost, (int, float)) and cost >= 0 else None
         serving_policy = serving_deletion_policy(spec, protect_serving)
         for region in regions:
             source = (sources or {}).get(region)
             tuning_job = self.tuning_jobs[region] = TuningJob(
                 f"{name}-{region}", job_file=job_file, spec=submitted_spec, region=region,
                 base_model_rules=base_model_rules, plan_preview=plan_preview, source=source,
-                retired_at=sweep.retired_at(name, region),
+                max_duration_seconds=durations.seconds(spec.max_duration) if spec.max_duration else 0,
+                estimate=estimate, retired_at=sweep.retired_at(name, region),
                 **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
+            billed = pulumi.Output.all(tuning_job.billable_tokens, tuning_job.epochs).apply(
+                lambda counts: dict(zip(("training_tokens", "cost"), prices.billed(base_model, *counts))))
             history = TuningHistory(
                 f"{name}-{region}-history", job_file=job_file, job_name=name,
                 deletion_policy=spec.deletion_policy, current_job=tuning_job.vertex_job_name,
@@ -103,6 +124,16 @@ class Job(pulumi.ComponentResource):
                 "error": tuning_job.error,
                 "earlierVersions": history.earlier_jobs,
                 "history": history.status_message,
+                "maxDuration": spec.max_duration or "",
+                "createTime": tuning_job.create_time,
+                "stateSince": tuning_job.state_since,
+                "deadlineExceeded": tuning_job.deadline_exceeded.apply(lambda record: record or {}),
+                "billableTokens": tuning_job.billable_tokens.apply(lambda tokens: tokens or 0),
+                "epochs": tuning_job.epochs.apply(lambda epochs: epochs or 0),
+                "trainingTokens": billed.apply(lambda b: b["training_tokens"]),
+                "cost": billed.apply(lambda b: b["cost"]),
+                "estimatedCost": estimated_cost,
+                "estimate": estimate.get("how", ""),
             }
             if source is not None:
                 outputs["continuesFrom"] = tuning_job.continued_from
@@ -134,11 +165,21 @@ class Job(pulumi.ComponentResource):
                     outputs.update({"servingGate": endpoint.gate, "held": endpoint.held})
                 self.outcomes.append(endpoint.failure)
             self.summary[region] = outputs
+            self.observations.append(pulumi.Output.all(
+                state=tuning_job.state, vertex_job=tuning_job.vertex_job_name, tuned_model=tuning_job.tuned_model,
+                error=tuning_job.error, deadline=tuning_job.deadline_exceeded, billed=billed,
+                billable_tokens=tuning_job.billable_tokens, epochs=tuning_job.epochs,
+                tracked_since=tuning_job.tracked_since,
+                serving_status=outputs.get("servingStatus", ""), serving_model=(
+                    endpoint.serving_model if spec.serving is not None else ""),
+                serving_message=outputs.get("servingError", ""),
+                held=endpoint.held if spec.serving is not None else {},
+            ).apply(lambda seen, region=region: observation(name, region, job_file, seen, estimated_cost)))
         self.register_outputs({"regions": self.summary})
 
     def _child_options(self, first_release: bool = False, **options: Any) -> pulumi.ResourceOptions:
         aliases = [pulumi.Alias(type_=_FIRST_RELEASE_TYPE, parent=pulumi.ROOT_STACK_RESOURCE)] if first_release else []
-        return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=[self._sweep], **options)
+        return pulumi.ResourceOptions(parent=self, aliases=aliases, depends_on=self._waits_for, **options)
 
 
 def declaration(spec: JobSpec, job_file: str, regions: list[str], protect_serving: bool) -> dict[str, Any]:
@@ -153,6 +194,25 @@ def serving_deletion_policy(spec: JobSpec, protect_serving: bool) -> str:
     if spec.serving is None:
         return ""
     return "retain" if protect_serving else spec.serving.deletion_policy
+
+
+def observation(job: str, region: str, job_file: str, seen: dict[str, Any],
+                estimated_cost: float | None) -> dict[str, Any]:
+    """One job in one region as the stack's notifications take it (`events.Observation`)."""
+    billed = seen.get("billed") or {}
+    held = seen.get("held") if isinstance(seen.get("held"), dict) else {}
+    return {
+        "job": job, "region": region, "job_file": job_file,
+        **{key: seen.get(key) or "" for key in (
+            "vertex_job", "state", "tuned_model", "error", "tracked_since", "serving_status", "serving_model",
+            "serving_message")},
+        # A gate that holds a model back says which and why.
+        **({"held_model": held.get("model") or "", "serving_message": held.get("reason") or ""} if held else {}),
+        "deadline": seen.get("deadline") or {},
+        "billable_tokens": int(seen.get("billable_tokens") or 0), "epochs": int(seen.get("epochs") or 0),
+        "cost": -1.0 if billed.get("cost") is None else billed["cost"],
+        "estimated_cost": -1.0 if estimated_cost is None else estimated_cost,
+    }
 
 
 def report_outcomes(outcomes: list[pulumi.Output[str]]) -> None:

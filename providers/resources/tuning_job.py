@@ -29,6 +29,15 @@ Vertex AI has no update and no delete for tuning jobs, so:
   an input (`base_model_rules`), since a job repository's models.yaml may give it;
 - `read` (refresh) only observes; `delete` cancels a job that has not ended. The endpoints
   Vertex deploys tuned models to are the business of the job's `TuningHistory`;
+- a job still active past its deadline (`maxDuration`, counted from its submission, see
+  `providers.resources.deadlines`) is seen by `diff` in what the refresh read, and its
+  `update` cancels it and records `deadline_exceeded`: the line of that run's `failure`
+  fails the run once; later reads keep the record (so the job is not submitted again and
+  `status` says why it ended) but no failure. The deadline is an input of its own, not part
+  of the essence: changing it never replaces the job;
+- the outputs carry what Vertex reports about billing once it has read the data set
+  (`billable_tokens`: one pass over the data set, and `epochs`) and when the job entered
+  its state (`state_since`);
 - `pulumi up --replace URN` deletes the resource and creates it again with the same labels:
   the create never adopts a job whose resource this process deleted, so it submits a new
   one (see `_released`).
@@ -64,13 +73,13 @@ from providers.gcp.budget import Budget, backoff
 from providers.gcp.ownership import stable_key, tuning_job_labels
 from providers.gcp.names import same_resource
 from providers.gcp.vertex import TuningJobRequest, TuningJobView, VertexClient
-from providers.jobfile import retirement
+from providers.jobfile import durations, retirement
 from providers.jobfile.catalogue import Catalogue, ModelRules, tool_catalogue
 from providers.jobfile.fields import field_name
 from providers.jobfile.loading import parse_job
 from providers.jobfile.problems import JobFileError
 from providers.jobfile.schema import JobSpec
-from providers.resources import stack_config
+from providers.resources import deadlines, stack_config
 from providers.resources.essence import (
     ESSENCE_KEYS,
     OPTIONAL_ESSENCE_KEYS,
@@ -94,7 +103,7 @@ SUCCEEDED = "SUCCEEDED"
 """A Vertex job's state as the `state` output names it."""
 
 # A job in one of these states is the job this resource wants; adopting it costs nothing.
-_ADOPTABLE_STATES = frozenset({
+ADOPTABLE_STATES = frozenset({
     "JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED",
     "JOB_STATE_PAUSED", "JOB_STATE_UPDATING",
 })
@@ -112,9 +121,17 @@ _UNKNOWN_MODEL_ADVICE = ("Vertex AI does not offer the base model to this projec
 OBSERVED_KEYS = (
     "vertex_job_name", "state", "tuned_model", "tuned_model_endpoint", "error",
     "create_time", "start_time", "end_time", "status_message", "failure", "checkpoints", "continued_from",
+    "update_time", "billable_tokens", "epochs", "state_since",
 )
 """Where the job stands in Vertex: filled by create, update and read. `failure` is the
-problem of the last create or update, in one line; a read clears it."""
+problem of the last create or update, in one line; a read clears it. Keys added since the
+first release (`update_time` onwards) are absent from older states until their next read."""
+TRACKED_KEY = "tracked_since"
+"""When this release first submitted, adopted or waited for the job: "" (or absent, before
+their next read) for jobs that only an earlier release tracked, so their history is not told
+as news (notifications)."""
+DEADLINE_KEY = "deadline_exceeded"
+"""{vertex_job, ran_seconds, limit_seconds, at} once this job was cancelled at its deadline, else {}."""
 UPDATE_KEYS = ("job_file", "stack_id")
 """Settings of ours that change without touching the Vertex job; recorded by `update`, so
 that messages name the file as it is now."""
@@ -180,21 +197,25 @@ class TuningJobProvider(ResourceProvider):
         if replaces:
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
-        return DiffResult(changes=changed or awaiting_submission(olds) or stopped_by_the_sweep(olds, news),
+        overdue = deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None
+        return DiffResult(changes=changed or awaiting_submission(olds) or stopped_by_the_sweep(olds, news) or overdue,
                           replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         if awaits_source(props):
-            return CreateResult(_key(props), {**props, **_waiting_for_source(props)})
-        return CreateResult(_key(props), {**props, **_submit_or_adopt(props, Budget())})
+            return CreateResult(_key(props), _recorded({**props, **_waiting_for_source(props), **_tracked()}))
+        return CreateResult(_key(props), _recorded({**props, **_submit_or_adopt(props, Budget()), **_tracked()}))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         if awaiting_submission(olds) or stopped_by_the_sweep(olds, news):
             if awaits_source(news):
-                return UpdateResult({**news, **_waiting_for_source(news)})
-            return UpdateResult({**news, **_submit_or_adopt(news, Budget())})
+                return UpdateResult(_recorded({**news, **_waiting_for_source(news, olds), **_tracked(olds)}))
+            return UpdateResult(_recorded({**news, **_submit_or_adopt(news, Budget(), olds), **_tracked(olds)}))
+        recorded = {**{key: olds.get(key) for key in (*OBSERVED_KEYS, DEADLINE_KEY, TRACKED_KEY)}, "failure": ""}
+        if deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None:
+            return UpdateResult(_recorded({**news, **recorded, **_cancel_at_deadline(olds, news)}))
         # Only settings of ours changed: the Vertex job stays as it is.
-        return UpdateResult({**news, **{key: olds.get(key) for key in OBSERVED_KEYS}, "failure": ""})
+        return UpdateResult(_recorded({**news, **recorded}))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
@@ -203,10 +224,10 @@ class TuningJobProvider(ResourceProvider):
             raise ReportedError(problem_line(props, "reading the tuning job", exc)) from None
         if job is None:
             if awaiting_submission(props):
-                return ReadResult(id_, {**props, "failure": ""})
+                return ReadResult(id_, _recorded({**props, "failure": ""}))
             # Vertex never deletes tuning jobs: the recorded one is gone from this project.
             return ReadResult(None, {})
-        return ReadResult(id_, {**props, **_observed(job)})
+        return ReadResult(id_, _recorded({**props, **_observed(job, props.get(DEADLINE_KEY))}))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         try:
@@ -238,6 +259,12 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
     checkpoints: pulumi.Output[list]
     """The tuned model's checkpoints: id, epoch, step, endpoint, default, scores."""
     continued_from: pulumi.Output[str]
+    create_time: pulumi.Output[str]
+    state_since: pulumi.Output[str]
+    billable_tokens: pulumi.Output[int]
+    epochs: pulumi.Output[int]
+    deadline_exceeded: pulumi.Output[dict]
+    tracked_since: pulumi.Output[str]
 
     def __init__(
         self,
@@ -256,6 +283,8 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         plan_preview: bool = False,
         source: ContinuedSource | None = None,
         retired_at: pulumi.Input[str] = "",
+        max_duration_seconds: int = 0,
+        estimate: dict[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`allow_project_change`, `allow_region_change`: the stack's allowances
@@ -265,7 +294,10 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         which reports a refused submission in the plan instead of failing (it never applies
         anything); `source`: what a continuing job continues; `retired_at`: when the stack's
         sweep last retired this job in this region (`StackSweep.retired_at`; see
-        `stopped_by_the_sweep`)."""
+        `stopped_by_the_sweep`).;
+        `max_duration_seconds`: the job's deadline (0: none); `estimate`: the estimated
+        cost of one training (`providers.stack.estimates.Estimate.as_input`), for the plan
+        and the outputs."""
         props: dict[str, Any] = {
             "job_file": job_file,
             # JSON keeps integers integers; Pulumi would carry them as floats.
@@ -284,7 +316,11 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             # Only on continuing jobs: the state of jobs made by earlier releases stays as it was.
             **({"source_name": source.name, "source_model": source.model, "source_state": source.state}
                if source is not None else {}),
+            "max_duration_seconds": max_duration_seconds,
+            **({"estimate": estimate} if estimate else {}),
             "spec_hash": None,
+            DEADLINE_KEY: None,
+            TRACKED_KEY: None,
             **{key: None for key in ESSENCE_KEYS},
             **{key: None for key in OBSERVED_KEYS},
         }
@@ -292,6 +328,14 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             opts, pulumi.ResourceOptions(delete_before_replace=True)
         )
         super().__init__(TuningJobProvider(), resource_name, props, opts)
+
+
+def submission_spec_hash(spec: dict[str, Any], job_file: str, region: str, catalogue: Catalogue,
+                         continued_from: str = "") -> str:
+    """The spec hash `check` gives the job `spec` (as submitted) in `region`, continuing the
+    tuned model `continued_from` if it continues one: what its Vertex job's labels carry."""
+    parsed = parse_job(json.loads(json.dumps(spec)), job_file, catalogue)
+    return spec_hash(essence_of(parsed, region, continued_from))
 
 
 @dataclass(frozen=True)
@@ -370,18 +414,18 @@ def _succeeded_source(props: dict[str, Any]) -> str:
     return source
 
 
-def _waiting_for_source(props: dict[str, Any]) -> dict[str, Any]:
+def _waiting_for_source(props: dict[str, Any], olds: dict[str, Any] | None = None) -> dict[str, Any]:
     state = props.get("source_state")
     now = f"it is {state}" if isinstance(state, str) and state and state != UNKNOWN else "it has no tuned model yet"
     ended = ("FAILED", "CANCELLED", "PARTIALLY_SUCCEEDED", NOT_SUBMITTED)
     advice = ("; fix it, and the job follows its next success" if state in ended
               else "; a later `pulumi up` submits this job with its tuned model")
-    return {**_nothing_observed(), "state": WAITING_FOR_SOURCE,
+    return {**_unsubmitted(WAITING_FOR_SOURCE, olds),
             "status_message": f"waiting for {props['source_name']} to succeed in {props['region']} ({now}){advice}"}
 
 
 def _nothing_observed() -> dict[str, Any]:
-    return {**{key: "" for key in OBSERVED_KEYS}, "checkpoints": []}
+    return {**{key: "" for key in OBSERVED_KEYS}, "checkpoints": [], "billable_tokens": 0, "epochs": 0}
 
 
 def cancel(vertex: VertexClient, job: TuningJobView) -> None:
@@ -449,14 +493,15 @@ def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | N
 def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:
     with _released_lock:
         released = list(_released)
-    candidates = sorted((j for j in jobs if j.state in _ADOPTABLE_STATES and not any(
+    candidates = sorted((j for j in jobs if j.state in ADOPTABLE_STATES and not any(
                             same_resource(j.name, name) and j.create_time == created for name, created in released)),
                         key=lambda j: j.create_time)
     return candidates[-1] if candidates else None
 
 
-def _submit_or_adopt(props: dict[str, Any], budget: Budget) -> dict[str, Any]:
-    """Adopts this resource's job, or submits it; retried while transient, within `budget`."""
+def _submit_or_adopt(props: dict[str, Any], budget: Budget, olds: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Adopts this resource's job, or submits it; retried while transient, within `budget`.
+    `olds`: the outputs of a job that waited (for how long it has been waiting)."""
     pauses = backoff(_FIRST_BACKOFF, _LONGEST_BACKOFF)
     try:
         vertex = _client(props, budget)
@@ -466,18 +511,49 @@ def _submit_or_adopt(props: dict[str, Any], budget: Budget) -> dict[str, Any]:
                 job = _adoptable(vertex, props)
                 if job is None:
                     if refusal := _refusal(props):
-                        return _not_submitted(problem_line(props, "submitting the tuning job", refusal))
+                        return _not_submitted(problem_line(props, "submitting the tuning job", refusal), olds)
                     job = vertex.create_tuning_job(_request(props))
                 return _observed(job)
             except errors.QuotaFullError as exc:
-                return _waiting(exc)
+                return _waiting(exc, olds)
             except errors.TransientError as exc:
                 if isinstance(exc, errors.OutOfTimeError) or not budget.pause(next(pauses)):
                     raise
     except errors.NotFoundError as exc:
-        return _not_submitted(problem_line(props, "submitting the tuning job", exc, _UNKNOWN_MODEL_ADVICE))
+        return _not_submitted(problem_line(props, "submitting the tuning job", exc, _UNKNOWN_MODEL_ADVICE), olds)
     except errors.VertexError as exc:
-        return _not_submitted(problem_line(props, "submitting the tuning job", exc))
+        return _not_submitted(problem_line(props, "submitting the tuning job", exc), olds)
+
+
+def _tracked(olds: dict[str, Any] | None = None) -> dict[str, str]:
+    return {TRACKED_KEY: (olds or {}).get(TRACKED_KEY) or deadlines.now().isoformat()}
+
+
+def _recorded(outputs: dict[str, Any]) -> dict[str, Any]:
+    """`outputs` with the records of ours always there: Pulumi drops an output that is None,
+    and a preview reads a missing output as unknown, which would leave everything computed
+    from it (the stack's notifications) unknown in every preview."""
+    return {**outputs, DEADLINE_KEY: outputs.get(DEADLINE_KEY) or {}, TRACKED_KEY: outputs.get(TRACKED_KEY) or ""}
+
+
+def _cancel_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+    """Cancels a job found past its deadline (looked at again first), and reports it in one line."""
+    limit = deadlines.limit_of(news)
+    try:
+        vertex = _client(news, Budget())
+        job = vertex.get_tuning_job(olds["vertex_job_name"])
+        ran = deadlines.overdue(_observed(job), limit, deadlines.now())
+        if ran is None:
+            return _observed(job)  # it ended, or is being cancelled, since the refresh
+        cancel(vertex, job)
+        job = vertex.get_tuning_job(job.name)
+    except errors.VertexError as exc:
+        line = problem_line(news, "cancelling the tuning job at its deadline", exc)
+        return {"status_message": line, "failure": line}
+    record = {"vertex_job": job.name, "ran_seconds": int(ran), "limit_seconds": limit,
+              "at": deadlines.now().isoformat()}
+    line = deadlines.cancelled_line(news, ran, limit)
+    return {**_observed(job, record), DEADLINE_KEY: record, "failure": line}
 
 
 def _refusal(props: dict[str, Any]) -> str | None:
@@ -505,22 +581,37 @@ def _request(props: dict[str, Any]) -> TuningJobRequest:
     )
 
 
-def _waiting(exc: errors.VertexError) -> dict[str, Any]:
+def _unsubmitted(state: str, olds: dict[str, Any] | None) -> dict[str, Any]:
+    """The observed keys of a job with no Vertex job, in one of the tool's own states, with
+    the time it entered that state (kept while it stays there)."""
+    olds = olds or {}
+    since = olds.get("state_since") if olds.get("state") == state and olds.get("state_since") else (
+        deadlines.now().isoformat())
+    return {**_nothing_observed(), "state": state, "state_since": since}
+
+
+def _waiting(exc: errors.VertexError, olds: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
-        **_nothing_observed(),
-        "state": WAITING_FOR_QUOTA,
+        **_unsubmitted(WAITING_FOR_QUOTA, olds),
         "status_message": f"waiting for a free slot in the project's concurrent tuning-job quota "
                           f"({exc}); a later `pulumi up` submits it",
     }
 
 
-def _not_submitted(line: str) -> dict[str, Any]:
-    return {**_nothing_observed(), "state": NOT_SUBMITTED, "status_message": line, "failure": line}
+def _not_submitted(line: str, olds: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {**_unsubmitted(NOT_SUBMITTED, olds), "status_message": line, "failure": line}
 
 
-def _observed(job: TuningJobView) -> dict[str, Any]:
+def _observed(job: TuningJobView, deadline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The outputs for `job`; `deadline`: the record of its cancel at the deadline, if any
+    (its line stays the status message; the failure is reported by that run alone)."""
     state = job.state.removeprefix("JOB_STATE_")
-    return {
+    message = f"the tuning job failed: {job.error}" if state in ("FAILED", "EXPIRED") else ""
+    if deadline and deadline.get("vertex_job") == job.name:
+        message = (f"cancelled at its deadline: it ran {durations.shown(deadline.get('ran_seconds') or 0)}, over its "
+                   f"{deadlines.MAX_DURATION_FIELD} of {durations.shown(deadline.get('limit_seconds') or 0)}"
+                   + ("; Vertex finished it before the cancel took effect" if state == "SUCCEEDED" else ""))
+    observed = {
         "vertex_job_name": job.name,
         "state": state,
         "tuned_model": job.tuned_model,
@@ -529,8 +620,12 @@ def _observed(job: TuningJobView) -> dict[str, Any]:
         "create_time": job.create_time,
         "start_time": job.start_time,
         "end_time": job.end_time,
-        "status_message": f"the tuning job failed: {job.error}" if state in ("FAILED", "EXPIRED") else "",
+        "status_message": message,
         "failure": "",
         "checkpoints": [dict(checkpoint) for checkpoint in job.checkpoints],
         "continued_from": job.continued_from,
+        "update_time": job.update_time,
+        "billable_tokens": job.billable_tokens,
+        "epochs": job.epochs,
     }
+    return {**observed, "state_since": deadlines.state_since(observed)}

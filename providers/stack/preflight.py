@@ -18,6 +18,7 @@ from providers.gcp.clients import STORAGE_EMULATOR_VARIABLE
 from providers.jobfile.catalogue import Catalogue, DatasetLimits, ModelRules, tool_catalogue
 from providers.jobfile.fields import field_name
 from providers.jobfile.loading import JobFile, job_file_paths, load_jobs, shown_path
+from providers.jobfile.prices import PriceTable, load_prices, tool_prices
 from providers.jobfile.problems import JobFileError, Problem, shared_once
 from providers.jobfile.rules import evaluation_problem, key_region_problems, region_problem
 from providers.jobfile.schema import JobSpec
@@ -51,6 +52,8 @@ class ValidationReport:
     """The stack whose view was checked; "" when every stack's was."""
     catalogue: Catalogue = field(default_factory=tool_catalogue)
     """The models the jobs were checked against, with the file each row came from."""
+    prices: PriceTable = field(default_factory=tool_prices)
+    """The tuning prices, with the repository's prices.yaml merged in."""
 
     @property
     def ok(self) -> bool:
@@ -133,7 +136,7 @@ def check_stack(settings: StackSettings, root: Path) -> ValidationReport:
             problems.extend(Problem(job.file, field, message, severity) for field, message, severity
                             in key_region_problems(job.spec, [region]))
     return ValidationReport(report.jobs_dir, report.files, report.jobs, problems, warnings, settings.stack,
-                            report.catalogue)
+                            report.catalogue, report.prices)
 
 
 def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
@@ -155,16 +158,17 @@ def validate_jobs(jobs_dir: Path, root: Path, *, stack: str = "",
     jobs = []
     by_file: dict[str, dict[str, list[Problem]]] = {}
     for job_file in loaded.jobs:
-        model, rules = _dataset_rules(job_file, loaded.catalogue)
+        model, rules = dataset_rules(job_file, loaded.catalogue)
         datasets, dataset_problems = _local_datasets(job_file.path, job_file.spec, model, rules, root)
         jobs.append(CheckedJob(job_file.path, job_file.spec, datasets, job_file.stack, job_file.base_model))
         by_file.setdefault(job_file.path, {})[job_file.stack] = [
             p.in_stack(job_file.stack) if job_file.stack and not stack else p for p in dataset_problems]
-    problems = loaded.errors + [p for views in by_file.values() for p in shared_once(views)]
-    return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack, loaded.catalogue)
+    prices = load_prices(root)
+    problems = [*loaded.errors, *prices.problems, *(p for views in by_file.values() for p in shared_once(views))]
+    return ValidationReport(str(jobs_dir), files, jobs, problems, loaded.warnings, stack, loaded.catalogue, prices)
 
 
-def _dataset_rules(job: JobFile, catalogue: Catalogue) -> tuple[str, DatasetLimits]:
+def dataset_rules(job: JobFile | CheckedJob, catalogue: Catalogue) -> tuple[str, DatasetLimits]:
     """The model a job's data sets are checked for, and its limits: the job's base model's row,
     or, for a model the tool cannot know offline (a continued `continueFrom.model`), the
     checks every data set meets (each line's shape) and no limits."""

@@ -9,9 +9,11 @@ before anything is submitted.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -20,9 +22,12 @@ from providers.gcp.clients import emulator_mismatch
 from providers.jobfile.catalogue import tool_catalogue
 from providers.jobfile.labels import LABEL_VALUE
 from providers.jobfile.problems import Problem
+from providers.webhooks.post import url_problem
 
 CONFIG_NAMESPACE = "gemini-tuning"
 STACK_ID_KEY = f"{CONFIG_NAMESPACE}:stackId"
+BUDGET_KEY = f"{CONFIG_NAMESPACE}:maxEstimatedCost"
+NOTIFY_KEY = f"{CONFIG_NAMESPACE}:notify"
 PLAN_VARIABLE = "GEMINI_TUNING_PLAN"
 """Set by `python -m providers plan` for its preview: the program then plans the valid job
 files around broken ones (the plan reports those) instead of stopping. Never in an update."""
@@ -51,6 +56,37 @@ class StackSettings:
     """The project the user allowed the stack's jobs to move to (gemini-tuning:allowProjectChange)."""
     allow_region_change: str = ""
     """The default region the user allowed jobs without regions to move to (allowRegionChange)."""
+    max_estimated_cost: str = ""
+    """gemini-tuning:maxEstimatedCost as written: US dollars the new submissions of one run
+    may be estimated at ("" when unset); `budget` reads it."""
+    notify: str = field(default="", repr=False)
+    """gemini-tuning:notify as written: a JSON list of webhook URLs (or one URL). A secret:
+    never printed; `webhooks` reads it."""
+    notify_is_secret: bool = True
+    """Whether gemini-tuning:notify is stored encrypted (`pulumi config set --secret`)."""
+
+    @property
+    def budget(self) -> float | None:
+        """gemini-tuning:maxEstimatedCost in US dollars; None when unset or not a number."""
+        try:
+            value = float(self.max_estimated_cost)
+        except ValueError:
+            return None
+        return value if math.isfinite(value) and value > 0 else None
+
+    @property
+    def webhooks(self) -> tuple[str, ...]:
+        """The webhook URLs of gemini-tuning:notify (a secret: never print them)."""
+        text = self.notify.strip()
+        if not text:
+            return ()
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        if isinstance(value, str):
+            value = [value]
+        return tuple(value) if isinstance(value, list) else (value,)
 
     @property
     def stack_file(self) -> str:
@@ -78,11 +114,28 @@ class StackSettings:
         if self.default_region and self.default_region not in tool_catalogue().known_regions():
             problems.append(self._problem(
                 "gcp:region", f"{self.default_region!r} is not a Vertex AI tuning region"))
+        if self.max_estimated_cost and self.budget is None:
+            problems.append(self._problem(
+                BUDGET_KEY, f"{self.max_estimated_cost!r} is not an amount: write US dollars above 0, e.g. "
+                            f"`pulumi config set {BUDGET_KEY} 250`"))
+        problems.extend(self._notify_problems())
         if self.dataset_bucket and not _BUCKET_NAME.fullmatch(self.dataset_bucket):
             problems.append(self._problem(
                 f"{CONFIG_NAMESPACE}:datasetBucket",
                 f"{self.dataset_bucket!r} is not a bucket name (write the name alone, without gs://)"))
         return problems
+
+    def _notify_problems(self) -> list[Problem]:
+        """What is wrong with gemini-tuning:notify, never repeating a URL."""
+        if not self.notify.strip():
+            return []
+        if not self.notify_is_secret:
+            return [self._problem(NOTIFY_KEY, (
+                f"is stored in clear in {self.stack_file}, and a webhook's URL lets whoever reads it post to "
+                f"the channel: replace the webhooks and set them as a secret, `pulumi config set --secret "
+                f"{NOTIFY_KEY} '[\"https://...\"]'`"))]
+        return [self._problem(NOTIFY_KEY, f"entry {index + 1} {wrong}")
+                for index, url in enumerate(self.webhooks) if (wrong := url_problem(url))]
 
     def _emulator_problems(self) -> list[Problem]:
         problem = emulator_mismatch(self.use_emulator, self.stack)
@@ -116,6 +169,7 @@ def stack_config(root: Path, stack: str) -> dict:
 def from_pulumi_config() -> StackSettings:
     """The settings of the stack the Pulumi program runs for, from its own config only."""
     import pulumi
+    from pulumi.runtime.config import get_config, is_config_secret
 
     config = pulumi.Config(CONFIG_NAMESPACE)
     gcp = pulumi.Config("gcp")
@@ -131,4 +185,8 @@ def from_pulumi_config() -> StackSettings:
         use_emulator=config.get_bool("useEmulator") or False,
         allow_project_change=config.get("allowProjectChange") or "",
         allow_region_change=config.get("allowRegionChange") or "",
+        max_estimated_cost=config.get("maxEstimatedCost") or "",
+        # Read raw: pulumi.Config would warn that the key is a secret (it must be one).
+        notify=get_config(NOTIFY_KEY) or "",
+        notify_is_secret=is_config_secret(NOTIFY_KEY),
     )

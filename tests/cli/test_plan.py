@@ -8,6 +8,7 @@ tests/e2e/test_gitops.py).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -71,26 +72,88 @@ def test_before_the_retirement_the_same_steps_are_planned_as_submissions(report,
     assert plan.problems == []
 
 
-def test_a_local_data_sets_tokens_times_epochs_are_priced_where_google_publishes_a_price(tmp_path, monkeypatch):
-    from providers.cli.pricing import price_table
+def test_the_plan_shows_the_estimate_the_program_made_for_its_preview(report):
+    created = step("create", "fresh", "gemini-3.5-flash")
+    created["newState"]["inputs"]["estimate"] = {
+        "tokens_per_epoch": 101.0, "epochs": 3.0, "training_tokens": 303.0, "cost": 0.0015, "how": "data: ...",
+        "local_path": "data/train.jsonl", "dataset_bytes": 1500.0, "dataset_examples": 1.0}
 
-    monkeypatch.setenv("GEMINI_TUNING_TODAY", "2026-09-01")  # gemini-2.5-flash is still offered, and priced
+    plan = make_plan("test", report(), [created], broken=set())
+
+    [change] = [c for c in plan.changes if c.job == "fresh"]
+    assert (change.action, change.training_tokens, change.cost) == ("submit", 303, 0.0015)
+    assert (change.dataset.local_path, change.dataset.bytes, change.dataset.examples) == ("data/train.jsonl", 1500, 1)
+    assert "| fresh | us-central1 | **submit** |" in as_markdown(plan)
+    assert "303 (101 x 3 epochs)" in as_markdown(plan)
+
+
+def _with_estimate(created: dict, cost: float) -> dict:
+    created["newState"]["inputs"]["estimate"] = {"tokens_per_epoch": 1000, "epochs": 2, "training_tokens": 2000,
+                                                 "cost": cost, "how": f"how {cost}"}
+    return created
+
+
+def test_new_submissions_over_the_stacks_budget_are_planned_as_refused_with_estimates_and_budget(report):
+    steps = [_with_estimate(step("create", "fresh", "gemini-3.5-flash"), 30.0),
+             _with_estimate(step("replace", "edited", "gemini-3.5-flash"), 25.0)]
+
+    plan = make_plan("test", report(), steps, broken=set(), stack_budget=50.0)
+
+    assert {c.job: c.action for c in plan.changes} == {"fresh": REFUSED, "edited": REFUSED, "kept": "keep",
+                                                        "moved": "keep"}
+    assert [str(p) for p in plan.problems] == [
+        "Pulumi.test.yaml: gemini-tuning:maxEstimatedCost: the 2 new submission(s) of this run are estimated at "
+        "$55.00 together, over the stack's budget of $50.00: edited in us-central1 $25.00 (how 25.0); fresh in "
+        "us-central1 $30.00 (how 30.0); nothing was sent to Vertex AI"]
+    assert make_plan("test", report(), steps, broken=set(), stack_budget=60.0).problems == []
+
+
+def test_a_job_over_its_own_budget_is_refused_alone(tmp_path, monkeypatch):
     (tmp_path / "jobs").mkdir()
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "train.jsonl").write_text(json.dumps(
-        {"contents": [{"role": "user", "parts": [{"text": "x" * 400}]}, {"role": "model", "parts": [{"text": "y" * 4}]}]})
-        + "\n")
-    (tmp_path / "jobs" / "priced.yaml").write_text(json.dumps(
-        {"name": "priced", "baseModel": "gemini-2.5-flash", "trainingDataset": "data/train.jsonl",
-         "regions": ["us-central1"], "hyperParameters": {"epochCount": 3}}))
+    for name, budget in (("cheap", 10.0), ("dear", 100.0)):
+        (tmp_path / "jobs" / f"{name}.yaml").write_text(json.dumps(
+            {"name": name, "baseModel": "gemini-3.5-flash", "trainingDataset": "gs://b/t.jsonl",
+             "regions": ["us-central1"], "maxEstimatedCost": budget}))
     monkeypatch.chdir(tmp_path)
-    created = step("create", "priced", "gemini-2.5-flash")
-    created["newState"]["inputs"]["epoch_count"] = 3
+    steps = [_with_estimate(step("create", "cheap", "gemini-3.5-flash"), 30.0),
+             _with_estimate(step("create", "dear", "gemini-3.5-flash"), 30.0)]
 
-    [change] = make_plan("test", validate_jobs(tmp_path / "jobs", tmp_path, stack="test"), [created], broken=set()).changes
+    plan = make_plan("test", validate_jobs(tmp_path / "jobs", tmp_path, stack="test"), steps, broken=set())
 
-    assert (change.action, change.training_tokens) == ("submit", 101 * 3)
-    assert change.cost == pytest.approx(101 * 3 * price_table().per_million_training_tokens["gemini-2.5-flash"] / 1e6)
+    assert {c.job: c.action for c in plan.changes} == {"cheap": REFUSED, "dear": "submit"}
+    assert [str(p) for p in plan.problems] == [
+        "jobs/cheap.yaml: us-central1: maxEstimatedCost: estimated at $30.00, over the job's budget of $10.00 "
+        "(how 30.0); nothing was sent to Vertex AI"]
+
+
+def test_a_job_past_its_deadline_is_planned_as_cancelled_and_every_job_shows_its_deadline(report):
+    created = (datetime.now(UTC) - timedelta(hours=7)).isoformat()
+    overdue = step("update", "kept", "gemini-3.5-flash")
+    overdue["newState"]["inputs"]["max_duration_seconds"] = 6 * 3600
+    overdue["oldState"]["outputs"].update(vertex_job_name="projects/1/locations/us-central1/tuningJobs/9",
+                                          create_time=created)
+
+    plan = make_plan("test", report(), [overdue], broken=set())
+
+    [change] = [c for c in plan.changes if c.job == "kept"]
+    assert change.action == "cancel at its deadline"
+    assert change.note.startswith("cancels projects/1/locations/us-central1/tuningJobs/9: it has run 7h")
+    assert change.note.endswith("over its maxDuration of 6h")
+    assert change.deadline.startswith("6h (runs out ")
+    assert "| kept | us-central1 | **cancel at its deadline** |" in as_markdown(plan)
+
+
+def test_a_replace_shows_what_the_job_it_replaces_really_billed(report):
+    replaced = step("replace", "moved", "gemini-3.5-flash", old_model="gemini-2.5-flash", state="SUCCEEDED")
+    replaced["oldState"]["outputs"].update(vertex_job_name="projects/1/locations/us-central1/tuningJobs/7",
+                                           billable_tokens=400_000.0, epochs=3.0)
+
+    plan = make_plan("test", report(), [replaced], broken=set())
+
+    [change] = [c for c in plan.changes if c.job == "moved"]
+    assert change.action == "replace"
+    assert change.note == ("the job it replaces, projects/1/locations/us-central1/tuningJobs/7, really billed "
+                           "1,200,000 training tokens, $6.00")
 
 
 def test_a_running_job_no_job_file_declares_is_planned_as_cancelled_by_the_sweep(report):

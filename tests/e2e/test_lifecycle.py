@@ -10,6 +10,7 @@
 - Two gated jobs whose evaluations score on either side of the gate: one serves, the other
   is HELD with its score in the outputs, and its endpoint serves nothing it did not pass.
 - A chosen checkpoint (`serving.checkpoint: best`) is what the serving endpoint deploys.
+- The stack's webhook is told each change once: the successes, the promotion, the model held.
 
 Evaluation during tuning is documented for the Gemini 2.5 models in us-central1 only, and
 those retired on 2026-10-20: the gated jobs run on gemini-2.5-flash on 2026-09-01 ("today"
@@ -25,6 +26,7 @@ from tests.e2e.test_model_catalogue import providers_command
 from tests.e2e.test_tuning_jobs import flash_job, jobs_named, state_of, vertex_jobs
 from tests.support.polling import wait_for
 from tests.support.rpc_log import TUNING_SERVICE, RpcLog, by_method
+from tests.support.webhook_server import WebhookServer
 
 REGION = "us-central1"
 EVALUATED_DAY = "2026-09-01"
@@ -167,10 +169,13 @@ def test_gated_jobs_serve_only_what_passes_and_the_chosen_checkpoint_is_deployed
     project.write_job("good", **gated_job(serving={"checkpoint": "best"}))
     project.write_job("poor", **gated_job())
 
-    planned = providers_command(project, "plan", "--stack", "test").stdout
-    project.up()
-    succeeded(emulator, "good"), succeeded(emulator, "poor")
-    project.up()
+    with WebhookServer() as webhook:
+        project.run("config", "set", "--secret", "gemini-tuning:notify", json.dumps([webhook.url]))
+        planned = providers_command(project, "plan", "--stack", "test").stdout
+        project.up()
+        succeeded(emulator, "good"), succeeded(emulator, "poor")
+        project.up()
+        project.up()
 
     assert "gate: a new tuned model serves only with a rouge_1 score of at least 0.5, else HELD" in planned
     good, poor = project.job_output("good", REGION), project.job_output("poor", REGION)
@@ -193,4 +198,14 @@ def test_gated_jobs_serve_only_what_passes_and_the_chosen_checkpoint_is_deployed
     status = providers_command(project, "status", "--stack", "test", "--no-refresh").stdout
     assert "held models/" in status and "(rouge_1 0.3): its rouge_1 score is 0.3, below 0.5" in status
     # A held endpoint is settled: nothing to do until the job or its gate changes.
-    assert project.run("preview", "--expect-no-changes", check=False).returncode == 0
+    settled = project.run("preview", "--expect-no-changes", check=False)
+    assert settled.returncode == 0, settled.stdout
+    # The webhook was told each change once: both successes, the promotion, and the model held back.
+    told = sorted(text.split(": ", 1)[1].split(" Job file")[0].split(". Tuned model")[0] for text in webhook.texts())
+    assert told == [
+        f"good in {REGION} SUCCEEDED",
+        f"good in {REGION}: the serving endpoint promoted {best}: it now takes all traffic.",
+        f"poor in {REGION} SUCCEEDED",
+        f"poor in {REGION}: the serving endpoint HELD {poor['held']['model']} back: its rouge_1 score is 0.3, below "
+        "0.5.",
+    ], webhook.texts()

@@ -23,6 +23,7 @@ from pathlib import Path
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.polling import wait_for
 from tests.support.pulumi_project import REPO_ROOT, REPO_VIRTUALENV, PulumiProject
+from tests.support.webhook_server import WebhookServer
 
 FIRST_RELEASE = Path(__file__).parent / "releases" / "first-release.tar.gz"
 PREVIOUS_RELEASE = Path(__file__).parent / "releases" / "previous-release.tar.gz"
@@ -115,8 +116,8 @@ def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_pa
 
     # Nothing is replaced, created or deleted but what the first release did not have: the
     # components that group each job's resources, each job's history (which finds nothing
-    # of a stack made before stack ids), the stack's guard and its sweep; every resource
-    # moved under its job.
+    # of a stack made before stack ids), the stack's guard, sweep, budget and notifications;
+    # every resource moved under its job.
     changing = sorted((s["op"], s["urn"].rsplit("::", 2)[-2], s["urn"].rsplit("::", 1)[1])
                       for s in steps if s["op"] in CHANGING_OPS)
     history_type = "gemini-tuning:index:Job$pulumi-python:dynamic/gemini-tuning:TuningHistory"
@@ -124,13 +125,16 @@ def test_a_stack_made_by_the_first_release_upgrades_with_nothing_replaced(tmp_pa
         [("create", "gemini-tuning:index:Job", job) for job in ("contracts", "summaries", "triage")]
         + [("create", "pulumi-python:dynamic/gemini-tuning:StackGuard", "stack-settings")]
         + [("create", "pulumi-python:dynamic/gemini-tuning:StackSweep", "stack-sweep")]
+        + [("create", "pulumi-python:dynamic/gemini-tuning:StackBudget", "stack-budget"),
+           ("create", "pulumi-python:dynamic/gemini-tuning:StackNotifications", "stack-notifications")]
         + [("create", history_type, f"{job}-{region}-history") for job, region in (
             ("contracts", "us-central1"), ("summaries", "us-central1"),
             ("triage", "us-central1"), ("triage", "europe-west4"))])
     resources = json.loads(project.run("stack", "export").stdout)["deployment"]["resources"]
     by_type = sorted((r["type"], r["urn"].rsplit("::", 1)[1], r.get("parent", "").rsplit("::", 1)[-1])
                      for r in resources if "dynamic" in r["type"]
-                     and not r["type"].endswith(("TuningHistory", "StackGuard", "StackSweep")))
+                     and not r["type"].endswith(("TuningHistory", "StackGuard", "StackSweep", "StackBudget",
+                                                 "StackNotifications")))
     assert by_type == [
         ("pulumi-python:dynamic/gemini-tuning:ServingEndpoint", f"triage-{region}-serving", "triage")
         for region in sorted(REGIONS)
@@ -148,7 +152,11 @@ def _jobs(world: dict) -> list[tuple]:
 
 
 def test_a_stack_of_the_previous_release_on_a_model_retired_since_upgrades_with_nothing_replaced(tmp_path):
-    """gemini-2.5-flash retired on 2026-10-20: jobs the previous release submitted on it stay, with a warning."""
+    """gemini-2.5-flash retired on 2026-10-20: jobs the previous release submitted on it stay, with a warning.
+
+    The upgrade also sets a stack budget, deadlines and a webhook: the jobs already submitted are no
+    new submissions (not refused, though their gs:// data sets have no estimate here), what the
+    previous release saw is not announced, and their new outputs (billing, time in state) are read."""
     previous = unpacked(PREVIOUS_RELEASE, tmp_path / "previous-release")
     state = tmp_path / "emulator.json"
     retired_flash = {**flash_job(), "baseModel": "gemini-2.5-flash"}
@@ -168,7 +176,7 @@ def test_a_stack_of_the_previous_release_on_a_model_retired_since_upgrades_with_
         project.use_emulator(emulator)
         project.write_job("contracts", **retired_flash)
         project.up()
-    with EmulatorProcess(state, job_seconds=3600, quota=5, today="2026-12-04") as emulator:
+    with EmulatorProcess(state, job_seconds=3600, quota=5, today="2026-12-04") as emulator, WebhookServer() as webhook:
         project.use_emulator(emulator)
         project.env["GEMINI_TUNING_TODAY"] = "2026-12-04"
         before = vertex_world(emulator)
@@ -176,14 +184,22 @@ def test_a_stack_of_the_previous_release_on_a_model_retired_since_upgrades_with_
             "JOB_STATE_PENDING", "JOB_STATE_SUCCEEDED", "JOB_STATE_SUCCEEDED"]
 
         project.use_program(REPO_ROOT, REPO_VIRTUALENV)
+        project.run("config", "set", "gemini-tuning:maxEstimatedCost", "10")
+        project.run("config", "set", "--secret", "gemini-tuning:notify", json.dumps([webhook.url]))
+        project.write_job("contracts", **retired_flash, maxDuration="72h", maxEstimatedCost=1)
         steps = project.preview_steps()
         up = project.up()
         second = project.run("up", "--yes", "--skip-preview", "--expect-no-changes", check=False)
         after = vertex_world(emulator)
 
-    # The stack's sweep is new: nothing else is created, replaced or deleted.
-    assert [(s["op"], s["urn"].rsplit("::", 1)[1]) for s in steps if s["op"] in CHANGING_OPS] == [
-        ("create", "stack-sweep")]
+    # The stack's sweep, budget and notifications are new: nothing else is created, replaced or deleted.
+    assert sorted((s["op"], s["urn"].rsplit("::", 1)[1]) for s in steps if s["op"] in CHANGING_OPS) == [
+        ("create", "stack-budget"), ("create", "stack-notifications"), ("create", "stack-sweep")]
+    assert webhook.texts() == []
+    contracts = project.job_output("contracts")
+    assert (contracts["state"], contracts["maxDuration"], contracts["deadlineExceeded"]) == ("PENDING", "72h", {})
+    assert contracts["stateSince"] and contracts["billableTokens"] == 0 and contracts["cost"] is None
+    assert project.job_output("triage", "us-central1")["billableTokens"] > 0
     assert after == before
     assert second.returncode == 0, second.stdout + second.stderr
     for job in ("triage", "contracts"):
@@ -234,7 +250,7 @@ def test_a_stack_made_by_the_previous_release_upgrades_with_nothing_replaced_and
         triage_state = emulator.tuning_client().get_tuning_job(name=triage_job).state.name
 
     changing = sorted((s["op"], s["urn"].rsplit("::", 1)[1]) for s in steps if s["op"] in CHANGING_OPS)
-    assert changing == [("create", "stack-sweep")]
+    assert changing == [("create", "stack-budget"), ("create", "stack-notifications"), ("create", "stack-sweep")]
     assert after == before
     assert second.returncode == 0, second.stdout + second.stderr
     assert protected == []

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from providers.resources import deadlines
 from providers.resources.reporting import ReportedError
 from providers.resources.tuning_job import NOT_SUBMITTED, WAITING_FOR_QUOTA, TuningJobProvider
 from tests.support.polling import wait_for
@@ -268,6 +269,57 @@ def test_delete_cancels_a_twin_that_a_lost_answer_left_with_the_same_labels(star
     TuningJobProvider().delete(created.id, created.outs)
 
     assert [j.state.name for j in all_jobs(emulator)] == ["JOB_STATE_CANCELLED", "JOB_STATE_CANCELLED"]
+
+
+def test_a_job_past_its_deadline_is_seen_by_diff_cancelled_by_update_reported_once_and_kept_ended(start):
+    emulator = start(job_seconds=600, cancel_seconds=0)
+    news = {**inputs(), "max_duration_seconds": 1}
+    provider = TuningJobProvider()
+    created = provider.create(news)
+    [job] = all_jobs(emulator)
+    wait_for(lambda: provider.read(created.id, created.outs).outs,
+             lambda outs: deadlines.overdue(outs, 1, deadlines.now()) is not None, timeout=10)
+    refreshed = provider.read(created.id, created.outs).outs
+
+    seen = provider.diff(created.id, refreshed, news)
+    updated = provider.update(created.id, refreshed, news).outs
+    later = provider.read(created.id, updated).outs
+
+    assert seen.changes and not seen.replaces
+    assert not provider.diff(created.id, refreshed, {**news, "max_duration_seconds": 3600}).changes
+    assert updated["failure"].startswith("jobs/triage.yaml: us-central1: cancelled at its deadline: it ran ")
+    assert updated["failure"].endswith("over its maxDuration of 1s; it is not submitted again until its spec changes "
+                                       "or `pulumi up --replace` asks for it")
+    assert updated["deadline_exceeded"]["vertex_job"] == job.name
+    assert updated["deadline_exceeded"]["limit_seconds"] == 1
+    assert emulator.tuning_client().get_tuning_job(name=job.name).state.name in (
+        "JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED")
+    # Later runs: the record stays, the failure does not; nothing to do, nothing submitted.
+    assert later["failure"] == "" and later["deadline_exceeded"] == updated["deadline_exceeded"]
+    assert later["status_message"].startswith("cancelled at its deadline: it ran ")
+    assert not provider.diff(created.id, later, news).changes
+    assert [j.name for j in all_jobs(emulator)] == [job.name]
+
+
+def test_billing_and_the_time_in_state_are_read_from_vertex(start):
+    emulator = start(job_seconds=2)
+    provider = TuningJobProvider()
+    created = provider.create(inputs(hyperParameters={"epochCount": 3}))
+
+    succeeded = wait_for(lambda: provider.read(created.id, created.outs).outs,
+                         lambda outs: outs["state"] == "SUCCEEDED", timeout=30)
+
+    [job] = all_jobs(emulator)
+    stats = job.tuning_data_stats.supervised_tuning_data_stats
+    assert succeeded["billable_tokens"] == stats.total_billable_token_count > 0
+    assert succeeded["epochs"] == 3
+    assert succeeded["state_since"] == succeeded["end_time"] != ""
+    assert created.outs["tracked_since"]
+    # Records of ours are always there, also empty: a preview reads a missing output as unknown.
+    assert created.outs["deadline_exceeded"] == succeeded["deadline_exceeded"] == {}
+    earlier_release = {key: value for key, value in created.outs.items()
+                       if key not in ("tracked_since", "deadline_exceeded")}
+    assert provider.read(created.id, earlier_release).outs["tracked_since"] == ""
 
 
 @pytest.mark.parametrize(("state", "created", "retired", "again"), [

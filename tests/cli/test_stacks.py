@@ -1,4 +1,4 @@
-"""`python -m providers stacks`: the stacks a change affects; the price table a plan uses."""
+"""`python -m providers stacks`: the stacks a change affects."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import subprocess
 import pytest
 
 from providers.cli.main import main
-from providers.cli.pricing import price_table
-from providers.jobfile.catalogue import tool_catalogue
 
 JOB = "name: {name}\nbaseModel: gemini-2.5-flash\ntrainingDataset: {data}\n"
 
@@ -69,16 +67,3 @@ def test_emulator_stacks_are_left_out_unless_asked_for(repository, capsys):
 def test_an_unknown_ref_is_an_error_not_an_empty_answer(repository, capsys):
     assert main(["stacks", "--changed-since", "no-such-branch"]) == 2
     assert "stacks: git merge-base no-such-branch HEAD" in capsys.readouterr().err
-
-
-def test_prices_name_catalogue_models_with_their_source_and_date():
-    prices = price_table()
-    assert set(prices.per_million_training_tokens) <= set(tool_catalogue().models)
-    assert prices.source.startswith("https://cloud.google.com/") and prices.checked
-    assert prices.cost("gemini-2.5-flash", 2_000_000) == 2 * prices.per_million_training_tokens["gemini-2.5-flash"]
-
-
-def test_a_model_without_a_published_price_costs_unknown_not_zero():
-    # Google publishes no tuning price for the 3.x models yet (checked 2026-12-04).
-    assert price_table().cost("gemini-3.5-flash", 1_000) is None
-    assert price_table().cost("gemini-1.5-flash-002", 1_000) is None
