@@ -75,7 +75,8 @@ for name in ordered:
     if not pulumi.runtime.is_dry_run():
         upload_problems += upload(job, uploads, settings.gcp_project)
     estimates[name] = estimate(job, report, sizes).as_input()
-    submissions += [Submission.of(job.spec, job.file, submitted[name], region, estimates[name], report.catalogue)
+    submissions += [Submission.of(job.spec, job.file, submitted[name], region, estimates[name], report.catalogue,
+                                  retired_at=sweep.retired_at(name, region))
                     for region in regions[name]]
 if upload_problems:
     # Nothing is submitted; the sweep has done its work by the time the run stops.

@@ -5,9 +5,14 @@ Two budgets, in US dollars, both optional:
   Vertex job of its own, paid on its own);
 - the stack's `gemini-tuning:maxEstimatedCost`: all the new submissions of one run together.
 
-A new submission is a job and region whose spec has no job of this stack in Vertex that the
-tuning-job provider would adopt (`tuning_job.ADOPTABLE_STATES`, found by the stack's labels):
-a new job file or region, an edit that replaces a job, a job still waiting for quota. A job
+A new submission is one the tuning-job provider would submit: a job and region whose spec has
+no job of this stack in Vertex (found by the stack's labels), in any state: a new job file or
+region, an edit that replaces a job, a job still waiting for quota or refused. A job of that spec
+that ended (cancelled, at its deadline or by hand; FAILED; EXPIRED) is not submitted again by
+the provider, so it is no new submission either; except one the stack's sweep cancelled when
+its job left its file, and that the file declares again: the provider submits that one again
+(`tuning_job.cancelled_by_the_sweep`, from the sweep's `retired_at`, an input of each
+submission). A job
 that continues another job's tuned model has a spec that takes that model, which only
 Vertex knows before the run: its source's current job (the source's spec hash) has
 succeeded with it, or the job submits nothing in this run (it waits for its source, or
@@ -53,7 +58,7 @@ from providers.jobfile.catalogue import Catalogue, tool_catalogue
 from providers.jobfile.fields import field_name
 from providers.jobfile.schema import JobSpec
 from providers.resources import stack_config
-from providers.resources.tuning_job import ADOPTABLE_STATES, submission_spec_hash
+from providers.resources.tuning_job import cancelled_by_the_sweep, submission_spec_hash
 
 JOB_BUDGET_FIELD = field_name(JobSpec, "max_estimated_cost")
 STACK_BUDGET_SETTING = "gemini-tuning:maxEstimatedCost"
@@ -77,19 +82,23 @@ class Submission:
     "" until `new_submissions` works it out from what Vertex holds)."""
     spec_json: str = ""
     """For such a job: its spec as submitted, to work its hash out."""
+    retired_at: Any = ""
+    """When the stack's sweep last retired this job in this region (`StackSweep.retired_at`,
+    an output: "" if never, unknown in a preview whose sweep changes)."""
 
     @classmethod
     def of(cls, spec: JobSpec, job_file: str, submitted: dict[str, Any], region: str, estimate: dict[str, Any],
-           catalogue: Catalogue) -> Submission:
-        """The submission of `spec` (whose job file says `submitted` to Vertex) in `region`."""
+           catalogue: Catalogue, retired_at: Any = "") -> Submission:
+        """The submission of `spec` (whose job file says `submitted` to Vertex) in `region`;
+        `retired_at`: when the stack's sweep last retired it there."""
         budget = spec.max_estimated_cost or 0.0
         source = spec.continue_from
         if source is not None and source.job is not None:
             return cls(spec.name, job_file, region, "", estimate, budget, source=source.job,
-                       spec_json=json.dumps(submitted, sort_keys=True))
+                       spec_json=json.dumps(submitted, sort_keys=True), retired_at=retired_at)
         continued = source.model if source is not None else ""
         return cls(spec.name, job_file, region, submission_spec_hash(submitted, job_file, region, catalogue, continued),
-                   estimate, budget)
+                   estimate, budget, retired_at=retired_at)
 
     @property
     def cost(self) -> float | None:
@@ -103,13 +112,14 @@ class Submission:
     def as_input(self) -> dict[str, Any]:
         return {"job": self.job, "job_file": self.job_file, "region": self.region, "spec_hash": self.spec_hash,
                 "estimate": self.estimate, "max_estimated_cost": self.max_estimated_cost,
-                **({"source": self.source, "spec_json": self.spec_json} if self.source else {})}
+                **({"source": self.source, "spec_json": self.spec_json} if self.source else {}),
+                **({"retired_at": self.retired_at} if self.retired_at is not None and self.retired_at != "" else {})}
 
     @classmethod
     def from_input(cls, value: dict[str, Any]) -> Submission:
         return cls(value["job"], value["job_file"], value["region"], value["spec_hash"], dict(value["estimate"]),
                    float(value.get("max_estimated_cost") or 0), value.get("source") or "",
-                   value.get("spec_json") or "")
+                   value.get("spec_json") or "", value.get("retired_at") or "")
 
 
 def refusals(new: list[Submission], stack_budget: float, stack_file: str) -> list[tuple[str, str]]:
@@ -181,7 +191,8 @@ class StackBudgetProvider(ResourceProvider):
 
 
 def new_submissions(props: dict[str, Any], submissions: list[Submission]) -> list[Submission]:
-    """The submissions Vertex holds no adoptable job of this stack for (a listing per region).
+    """The submissions the tuning-job provider would submit: those Vertex holds no job of this
+    stack for with their spec, other than one the sweep cancelled (a listing per region).
 
     `submissions` come sources first (the program's order), so a continuing job's source has
     its hash worked out before the job."""
@@ -191,11 +202,13 @@ def new_submissions(props: dict[str, Any], submissions: list[Submission]) -> lis
         # Asked afresh, and an empty answer confirmed as before a submission: counting a job
         # as new that is not would refuse wrongly, counting one as not new would pay unchecked.
         jobs = VertexClient(props["project"], region, Budget()).find_tuning_jobs(owner.labels, confirm_empty=True)
-        held[region] = [job for job in jobs if job.state in ADOPTABLE_STATES]
+        held[region] = jobs
 
-    def jobs_of(job: str, spec: str, region: str) -> list[TuningJobView]:
+    def jobs_of(job: str, spec: str, region: str, retired_at: Any = "") -> list[TuningJobView]:
         labels = tuning_job_labels(owner, job, spec)
-        return sorted((j for j in held[region] if labels.items() <= j.labels.items()), key=lambda j: j.create_time)
+        return sorted((j for j in held[region] if labels.items() <= j.labels.items()
+                       and not cancelled_by_the_sweep(j.state, j.create_time, retired_at)),
+                      key=lambda j: j.create_time)
 
     hashes: dict[tuple[str, str], str] = {}
     new = []
@@ -210,7 +223,7 @@ def new_submissions(props: dict[str, Any], submissions: list[Submission]) -> lis
                                         tool_catalogue(), succeeded[-1].tuned_model)
             submission = replace(submission, spec_hash=spec)
         hashes[(submission.job, submission.region)] = submission.spec_hash
-        if not jobs_of(submission.job, submission.spec_hash, submission.region):
+        if not jobs_of(submission.job, submission.spec_hash, submission.region, submission.retired_at):
             new.append(submission)
     return new
 

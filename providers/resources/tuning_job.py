@@ -148,10 +148,17 @@ def stopped_by_the_sweep(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     the file declares it again: the stack's sweep retired it (`retired_at`) after the job was
     created, and Pulumi had not deleted the resource yet (every run since failed). Then the job
     is submitted again, as it would be had Pulumi deleted the resource and created it anew."""
-    if olds.get("state") not in ("CANCELLED", "CANCELLING"):
+    return cancelled_by_the_sweep(olds.get("state") or "", olds.get("create_time") or "", news.get("retired_at"))
+
+
+def cancelled_by_the_sweep(state: str, create_time: str, retired_at: object) -> bool:
+    """Whether a Vertex job in `state` (Vertex's name or ours), created at `create_time`, was
+    cancelled by the stack's sweep, which last retired its job and region at `retired_at`:
+    such a job, declared again, is the one ended job the provider submits again."""
+    if state.removeprefix("JOB_STATE_") not in ("CANCELLED", "CANCELLING"):
         return False
     try:
-        return datetime.fromisoformat(olds.get("create_time") or "") < datetime.fromisoformat(news.get("retired_at") or "")
+        return datetime.fromisoformat(create_time) < datetime.fromisoformat(retired_at)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False  # never retired, or not known in a preview
 

@@ -4,10 +4,13 @@ which submissions are new is read from Vertex (jobs this stack would adopt are n
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from providers.resources.stack_budget import StackBudgetProvider, Submission, new_submissions, refusals
-from providers.resources.tuning_job import TuningJobProvider
-from tests.resources.test_tuning_job_provider import STACK_ID, inputs
+from providers.resources.tuning_job import TuningJobProvider, stopped_by_the_sweep
+from providers.resources import deadlines
+from tests.resources.test_tuning_job_provider import STACK_ID, all_jobs, inputs
+from tests.support.polling import wait_for
 
 NOTHING = "nothing was sent to Vertex AI"
 
@@ -68,6 +71,37 @@ def test_check_counts_only_what_vertex_does_not_hold_for_this_stack_and_refuses_
                                      "summaries in us-central1 $30.00 (how new); triage in europe-west4 $30.00")
     assert planned.failures == []  # the plan shows it in its table
     assert len(list(emulator.tuning_client().list_tuning_jobs(parent="projects/p/locations/us-central1"))) == 1
+
+
+def test_an_ended_job_is_no_new_submission_unless_the_sweep_cancelled_it_as_the_provider_submits_only_that(start):
+    emulator = start(job_seconds=600, cancel_seconds=0, quota=5)
+    news = {**inputs(), "max_duration_seconds": 1}
+    provider = TuningJobProvider()
+    created = provider.create(news)
+    overdue = wait_for(lambda: provider.read(created.id, created.outs).outs,
+                       lambda outs: deadlines.overdue(outs, 1, deadlines.now()) is not None, timeout=10)
+    cancelled = provider.update(created.id, overdue, news).outs  # at its deadline
+    ended = wait_for(lambda: provider.read(created.id, cancelled).outs, lambda outs: outs["state"] == "CANCELLED",
+                     timeout=10)
+    kept = Submission("triage", "jobs/triage.yaml", "us-central1", news["spec_hash"], {"cost": 30.0, "how": "how"})
+    fresh = Submission("summaries", "jobs/summaries.yaml", "us-central1", "0123", {"cost": 30.0, "how": "how new"})
+    # The sweep retired the job (its file was removed) after it was created; the file is back.
+    after = deadlines.now().isoformat()
+    swept = replace(kept, retired_at=after)
+    before = replace(kept, retired_at="2020-01-01T00:00:00+00:00")
+
+    # The provider resubmits the ended job only in the sweep's case; the budget counts just that.
+    assert not provider.diff(created.id, ended, news).changes
+    assert provider.diff(created.id, ended, {**news, "retired_at": after}).changes
+    assert stopped_by_the_sweep(ended, {"retired_at": after})
+    assert [s.job for s in new_submissions(budget_inputs(40.0), [kept, fresh])] == ["summaries"]
+    assert [s.job for s in new_submissions(budget_inputs(40.0), [before, fresh])] == ["summaries"]
+    assert [s.job for s in new_submissions(budget_inputs(40.0), [swept, fresh])] == ["triage", "summaries"]
+    assert StackBudgetProvider().check({}, budget_inputs(40.0, kept, fresh)).failures == []
+    # Without an estimate, the ended job no longer refuses every later run.
+    assert StackBudgetProvider().check({}, budget_inputs(40.0, replace(kept, estimate={}), fresh)).failures == []
+    assert len(StackBudgetProvider().check({}, budget_inputs(40.0, swept, fresh)).failures) == 1
+    assert len(all_jobs(emulator)) == 1
 
 
 def test_a_stack_without_budgets_looks_nothing_up(start, tmp_path):
