@@ -18,7 +18,8 @@ import pulumi
 from providers.jobfile.lineage import in_order
 from providers.resources.job import Job, StackOwner, continued_sources, declaration, report_outcomes
 from providers.resources.notifications import StackNotifications
-from providers.resources.stack_budget import StackBudget, Submission
+from providers.resources.cost_budgets import Submission
+from providers.resources.stack_budget import StackBudget
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_job import base_model_row
@@ -107,6 +108,7 @@ else:
             plan_preview=plan_preview,
             estimate=estimates[name],
             prices=report.prices,
+            stack_budget=settings.budget or 0.0,
         )
         summary[name] = component.summary
         outcomes += component.outcomes

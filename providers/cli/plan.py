@@ -38,7 +38,7 @@ from providers.jobfile.schema import JobSpec
 from providers.resources import deadlines
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
 from providers.resources.promotion import DEFAULT, Gate
-from providers.resources.stack_budget import Submission, refusals
+from providers.resources.cost_budgets import Submission, refusals
 from providers.resources.tuning_job import awaits_source, stopped_by_the_sweep
 from providers.stack.estimates import shown_size
 from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from providers.resources.stack_budget import StackBudgetProvider, Submission, new_submissions, refusals
+from providers.resources.cost_budgets import Submission, refusals
+from providers.resources.stack_budget import StackBudgetProvider, new_submissions
 from providers.resources.tuning_job import TuningJobProvider, stopped_by_the_sweep
 from providers.resources import deadlines
 from tests.resources.test_tuning_job_provider import STACK_ID, all_jobs, inputs
@@ -104,6 +105,37 @@ def test_an_ended_job_is_no_new_submission_unless_the_sweep_cancelled_it_as_the_
     assert len(all_jobs(emulator)) == 1
 
 
+def test_a_replace_is_held_to_the_budgets_by_the_submission_itself_in_the_budgets_words(start):
+    """`pulumi up --replace`: StackBudget sees Vertex's job with the spec and counts nothing new,
+    the delete releases that job, and the create would submit a new one that no budget saw."""
+    emulator = start(job_seconds=600, quota=5)
+    provider = TuningJobProvider()
+    budgeted = {**inputs(), "estimate": {"cost": 8.0, "how": "how triage"}}
+    first = provider.create(budgeted)
+    provider.delete(first.id, first.outs)
+    kept = Submission("triage", "jobs/triage.yaml", "us-central1", budgeted["spec_hash"], budgeted["estimate"], 5.0)
+    assert new_submissions(budget_inputs(0.0), [kept]) == []  # what StackBudget cannot see
+
+    over_its_own = provider.create({**budgeted, "max_estimated_cost": 5.0}).outs
+    over_the_stacks = provider.create({**budgeted, "stack_max_estimated_cost": 6.0}).outs
+    unknown = provider.create({**budgeted, "estimate": {"cost": -1, "how": "no price"},
+                               "stack_max_estimated_cost": 100.0}).outs
+
+    assert len(all_jobs(emulator)) == 1  # nothing sent
+    assert [o["state"] for o in (over_its_own, over_the_stacks, unknown)] == ["NOT_SUBMITTED"] * 3
+    assert over_its_own["failure"] == over_its_own["status_message"] == refusals([kept], 0, "Pulumi.dev.yaml")[0][1]
+    assert over_its_own["failure"] == ("jobs/triage.yaml: us-central1: maxEstimatedCost: estimated at $8.00, over "
+                                       f"the job's budget of $5.00 (how triage); {NOTHING}")
+    assert over_the_stacks["failure"].startswith("Pulumi.dev.yaml: gemini-tuning:maxEstimatedCost: the 1 new "
+                                                 "submission(s) of this run are estimated at $8.00 together, over "
+                                                 "the stack's budget of $6.00")
+    assert unknown["failure"] == ("Pulumi.dev.yaml: gemini-tuning:maxEstimatedCost: jobs/triage.yaml in us-central1 "
+                                  f"has no estimate to hold against the stack's budget of $100.00: no price; {NOTHING}")
+    within = provider.create({**budgeted, "max_estimated_cost": 10.0, "stack_max_estimated_cost": 10.0}).outs
+    assert within["vertex_job_name"] not in ("", first.outs["vertex_job_name"])  # the replace itself goes on
+    assert len(all_jobs(emulator)) == 2
+
+
 def test_a_stack_without_budgets_looks_nothing_up(start, tmp_path):
     start(rpc_log=tmp_path / "rpc.jsonl")
 
@@ -116,7 +148,7 @@ def test_a_stack_without_budgets_looks_nothing_up(start, tmp_path):
 
 def test_the_program_computes_the_spec_hash_the_tuning_jobs_check_gives():
     from providers.jobfile.catalogue import tool_catalogue
-    from providers.resources.tuning_job import submission_spec_hash
+    from providers.resources.essence import submission_spec_hash
     from tests.resources.test_tuning_job_provider import SPEC
 
     # A key per region (gemini-3.5-flash takes none): each region's essence, and hash, differs.
