@@ -4,7 +4,8 @@ Everything is checked first (the same checks as `python -m providers validate --
 plus the stack's settings): a mistake stops the run with every problem listed and nothing
 submitted. The stack's sweep then stops what the stack no longer declares, and its budgets
 are checked against every new submission's estimate (`StackBudget`, after the sweep, so a
-refusal never holds back a stop); every job's resources wait for both. What Vertex AI refuses
+refusal never holds back a stop of what is no longer declared; it does hold back a deadline's
+cancel until it is fixed, see docs/architecture.md); every job's resources wait for both. What Vertex AI refuses
 during the run is reported at its end, one line each, after the sweep has done its work (a
 failed program gets no deletes from Pulumi; see `providers.resources.stack_sweep`) and what
 changed has been told to the stack's webhooks (`StackNotifications`, after every job).
@@ -18,7 +19,8 @@ import pulumi
 from providers.jobfile.lineage import in_order
 from providers.resources.job import Job, StackOwner, continued_sources, declaration, report_outcomes
 from providers.resources.notifications import StackNotifications
-from providers.resources.stack_budget import StackBudget, Submission
+from providers.resources.cost_budgets import Submission
+from providers.resources.stack_budget import StackBudget
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
 from providers.resources.tuning_job import base_model_row
@@ -75,7 +77,8 @@ for name in ordered:
     if not pulumi.runtime.is_dry_run():
         upload_problems += upload(job, uploads, settings.gcp_project)
     estimates[name] = estimate(job, report, sizes).as_input()
-    submissions += [Submission.of(job.spec, job.file, submitted[name], region, estimates[name], report.catalogue)
+    submissions += [Submission.of(job.spec, job.file, submitted[name], region, estimates[name], report.catalogue,
+                                  retired_at=sweep.retired_at(name, region))
                     for region in regions[name]]
 if upload_problems:
     # Nothing is submitted; the sweep has done its work by the time the run stops.
@@ -106,6 +109,7 @@ else:
             plan_preview=plan_preview,
             estimate=estimates[name],
             prices=report.prices,
+            stack_budget=settings.budget or 0.0,
         )
         summary[name] = component.summary
         outcomes += component.outcomes

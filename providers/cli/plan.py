@@ -38,8 +38,8 @@ from providers.jobfile.schema import JobSpec
 from providers.resources import deadlines
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
 from providers.resources.promotion import DEFAULT, Gate
-from providers.resources.stack_budget import Submission, refusals
-from providers.resources.tuning_job import awaits_source
+from providers.resources.cost_budgets import Submission, refusals
+from providers.resources.tuning_job import awaits_source, stopped_by_the_sweep
 from providers.stack.estimates import shown_size
 from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
 from providers.stack.settings import BUDGET_KEY, known_stacks, stack_config
@@ -354,6 +354,9 @@ def _action(op: str, old_outputs: dict, inputs: dict) -> str:
     if op == "delete":
         return "cancel" if old_outputs.get("state") in _ACTIVE_STATES else "forget (ended)"
     if op == "update" and old_outputs.get("state") == "WAITING_FOR_SOURCE" and not old_outputs.get("vertex_job_name"):
+        return WAIT_FOR_SOURCE if waits_for_source else "submit"
+    if op == "update" and stopped_by_the_sweep(old_outputs, inputs):
+        # Cancelled by the sweep when it left its file, declared again: submitted anew.
         return WAIT_FOR_SOURCE if waits_for_source else "submit"
     if op == "update" and old_outputs.get("state") in _WAITING_STATES and not old_outputs.get("vertex_job_name"):
         if waits_for_source:

@@ -22,7 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from providers.jobfile.catalogue import Catalogue
 from providers.jobfile.fields import field_name
+from providers.jobfile.loading import parse_job
 from providers.jobfile.rules import key_for_region
 from providers.jobfile.schema import JobSpec
 
@@ -147,3 +149,11 @@ def replacement_reasons(olds: dict, news: dict) -> list[str]:
 def spec_hash(essence: dict) -> str:
     canonical = json.dumps(essence, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def submission_spec_hash(spec: dict[str, Any], job_file: str, region: str, catalogue: Catalogue,
+                         continued_from: str = "") -> str:
+    """The spec hash `check` gives the job `spec` (as submitted) in `region`, continuing the
+    tuned model `continued_from` if it continues one: what its Vertex job's labels carry."""
+    parsed = parse_job(json.loads(json.dumps(spec)), job_file, catalogue)
+    return spec_hash(essence_of(parsed, region, continued_from))

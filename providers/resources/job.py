@@ -69,7 +69,7 @@ class Job(pulumi.ComponentResource):
                  sweep: StackSweep, budget: pulumi.Resource | None = None, base_model_rules: str = "",
                  plan_preview: bool = False, base_model: str = "", sources: dict[str, ContinuedSource] | None = None,
                  estimate: dict[str, Any] | None = None, prices: PriceTable | None = None,
-                 opts: pulumi.ResourceOptions | None = None):
+                 stack_budget: float = 0.0, opts: pulumi.ResourceOptions | None = None):
         """`submitted_spec` is the job file as Vertex sees it (local data sets as gs:// URIs);
         `guard` is the stack's `StackGuard`, whose allowances each tuning job checks too;
         `sweep` the stack's `StackSweep`, and `budget` its `StackBudget`, which every resource
@@ -79,7 +79,9 @@ class Job(pulumi.ComponentResource):
         `plan_preview` whether this is the preview of `python -m providers plan`;
         `sources`, for a continuing job, what it continues in each region;
         `estimate` the estimated cost of one training (`Estimate.as_input()`), `prices` the
-        price table what was billed is priced with (at `base_model`'s price)."""
+        price table what was billed is priced with (at `base_model`'s price), `stack_budget`
+        the stack's `gemini-tuning:maxEstimatedCost` (0: none), which each tuning job's
+        submission is held to as well as its own."""
         super().__init__(JOB_TYPE, name, None, opts)
         self._waits_for = [sweep, *([budget] if budget is not None else [])]
         identity = {"project": owner.project, "pulumi_project": owner.pulumi_project,
@@ -101,6 +103,7 @@ class Job(pulumi.ComponentResource):
                 base_model_rules=base_model_rules, plan_preview=plan_preview, source=source,
                 max_duration_seconds=durations.seconds(spec.max_duration) if spec.max_duration else 0,
                 estimate=estimate, retired_at=sweep.retired_at(name, region),
+                max_estimated_cost=spec.max_estimated_cost or 0.0, stack_max_estimated_cost=stack_budget,
                 **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
             billed = pulumi.Output.all(tuning_job.billable_tokens, tuning_job.epochs).apply(

@@ -18,6 +18,10 @@ Vertex AI has no update and no delete for tuning jobs, so:
 - before every submission attempt the provider looks for a job carrying this resource's
   labels and adopts it, so a lost answer or a killed run never pays for a second job;
   transient answers are retried that way while the budget lasts;
+- a submission over the job's budget (`maxEstimatedCost`) or, alone, the stack's, or with
+  no estimate where a budget applies, is refused before anything is sent, in the words of
+  `StackBudget` (which checks the run's new submissions together first, but counts as kept
+  a job whose spec Vertex holds, so never sees what `--replace` submits);
 - a submission Vertex refuses, or that gets no answer in time, is NOT_SUBMITTED: the
   reason is in `status_message`, the program fails the run with it, and the next
   `pulumi up` tries again;
@@ -80,6 +84,7 @@ from providers.jobfile.loading import parse_job
 from providers.jobfile.problems import JobFileError
 from providers.jobfile.schema import JobSpec
 from providers.resources import deadlines, stack_config
+from providers.resources.cost_budgets import Submission, refusals
 from providers.resources.essence import (
     ESSENCE_KEYS,
     OPTIONAL_ESSENCE_KEYS,
@@ -148,10 +153,17 @@ def stopped_by_the_sweep(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     the file declares it again: the stack's sweep retired it (`retired_at`) after the job was
     created, and Pulumi had not deleted the resource yet (every run since failed). Then the job
     is submitted again, as it would be had Pulumi deleted the resource and created it anew."""
-    if olds.get("state") not in ("CANCELLED", "CANCELLING"):
+    return cancelled_by_the_sweep(olds.get("state") or "", olds.get("create_time") or "", news.get("retired_at"))
+
+
+def cancelled_by_the_sweep(state: str, create_time: str, retired_at: object) -> bool:
+    """Whether a Vertex job in `state` (Vertex's name or ours), created at `create_time`, was
+    cancelled by the stack's sweep, which last retired its job and region at `retired_at`:
+    such a job, declared again, is the one ended job the provider submits again."""
+    if state.removeprefix("JOB_STATE_") not in ("CANCELLED", "CANCELLING"):
         return False
     try:
-        return datetime.fromisoformat(olds.get("create_time") or "") < datetime.fromisoformat(news.get("retired_at") or "")
+        return datetime.fromisoformat(create_time) < datetime.fromisoformat(retired_at)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False  # never retired, or not known in a preview
 
@@ -285,6 +297,8 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         retired_at: pulumi.Input[str] = "",
         max_duration_seconds: int = 0,
         estimate: dict[str, Any] | None = None,
+        max_estimated_cost: float = 0.0,
+        stack_max_estimated_cost: float = 0.0,
         opts: pulumi.ResourceOptions | None = None,
     ):
         """`allow_project_change`, `allow_region_change`: the stack's allowances
@@ -296,8 +310,10 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         sweep last retired this job in this region (`StackSweep.retired_at`; see
         `stopped_by_the_sweep`).;
         `max_duration_seconds`: the job's deadline (0: none); `estimate`: the estimated
-        cost of one training (`providers.stack.estimates.Estimate.as_input`), for the plan
-        and the outputs."""
+        cost of one training (`providers.stack.estimates.Estimate.as_input`), for the plan,
+        the outputs and the budgets; `max_estimated_cost`, `stack_max_estimated_cost`: the
+        job's budget and the stack's (0: none), which a submission is refused over
+        (`_over_budget`)."""
         props: dict[str, Any] = {
             "job_file": job_file,
             # JSON keeps integers integers; Pulumi would carry them as floats.
@@ -318,6 +334,9 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
                if source is not None else {}),
             "max_duration_seconds": max_duration_seconds,
             **({"estimate": estimate} if estimate else {}),
+            # Only where set: the state of jobs without budgets stays as it was.
+            **({"max_estimated_cost": max_estimated_cost} if max_estimated_cost else {}),
+            **({"stack_max_estimated_cost": stack_max_estimated_cost} if stack_max_estimated_cost else {}),
             "spec_hash": None,
             DEADLINE_KEY: None,
             TRACKED_KEY: None,
@@ -329,13 +348,6 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         )
         super().__init__(TuningJobProvider(), resource_name, props, opts)
 
-
-def submission_spec_hash(spec: dict[str, Any], job_file: str, region: str, catalogue: Catalogue,
-                         continued_from: str = "") -> str:
-    """The spec hash `check` gives the job `spec` (as submitted) in `region`, continuing the
-    tuned model `continued_from` if it continues one: what its Vertex job's labels carry."""
-    parsed = parse_job(json.loads(json.dumps(spec)), job_file, catalogue)
-    return spec_hash(essence_of(parsed, region, continued_from))
 
 
 @dataclass(frozen=True)
@@ -512,6 +524,8 @@ def _submit_or_adopt(props: dict[str, Any], budget: Budget, olds: dict[str, Any]
                 if job is None:
                     if refusal := _refusal(props):
                         return _not_submitted(problem_line(props, "submitting the tuning job", refusal), olds)
+                    if over := _over_budget(props):
+                        return _not_submitted(over, olds)
                     job = vertex.create_tuning_job(_request(props))
                 return _observed(job)
             except errors.QuotaFullError as exc:
@@ -564,6 +578,19 @@ def _refusal(props: dict[str, Any]) -> str | None:
         return rules and retirement.submission_refusal(model, rules, retirement.today())
     except JobFileError as exc:
         return str(exc)
+
+
+def _over_budget(props: dict[str, Any]) -> str:
+    """Why the budgets refuse submitting this job, in `StackBudget`'s words ("" if they do not).
+
+    `StackBudget` holds a run's new submissions to the budgets, but counts as kept a job whose
+    spec Vertex already holds; `pulumi up --replace` then submits anew (see `_released`). So the
+    paying call itself checks this job against its own budget and, alone, the stack's."""
+    submission = Submission(props["job_name"], props.get("job_file", "job file"), props["region"],
+                            props.get("spec_hash") or "", dict(props.get("estimate") or {}),
+                            float(props.get("max_estimated_cost") or 0))
+    lines = refusals([submission], float(props.get("stack_max_estimated_cost") or 0), f"Pulumi.{props['stack']}.yaml")
+    return "; ".join(line for _, line in lines)
 
 
 def _request(props: dict[str, Any]) -> TuningJobRequest:

@@ -13,6 +13,7 @@ library's HTTP client is enough for one POST with a timeout, and adds no depende
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -22,6 +23,7 @@ TIMEOUT_SECONDS = 10.0
 """The longest one message may take; a webhook slower than this is tried again next run."""
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 USER_AGENT = "gemini-tuning"
+PORT_PROBLEM = "has a port that is not a number from 1 to 65535"
 
 
 class WebhookError(Exception):
@@ -46,6 +48,12 @@ def url_problem(url: object) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return "is not an https:// URL"
+    try:
+        parts.port  # noqa: B018 -- urllib raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        return PORT_PROBLEM
+    if parts.port == 0:
+        return PORT_PROBLEM
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
         return "is http:// to another machine: messages would cross the network in clear; use https://"
     return ""
@@ -64,6 +72,12 @@ def post(url: str, text: str, timeout: float = TIMEOUT_SECONDS) -> None:
         raise WebhookError(f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise WebhookError(f"cannot reach it: {_without(str(exc.reason), url)}") from None
+    except (http.client.HTTPException, ValueError) as exc:
+        # A broken answer (a body cut off, a reply that is not HTTP) or an address urllib
+        # cannot use (a bad port): neither is an OSError, and neither may fail the run.
+        raise WebhookError(f"no usable HTTP answer ({type(exc).__name__})" if isinstance(exc, http.client.HTTPException)
+                           and not isinstance(exc, http.client.InvalidURL)
+                           else f"cannot use its address ({type(exc).__name__})") from None
     except (TimeoutError, OSError) as exc:
         raise WebhookError(f"no answer within {timeout:g} s ({type(exc).__name__})" if isinstance(exc, TimeoutError)
                            else f"cannot reach it: {_without(str(exc), url)}") from None

@@ -108,6 +108,29 @@ def test_new_submissions_over_the_stacks_budget_are_planned_as_refused_with_esti
     assert make_plan("test", report(), steps, broken=set(), stack_budget=60.0).problems == []
 
 
+def test_an_ended_job_counts_against_the_budget_only_when_the_sweep_cancelled_it_and_it_is_submitted_again(report):
+    def ended(job: str, created: str, retired: str) -> dict:
+        updated = _with_estimate(step("update", job, "gemini-3.5-flash", state="CANCELLED"), 30.0)
+        updated["oldState"]["outputs"].update(vertex_job_name="projects/p/locations/us-central1/tuningJobs/7",
+                                              create_time=created)
+        updated["newState"]["inputs"]["retired_at"] = retired
+        return updated
+
+    # `fresh` left its file, the sweep cancelled its job, and it is back; `edited` was cancelled
+    # (at its deadline, say) after the sweep once retired it: the provider keeps that one as it is.
+    steps = [ended("fresh", "2026-12-01T10:00:00+00:00", "2026-12-02T10:00:00+00:00"),
+             ended("edited", "2026-12-03T10:00:00+00:00", "2026-12-02T10:00:00+00:00")]
+
+    plan = make_plan("test", report(), steps, broken=set(), stack_budget=20.0)
+
+    assert {c.job: c.action for c in plan.changes if c.job in ("fresh", "edited")} == {"fresh": REFUSED,
+                                                                                      "edited": "keep"}
+    assert [str(p) for p in plan.problems] == [
+        "Pulumi.test.yaml: gemini-tuning:maxEstimatedCost: the 1 new submission(s) of this run are estimated at "
+        "$30.00 together, over the stack's budget of $20.00: fresh in us-central1 $30.00 (how 30.0); nothing was "
+        "sent to Vertex AI"]
+
+
 def test_a_job_over_its_own_budget_is_refused_alone(tmp_path, monkeypatch):
     (tmp_path / "jobs").mkdir()
     for name, budget in (("cheap", 10.0), ("dear", 100.0)):

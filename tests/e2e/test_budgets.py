@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from tests.e2e.test_model_catalogue import providers_command
-from tests.e2e.test_tuning_jobs import flash_job, jobs_named
+from tests.e2e.test_tuning_jobs import flash_job, jobs_named, wait_until_ended
 from tests.support.rpc_log import TUNING_SERVICE, RpcLog, by_method
 
 PRICES = ("models:\n  gemini-3.5-flash:\n    perMillionTrainingTokens: 4\n    sources: [our contract]\n"
@@ -87,3 +87,36 @@ def test_new_submissions_over_a_budget_are_refused_before_anything_is_sent_to_ve
             "prices.yaml; nothing was sent to Vertex AI") in unpriced.stdout
     assert priced.returncode == 0, priced.stdout + priced.stderr
     assert calls["CreateTuningJob"] == 1 and len(jobs_named(emulator, "also")) == 1
+
+
+def test_up_replace_is_held_to_the_jobs_budget_by_the_submission_before_anything_is_sent(
+    start_emulator, make_project, storage_emulator, tmp_path
+):
+    storage_emulator.client().bucket("e2e-datasets").blob("big.jsonl").upload_from_string("x" * 4_000_000)
+    rpc_log = RpcLog(tmp_path / "rpc.jsonl")
+    emulator = start_emulator(job_seconds=2, quota=5, rpc_log=rpc_log.path)
+    project = make_project(emulator)
+    project.use_storage(storage_emulator.url, "e2e-datasets")
+    project.write_file("prices.yaml", PRICES)
+    project.write_job("big", **big_job(maxEstimatedCost=10))  # estimated at $8.00: within
+    project.up()
+    [first] = wait_until_ended(emulator)
+    # The budget lowered below the estimate: nothing new, so nothing refused.
+    project.write_job("big", **big_job(maxEstimatedCost=5))
+    project.up()
+    urn = next(s["urn"] for s in project.preview_steps() if s["urn"].endswith("::big-us-central1"))
+
+    # StackBudget sees Vertex's job with this spec (nothing new); the re-created resource
+    # never adopts it and would submit a new $8.00 training.
+    rpc_log.mark()
+    replaced = project.run("up", "--yes", "--skip-preview", "--replace", urn, check=False)
+    calls = by_method(rpc_log.calls_since_mark(), TUNING_SERVICE)
+
+    output = replaced.stdout + replaced.stderr
+    assert replaced.returncode != 0 and JOB_REFUSAL in output and "Traceback" not in output
+    assert calls["CreateTuningJob"] == 0 and [j.name for j in jobs_named(emulator, "big")] == [first.name]
+    # The next run pays nothing either: it finds the job it had and keeps it.
+    rpc_log.mark()
+    project.up()
+    assert by_method(rpc_log.calls_since_mark(), TUNING_SERVICE)["CreateTuningJob"] == 0
+    assert project.job_output("big")["vertexJob"] == first.name

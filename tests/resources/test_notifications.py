@@ -3,6 +3,7 @@ webhook fails; the ledger in the resource's outputs, never a webhook's URL."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -11,6 +12,7 @@ from providers.gcp.budget import Budget
 from providers.resources.events import Observation, events
 from providers.resources.notifications import Ledger, StackNotificationsProvider, deliver, record
 from providers.webhooks.post import webhook_id
+from tests.support.raw_server import RawServer
 from tests.support.webhook_server import WebhookServer
 
 JOB = "projects/1/locations/us-central1/tuningJobs/77"
@@ -88,6 +90,25 @@ def test_each_change_is_told_once_across_runs_and_a_failing_webhook_keeps_it_for
         "message(s) kept for the next run"]
     assert bad.texts() == good.texts() and again.undelivered == [] and again.delivered == 1
     assert again.ledger.pending == {ids[0]: [], ids[1]: []}
+
+
+def test_a_webhook_answering_broken_http_fails_neither_the_update_nor_makes_the_others_hear_twice():
+    def news_of(webhooks: list[str], state: str) -> dict:
+        return {"stack": "prod", "webhooks": webhooks, "observations": [
+            dataclasses.asdict(seen(state=state, error="INTERNAL: x"))]}
+
+    provider = StackNotificationsProvider()
+    with WebhookServer() as good, RawServer(b"garbage\r\n\r\n") as broken:
+        webhooks = [good.url, broken.url]
+        outputs = provider.create(news_of(webhooks, "RUNNING")).outs
+        # Two runs, each from the outputs the last update saved (a failed update saves none).
+        for _ in range(2):
+            outputs = provider.update("prod/notifications", outputs, news_of(webhooks, "FAILED")).outs
+
+    assert len(good.texts()) == 1 and " FAILED" in good.texts()[0]
+    assert broken.requests == 2  # tried by each run, kept for the next
+    assert outputs["undelivered"] and outputs["undelivered"][0].startswith(
+        "notify: webhook 2 of gemini-tuning:notify (http://127.0.0.1/…): ")
 
 
 def test_the_first_run_records_what_an_earlier_release_saw_without_telling_it():

@@ -4,10 +4,14 @@ which submissions are new is read from Vertex (jobs this stack would adopt are n
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from providers.resources.stack_budget import StackBudgetProvider, Submission, new_submissions, refusals
-from providers.resources.tuning_job import TuningJobProvider
-from tests.resources.test_tuning_job_provider import STACK_ID, inputs
+from providers.resources.cost_budgets import Submission, refusals
+from providers.resources.stack_budget import StackBudgetProvider, new_submissions
+from providers.resources.tuning_job import TuningJobProvider, stopped_by_the_sweep
+from providers.resources import deadlines
+from tests.resources.test_tuning_job_provider import STACK_ID, all_jobs, inputs
+from tests.support.polling import wait_for
 
 NOTHING = "nothing was sent to Vertex AI"
 
@@ -70,6 +74,68 @@ def test_check_counts_only_what_vertex_does_not_hold_for_this_stack_and_refuses_
     assert len(list(emulator.tuning_client().list_tuning_jobs(parent="projects/p/locations/us-central1"))) == 1
 
 
+def test_an_ended_job_is_no_new_submission_unless_the_sweep_cancelled_it_as_the_provider_submits_only_that(start):
+    emulator = start(job_seconds=600, cancel_seconds=0, quota=5)
+    news = {**inputs(), "max_duration_seconds": 1}
+    provider = TuningJobProvider()
+    created = provider.create(news)
+    overdue = wait_for(lambda: provider.read(created.id, created.outs).outs,
+                       lambda outs: deadlines.overdue(outs, 1, deadlines.now()) is not None, timeout=10)
+    cancelled = provider.update(created.id, overdue, news).outs  # at its deadline
+    ended = wait_for(lambda: provider.read(created.id, cancelled).outs, lambda outs: outs["state"] == "CANCELLED",
+                     timeout=10)
+    kept = Submission("triage", "jobs/triage.yaml", "us-central1", news["spec_hash"], {"cost": 30.0, "how": "how"})
+    fresh = Submission("summaries", "jobs/summaries.yaml", "us-central1", "0123", {"cost": 30.0, "how": "how new"})
+    # The sweep retired the job (its file was removed) after it was created; the file is back.
+    after = deadlines.now().isoformat()
+    swept = replace(kept, retired_at=after)
+    before = replace(kept, retired_at="2020-01-01T00:00:00+00:00")
+
+    # The provider resubmits the ended job only in the sweep's case; the budget counts just that.
+    assert not provider.diff(created.id, ended, news).changes
+    assert provider.diff(created.id, ended, {**news, "retired_at": after}).changes
+    assert stopped_by_the_sweep(ended, {"retired_at": after})
+    assert [s.job for s in new_submissions(budget_inputs(40.0), [kept, fresh])] == ["summaries"]
+    assert [s.job for s in new_submissions(budget_inputs(40.0), [before, fresh])] == ["summaries"]
+    assert [s.job for s in new_submissions(budget_inputs(40.0), [swept, fresh])] == ["triage", "summaries"]
+    assert StackBudgetProvider().check({}, budget_inputs(40.0, kept, fresh)).failures == []
+    # Without an estimate, the ended job no longer refuses every later run.
+    assert StackBudgetProvider().check({}, budget_inputs(40.0, replace(kept, estimate={}), fresh)).failures == []
+    assert len(StackBudgetProvider().check({}, budget_inputs(40.0, swept, fresh)).failures) == 1
+    assert len(all_jobs(emulator)) == 1
+
+
+def test_a_replace_is_held_to_the_budgets_by_the_submission_itself_in_the_budgets_words(start):
+    """`pulumi up --replace`: StackBudget sees Vertex's job with the spec and counts nothing new,
+    the delete releases that job, and the create would submit a new one that no budget saw."""
+    emulator = start(job_seconds=600, quota=5)
+    provider = TuningJobProvider()
+    budgeted = {**inputs(), "estimate": {"cost": 8.0, "how": "how triage"}}
+    first = provider.create(budgeted)
+    provider.delete(first.id, first.outs)
+    kept = Submission("triage", "jobs/triage.yaml", "us-central1", budgeted["spec_hash"], budgeted["estimate"], 5.0)
+    assert new_submissions(budget_inputs(0.0), [kept]) == []  # what StackBudget cannot see
+
+    over_its_own = provider.create({**budgeted, "max_estimated_cost": 5.0}).outs
+    over_the_stacks = provider.create({**budgeted, "stack_max_estimated_cost": 6.0}).outs
+    unknown = provider.create({**budgeted, "estimate": {"cost": -1, "how": "no price"},
+                               "stack_max_estimated_cost": 100.0}).outs
+
+    assert len(all_jobs(emulator)) == 1  # nothing sent
+    assert [o["state"] for o in (over_its_own, over_the_stacks, unknown)] == ["NOT_SUBMITTED"] * 3
+    assert over_its_own["failure"] == over_its_own["status_message"] == refusals([kept], 0, "Pulumi.dev.yaml")[0][1]
+    assert over_its_own["failure"] == ("jobs/triage.yaml: us-central1: maxEstimatedCost: estimated at $8.00, over "
+                                       f"the job's budget of $5.00 (how triage); {NOTHING}")
+    assert over_the_stacks["failure"].startswith("Pulumi.dev.yaml: gemini-tuning:maxEstimatedCost: the 1 new "
+                                                 "submission(s) of this run are estimated at $8.00 together, over "
+                                                 "the stack's budget of $6.00")
+    assert unknown["failure"] == ("Pulumi.dev.yaml: gemini-tuning:maxEstimatedCost: jobs/triage.yaml in us-central1 "
+                                  f"has no estimate to hold against the stack's budget of $100.00: no price; {NOTHING}")
+    within = provider.create({**budgeted, "max_estimated_cost": 10.0, "stack_max_estimated_cost": 10.0}).outs
+    assert within["vertex_job_name"] not in ("", first.outs["vertex_job_name"])  # the replace itself goes on
+    assert len(all_jobs(emulator)) == 2
+
+
 def test_a_stack_without_budgets_looks_nothing_up(start, tmp_path):
     start(rpc_log=tmp_path / "rpc.jsonl")
 
@@ -82,7 +148,7 @@ def test_a_stack_without_budgets_looks_nothing_up(start, tmp_path):
 
 def test_the_program_computes_the_spec_hash_the_tuning_jobs_check_gives():
     from providers.jobfile.catalogue import tool_catalogue
-    from providers.resources.tuning_job import submission_spec_hash
+    from providers.resources.essence import submission_spec_hash
     from tests.resources.test_tuning_job_provider import SPEC
 
     # A key per region (gemini-3.5-flash takes none): each region's essence, and hash, differs.

@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-from providers.webhooks.post import WebhookError, described, post, webhook_id
+from providers.webhooks.post import WebhookError, described, post, url_problem, webhook_id
+from tests.support.raw_server import RawServer
 from tests.support.webhook_server import WebhookServer
 
 
@@ -57,3 +58,22 @@ def test_a_webhook_is_described_and_identified_without_its_secret_part():
     assert described(url, 1) == "webhook 2 of gemini-tuning:notify (https://hooks.slack.com/…)"
     assert "very-secret-token" not in webhook_id(url) and webhook_id(url) == webhook_id(url)
     assert json.dumps(webhook_id(url)).count("secret") == 0
+
+
+@pytest.mark.parametrize("answer", [b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nok", b"garbage\r\n\r\n"],
+                         ids=["cut-off body", "not HTTP"])
+def test_a_broken_answer_is_a_webhook_error_that_does_not_name_its_url(answer):
+    with RawServer(answer) as webhook, pytest.raises(WebhookError) as caught:
+        post(webhook.url, "x", timeout=3)
+
+    assert webhook.requests == 1
+    assert "secret-path-of-the-webhook" not in str(caught.value)
+
+
+def test_a_webhook_url_with_a_bad_port_is_refused_by_the_settings_check_and_by_post():
+    url = "https://hooks.example.com:44x/services/T0/B0/very-secret-token"
+
+    assert url_problem(url) == "has a port that is not a number from 1 to 65535"
+    with pytest.raises(WebhookError) as caught:
+        post(url, "x", timeout=3)
+    assert "very-secret-token" not in str(caught.value)
