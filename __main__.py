@@ -4,8 +4,8 @@ Everything is checked first (the same checks as `python -m providers validate --
 plus the stack's settings): a mistake stops the run with every problem listed and nothing
 submitted. The stack's sweep then stops what the stack no longer declares, and its budgets
 are checked against every new submission's estimate (`StackBudget`, after the sweep, so a
-refusal never holds back a stop of what is no longer declared; it does hold back a deadline's
-cancel until it is fixed, see docs/architecture.md); every job's resources wait for both. What Vertex AI refuses
+refusal never holds back a stop of what is no longer declared, nor of a job past its
+deadline: the sweep does both); every job's resources wait for both. What Vertex AI refuses
 during the run is reported at its end, one line each, after the sweep has done its work (a
 failed program gets no deletes from Pulumi; see `providers.resources.stack_sweep`) and what
 changed has been told to the stack's webhooks (`StackNotifications`, after every job).

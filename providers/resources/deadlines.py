@@ -7,8 +7,10 @@ Time the tool waited for the concurrent-job quota before submitting does not cou
 was no Vertex job to pay for). The clock compared with it is this machine's (UTC).
 
 A job still active (queued, pending, running; not yet being cancelled) past its deadline is
-overdue: the tuning-job provider's `diff` sees it from what the refresh read, its `update`
-cancels the job and records `deadline_exceeded`, and the run reports it once, in one line.
+overdue: the stack's sweep cancels it before any job is checked (so no refusal elsewhere in
+the run holds it back), the tuning-job provider's `diff` sees the sweep's cancel, or the job
+overdue in what the refresh read, its `update` records `deadline_exceeded` (cancelling the
+job if it is still active), and the run reports it once, in one line.
 A job cancelled at its deadline is not submitted again: its state says it ended, and only
 a new spec (a replace) or `pulumi up --replace` makes a new job.
 """

@@ -103,6 +103,7 @@ class Job(pulumi.ComponentResource):
                 base_model_rules=base_model_rules, plan_preview=plan_preview, source=source,
                 max_duration_seconds=durations.seconds(spec.max_duration) if spec.max_duration else 0,
                 estimate=estimate, retired_at=sweep.retired_at(name, region),
+                deadline_cancels=sweep.deadline_cancels_of(name, region) if spec.max_duration else None,
                 max_estimated_cost=spec.max_estimated_cost or 0.0, stack_max_estimated_cost=stack_budget,
                 **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )
@@ -186,9 +187,11 @@ class Job(pulumi.ComponentResource):
 
 
 def declaration(spec: JobSpec, job_file: str, regions: list[str], protect_serving: bool) -> dict[str, Any]:
-    """What the stack's `StackSweep` needs of a job to stop it once it is no longer declared."""
+    """What the stack's `StackSweep` needs of a job to stop it once it is no longer declared,
+    or once it runs past its deadline."""
     return {"job_file": job_file, "regions": list(regions), "deletion_policy": spec.deletion_policy,
-            "serving_deletion_policy": serving_deletion_policy(spec, protect_serving)}
+            "serving_deletion_policy": serving_deletion_policy(spec, protect_serving),
+            "max_duration_seconds": durations.seconds(spec.max_duration) if spec.max_duration else 0}
 
 
 def serving_deletion_policy(spec: JobSpec, protect_serving: bool) -> str:

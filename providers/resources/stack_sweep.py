@@ -22,20 +22,28 @@ cancelled job for good. So the sweep records when it retired each job and region
 (`retired`), every job's tuning job takes that time as an input (`retired_at`), and a job
 whose recorded Vertex job was cancelled after being created before it is submitted again.
 Every resource of every job waits for the sweep, so it acts before any of them is checked:
-not even a refusal in a check (a retired model, a moved project) keeps it from stopping. What the sweep could not finish stays in `retiring` for the next run,
-and its failures are reported like any resource's, one line each.
+not even a refusal in a check (a retired model, a moved project, a budget) keeps it from
+stopping. What the sweep could not finish stays in `retiring` for the next run, and its
+failures are reported like any resource's, one line each.
+
+A job past its deadline is a stop too: the sweep cancels every job of the stack still active
+past the `maxDuration` its declared job gives (counted from Vertex's createTime, as
+`providers.resources.deadlines` counts it) and records each cancel in `deadline_cancels`,
+which the job's tuning job takes as an input: it records the cancel as its own and reports it
+once, in the first run it is updated (the same run, unless a refusal holds it back). Its job
+is not submitted again: only the sweep's retirements (`retired`) are.
 
 `read` (refresh) records the stack's running jobs whose job and region the last run did not
-declare, from the region's shared listing (no call of its own in a run that changes
-nothing); `diff` reports a change when the declared jobs changed or something is left to
-stop; `update` lists afresh and acts. Only resources carrying the stack's id are touched: a
+declare, and those past their deadline, from the region's shared listing (no call of its own
+in a run that changes nothing); `diff` reports a change when the declared jobs changed or
+something is left to stop; `update` lists afresh and acts. Only resources carrying the stack's id are touched: a
 stack without an id sweeps nothing. In a plan's preview with broken job files (`complete`
 false) it plans nothing: it cannot tell a broken file's job from a removed one.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import pulumi
@@ -44,18 +52,24 @@ from pulumi.dynamic import ConfigureRequest, CreateResult, DiffResult, ReadResul
 from providers.gcp import errors
 from providers.gcp.budget import Budget
 from providers.gcp.vertex import TuningJobView, VertexClient
+from providers.jobfile import durations
 from providers.jobfile.labels import JOB, label_value
-from providers.resources import stack_config
+from providers.resources import deadlines, stack_config
 from providers.resources.reporting import ReportedError, problem_line
 from providers.resources.serving_endpoint import delete_serving_endpoint
 from providers.resources.tuning_history import retire_job
 from providers.resources.tuning_job import CANCELLING, cancel
 
-OBSERVED_KEYS = ("undeclared_running", "retiring", "retired", "status_message", "failure")
+OBSERVED_KEYS = ("undeclared_running", "overdue", "retiring", "retired", "deadline_cancels", "status_message",
+                 "failure")
 """`undeclared_running`: the stack's jobs still running, at the last refresh, where the last
-run declared no such job and region ({"name", "job" (its label), "region"}); `retiring`: the
-removed jobs and regions whose clean-up a call could not finish, with what their files said;
-`retired`: when the sweep last retired each job and region ("LABEL/REGION": RFC 3339)."""
+run declared no such job and region ({"name", "job" (its label), "region"}); `overdue`: the
+stack's jobs still active, at the last refresh, past their declared deadline (the same, and
+"create_time"); `retiring`: the removed jobs and regions whose clean-up a call could not
+finish, with what their files said; `retired`: when the sweep last retired each job and
+region ("LABEL/REGION": RFC 3339); `deadline_cancels`: the jobs the sweep cancelled at their
+deadline, by Vertex job name ({"job", "region", "ran_seconds", "limit_seconds", "at"}), kept
+while their job and region are declared."""
 IDENTITY_KEYS = ("project", "stack_id")
 
 
@@ -70,7 +84,8 @@ class StackSweepProvider(ResourceProvider):
             return DiffResult(changes=False, replaces=[], stables=[])
         changed = olds.get("declared") != news.get("declared") or any(
             olds.get(key) != news.get(key) for key in IDENTITY_KEYS)
-        return DiffResult(changes=changed or bool(_retiring(olds, news) or _orphans(olds, news)),
+        return DiffResult(changes=changed or bool(_retiring(olds, news) or _orphans(olds, news)
+                                                  or _overdue(olds, news, deadlines.now())),
                           replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -82,10 +97,10 @@ class StackSweepProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         owner = stack_config.owner(props)
         if not owner.stack_id:
-            return ReadResult(id_, {**props, "undeclared_running": [], "failure": ""})
-        declared = _pairs(props.get("declared"))
+            return ReadResult(id_, {**props, "undeclared_running": [], "overdue": [], "failure": ""})
+        declared, limits, at = _pairs(props.get("declared")), _limits(props.get("declared")), deadlines.now()
         regions = {region for _, region in declared} | {e["region"] for e in props.get("retiring") or []}
-        budget, running = Budget(), []
+        budget, running, overdue = Budget(), [], []
         for region in sorted(regions):
             try:
                 listing = VertexClient(props["project"], region, budget).stack_listing(owner.labels)
@@ -94,7 +109,9 @@ class StackSweepProvider(ResourceProvider):
                                                  exc)) from None
             running += [{"name": job.name, "job": job.labels[JOB], "region": region}
                         for job in listing.jobs if _stoppable(job, region, declared)]
-        return ReadResult(id_, {**props, "undeclared_running": running, "failure": ""})
+            overdue += [{"name": job.name, "job": job.labels[JOB], "region": region, "create_time": job.create_time}
+                        for job in listing.jobs if _past_deadline(job, region, limits, at) is not None]
+        return ReadResult(id_, {**props, "undeclared_running": running, "overdue": overdue, "failure": ""})
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Nothing: `pulumi destroy` stops every job through the job's own resources."""
@@ -107,12 +124,14 @@ class StackSweep(Resource, module="gemini-tuning", name="StackSweep"):
     failure: pulumi.Output[str]
     """What the sweep could not do, one line each ("" if nothing)."""
     retired: pulumi.Output[dict]
+    deadline_cancels: pulumi.Output[dict]
 
     def __init__(self, resource_name: str, *, declared: dict[str, dict[str, Any]], complete: bool,
                  project: str, pulumi_project: str, stack: str, stack_id: str,
                  opts: pulumi.ResourceOptions | None = None):
-        """`declared`: per job name, `job_file`, `regions`, `deletion_policy` and
-        `serving_deletion_policy` ("" without serving); `complete`: every job file of the
+        """`declared`: per job name, `job_file`, `regions`, `deletion_policy`,
+        `serving_deletion_policy` ("" without serving) and `max_duration_seconds` (0: no
+        deadline); `complete`: every job file of the
         stack is in `declared` (false only in a plan's preview around broken files)."""
         props = {"declared": declared, "complete": complete, "project": project,
                  "pulumi_project": pulumi_project, "stack": stack, "stack_id": stack_id,
@@ -123,19 +142,32 @@ class StackSweep(Resource, module="gemini-tuning", name="StackSweep"):
         """When the sweep last retired `job` in `region` ("" if never): an input of its tuning job."""
         return self.retired.apply(lambda retired: (retired or {}).get(_retired_key(label_value(job), region), ""))
 
+    def deadline_cancels_of(self, job: str, region: str) -> pulumi.Output[dict]:
+        """The sweep's cancels at the deadline of `job`'s Vertex jobs in `region`, by Vertex job
+        name: an input of its tuning job, which records and reports its own."""
+        label = label_value(job)
+        return self.deadline_cancels.apply(lambda cancels: {
+            name: cancel for name, cancel in (cancels or {}).items()
+            if cancel.get("job") == label and cancel.get("region") == region})
+
 
 def _sweep(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
     """Stops what `props` no longer declares, within one call's budget."""
     owner = stack_config.owner(props)
     retired = dict(olds.get("retired") or {})
+    declared, limits = _pairs(props.get("declared")), _limits(props.get("declared"))
+    cancels = {name: cancel for name, cancel in (olds.get("deadline_cancels") or {}).items()
+               if (cancel.get("job"), cancel.get("region")) in declared}
     if not props.get("complete") or not owner.stack_id:
-        return {"undeclared_running": [], "retiring": [], "retired": retired, "status_message": "", "failure": ""}
-    now = datetime.now(timezone.utc).isoformat()
-    declared = _pairs(props.get("declared"))
+        return {"undeclared_running": [], "overdue": [], "retiring": [], "retired": retired,
+                "deadline_cancels": cancels, "status_message": "", "failure": ""}
+    at = deadlines.now()
+    now = at.isoformat()
     retiring = _retiring(olds, props)
     # A first run has seen nothing yet (a stack made by an earlier release): it looks in every
     # region it declares; later runs where the last refresh saw something to stop.
-    regions = {r["region"] for r in _orphans(olds, props)} | ({region for _, region in declared} if not olds else set())
+    regions = ({r["region"] for r in _orphans(olds, props) + _overdue(olds, props, at)}
+               | ({region for _, region in declared} if not olds else set()))
     budget, done, failures, unfinished = Budget(), [], [], []
     for entry in retiring:
         retired[_retired_key(label_value(entry["job"]), entry["region"])] = now
@@ -156,19 +188,28 @@ def _sweep(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
             failures.append(problem_line(_stack_props(props, region), "listing the stack's tuning jobs", exc))
             continue
         for job in jobs:
-            if not _stoppable(job, region, declared):
+            label, ran = job.labels.get(JOB, ""), _past_deadline(job, region, limits, at)
+            if ran is not None:
+                limit = limits[(label, region)]
+                why = (f" at its deadline: it ran {durations.shown(ran)}, over its {deadlines.MAX_DURATION_FIELD} of "
+                       f"{durations.shown(limit)}")
+            elif _stoppable(job, region, declared):
+                retired[_retired_key(label, region)] = now
+                why = ", which no job file declares any more"
+            else:
                 continue
-            label = job.labels[JOB]
-            retired[_retired_key(label, region)] = now
             try:
                 cancel(vertex, job)
             except errors.VertexError as exc:
-                failures.append(problem_line(_stack_props(props, region), f"cancelling {job.name} of job {label}, "
-                                             "which no job file declares any more", exc))
+                failures.append(problem_line(_stack_props(props, region), f"cancelling {job.name} of job {label}{why}",
+                                             exc))
                 continue
-            done.append(f"cancelled {job.name} of job {label}, which no job file declares any more")
-    return {"undeclared_running": [], "retiring": unfinished, "retired": retired, "status_message": "; ".join(done),
-            "failure": "\n".join(failures)}
+            if ran is not None:
+                cancels[job.name] = {"job": label, "region": region, "ran_seconds": int(ran),
+                                     "limit_seconds": limits[(label, region)], "at": now}
+            done.append(f"cancelled {job.name} of job {label}{why}")
+    return {"undeclared_running": [], "overdue": [], "retiring": unfinished, "retired": retired,
+            "deadline_cancels": cancels, "status_message": "; ".join(done), "failure": "\n".join(failures)}
 
 
 def _retired_key(label: str, region: str) -> str:
@@ -197,6 +238,36 @@ def _orphans(olds: dict[str, Any], news: dict[str, Any]) -> list[dict[str, Any]]
     """The running jobs the last refresh saw that `news` does not declare either."""
     declared = _pairs(news.get("declared"))
     return [job for job in olds.get("undeclared_running") or [] if (job["job"], job["region"]) not in declared]
+
+
+def _limits(declared: dict[str, dict[str, Any]] | None) -> dict[tuple[str, str], int]:
+    """The deadline in seconds of each job (its label) and region declared with one."""
+    return {(label_value(job), region): int(entry.get("max_duration_seconds") or 0)
+            for job, entry in (declared or {}).items() for region in entry["regions"]
+            if entry.get("max_duration_seconds")}
+
+
+def _past_deadline(job: TuningJobView, region: str, limits: dict[tuple[str, str], int],
+                   at: datetime) -> float | None:
+    """How long `job` (one of the stack's) has run if it is still active past the deadline its
+    declared job gives, and not yet being cancelled; None otherwise."""
+    limit = limits.get((job.labels.get(JOB, ""), region))
+    created = deadlines.parse_time(job.create_time)
+    if not limit or created is None or job.has_ended or job.state == CANCELLING:
+        return None
+    ran = (at - created).total_seconds()
+    return ran if ran > limit else None
+
+
+def _overdue(olds: dict[str, Any], news: dict[str, Any], at: datetime) -> list[dict[str, Any]]:
+    """The jobs the last refresh saw active that are past the deadline `news` declares for them."""
+    limits = _limits(news.get("declared"))
+    overdue = []
+    for job in olds.get("overdue") or []:
+        limit, created = limits.get((job["job"], job["region"])), deadlines.parse_time(job.get("create_time"))
+        if limit and created is not None and (at - created).total_seconds() > limit:
+            overdue.append(job)
+    return overdue
 
 
 def _stoppable(job: TuningJobView, region: str, declared: set[tuple[str, str]]) -> bool:

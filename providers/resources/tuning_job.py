@@ -35,7 +35,9 @@ Vertex AI has no update and no delete for tuning jobs, so:
   Vertex deploys tuned models to are the business of the job's `TuningHistory`;
 - a job still active past its deadline (`maxDuration`, counted from its submission, see
   `providers.resources.deadlines`) is seen by `diff` in what the refresh read, and its
-  `update` cancels it and records `deadline_exceeded`: the line of that run's `failure`
+  `update` cancels it and records `deadline_exceeded` (or records the cancel the stack's
+  sweep made first, `deadline_cancels`, see `providers.resources.stack_sweep`): the line of
+  that run's `failure`
   fails the run once; later reads keep the record (so the job is not submitted again and
   `status` says why it ended) but no failure. The deadline is an input of its own, not part
   of the essence: changing it never replaces the job;
@@ -210,8 +212,8 @@ class TuningJobProvider(ResourceProvider):
             return DiffResult(changes=True, replaces=replaces, stables=[], delete_before_replace=True)
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
         overdue = deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None
-        return DiffResult(changes=changed or awaiting_submission(olds) or stopped_by_the_sweep(olds, news) or overdue,
-                          replaces=[], stables=[])
+        return DiffResult(changes=changed or awaiting_submission(olds) or stopped_by_the_sweep(olds, news) or overdue
+                          or _swept_at_deadline(olds, news) is not None, replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         if awaits_source(props):
@@ -224,6 +226,8 @@ class TuningJobProvider(ResourceProvider):
                 return UpdateResult(_recorded({**news, **_waiting_for_source(news, olds), **_tracked(olds)}))
             return UpdateResult(_recorded({**news, **_submit_or_adopt(news, Budget(), olds), **_tracked(olds)}))
         recorded = {**{key: olds.get(key) for key in (*OBSERVED_KEYS, DEADLINE_KEY, TRACKED_KEY)}, "failure": ""}
+        if (swept := _swept_at_deadline(olds, news)) is not None:
+            return UpdateResult(_recorded({**news, **recorded, **_record_deadline_cancel(olds, news, swept)}))
         if deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None:
             return UpdateResult(_recorded({**news, **recorded, **_cancel_at_deadline(olds, news)}))
         # Only settings of ours changed: the Vertex job stays as it is.
@@ -296,6 +300,7 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         source: ContinuedSource | None = None,
         retired_at: pulumi.Input[str] = "",
         max_duration_seconds: int = 0,
+        deadline_cancels: pulumi.Input[dict] | None = None,
         estimate: dict[str, Any] | None = None,
         max_estimated_cost: float = 0.0,
         stack_max_estimated_cost: float = 0.0,
@@ -309,7 +314,9 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
         anything); `source`: what a continuing job continues; `retired_at`: when the stack's
         sweep last retired this job in this region (`StackSweep.retired_at`; see
         `stopped_by_the_sweep`).;
-        `max_duration_seconds`: the job's deadline (0: none); `estimate`: the estimated
+        `max_duration_seconds`: the job's deadline (0: none); `deadline_cancels`: the
+        stack's sweep's cancels of this job at its deadline (`StackSweep.deadline_cancels_of`),
+        which this resource records and reports as its own (see `_swept_at_deadline`); `estimate`: the estimated
         cost of one training (`providers.stack.estimates.Estimate.as_input`), for the plan,
         the outputs and the budgets; `max_estimated_cost`, `stack_max_estimated_cost`: the
         job's budget and the stack's (0: none), which a submission is refused over
@@ -333,6 +340,8 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             **({"source_name": source.name, "source_model": source.model, "source_state": source.state}
                if source is not None else {}),
             "max_duration_seconds": max_duration_seconds,
+            # Only on jobs with a deadline: the state of jobs made by earlier releases stays as it was.
+            **({"deadline_cancels": deadline_cancels} if deadline_cancels is not None else {}),
             **({"estimate": estimate} if estimate else {}),
             # Only where set: the state of jobs without budgets stays as it was.
             **({"max_estimated_cost": max_estimated_cost} if max_estimated_cost else {}),
@@ -568,6 +577,29 @@ def _cancel_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str,
               "at": deadlines.now().isoformat()}
     line = deadlines.cancelled_line(news, ran, limit)
     return {**_observed(job, record), DEADLINE_KEY: record, "failure": line}
+
+
+def _swept_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any] | None:
+    """The stack's sweep's cancel of this job's Vertex job at its deadline, which this
+    resource has not recorded yet; None otherwise. The sweep acts first in every run, so a
+    refusal elsewhere in the run does not keep the job training; this resource records the
+    cancel as if it had made it, and reports it once."""
+    cancels, name = news.get("deadline_cancels"), olds.get("vertex_job_name")
+    if not isinstance(cancels, dict) or not name or olds.get(DEADLINE_KEY):
+        return None
+    return next((cancel for cancelled, cancel in cancels.items() if same_resource(cancelled, name)), None)
+
+
+def _record_deadline_cancel(olds: dict[str, Any], news: dict[str, Any], swept: dict[str, Any]) -> dict[str, Any]:
+    """The outputs of a job the sweep cancelled at its deadline, and its one line."""
+    ran, limit = swept.get("ran_seconds") or 0, swept.get("limit_seconds") or 0
+    try:
+        job = _client(news, Budget()).get_tuning_job(olds["vertex_job_name"])
+    except errors.VertexError as exc:
+        line = problem_line(news, "reading the tuning job cancelled at its deadline", exc)
+        return {"status_message": line, "failure": line}
+    record = {"vertex_job": job.name, "ran_seconds": ran, "limit_seconds": limit, "at": swept.get("at") or ""}
+    return {**_observed(job, record), DEADLINE_KEY: record, "failure": deadlines.cancelled_line(news, ran, limit)}
 
 
 def _refusal(props: dict[str, Any]) -> str | None:

@@ -44,7 +44,10 @@ if [ "$tip" != "$head" ]; then
 fi
 
 failures=()
-pulumi up --yes --non-interactive --stack "$stack" ||
+# No preview first: the pull request's plan was the preview, and a preview that a check
+# refuses (a retired model, a budget) ends `pulumi up` before any step, so the stack's sweep
+# would not stop what is no longer declared, nor a job past its deadline (docs/architecture.md).
+pulumi up --yes --skip-preview --non-interactive --stack "$stack" ||
   failures+=("pulumi up failed")
 python -m providers status --stack "$stack" --format markdown >"$status_report" ||
   failures+=("status reports a FAILED tuning job, or could not be read")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import sys
 import pytest
 import yaml
 
-from tests.e2e.test_tuning_jobs import flash_job, vertex_jobs
+from tests.e2e.test_tuning_jobs import flash_job, jobs_named, state_of, vertex_jobs
 from tests.support.polling import wait_for
 from tests.support.pulumi_project import REPO_ROOT
 
@@ -173,25 +174,77 @@ def test_status_shows_the_stacks_states_and_fails_when_a_job_failed(start_emulat
     assert rows["bad"] == "FAILED"
 
 
+def ci_checkout(project, origin) -> None:
+    """Makes the project a checkout of main's newest commit, as CI makes one, with `origin`."""
+    shutil.copytree(REPO_ROOT / "scripts", project.dir / "scripts")
+    git(project, "init", "--quiet", "--bare", str(origin))
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "remote", "add", "origin", str(origin))
+    merge(project, "main's jobs")
+
+
+def merge(project, message: str) -> None:
+    """Commits the project's files to main and pushes them: a merge, as apply.sh sees it."""
+    git(project, "add", "--all", ".")
+    git(project, "commit", "--quiet", "--allow-empty", "-m", message)
+    git(project, "push", "--quiet", "origin", "main")
+
+
+def apply(project, summary) -> subprocess.CompletedProcess:
+    return subprocess.run(["scripts/ci/apply.sh", "test", "main"], cwd=project.dir, capture_output=True,
+                          text=True, env={**project.env, "GITHUB_STEP_SUMMARY": str(summary)}, timeout=600)
+
+
 def test_the_ci_apply_script_updates_the_stack_and_writes_the_summary(start_emulator, make_project, tmp_path):
     emulator = start_emulator(quota=5)
     project = make_project(emulator)
-    shutil.copytree(REPO_ROOT / "scripts", project.dir / "scripts")
     project.write_job("triage", **flash_job())
     summary = tmp_path / "summary.md"
-    # A checkout of main's newest commit, as CI makes one.
-    git(project, "init", "--quiet", "--bare", str(tmp_path / "origin.git"))
-    git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", ".")
-    git(project, "commit", "--quiet", "-m", "main's jobs")
-    git(project, "remote", "add", "origin", str(tmp_path / "origin.git"))
-    git(project, "push", "--quiet", "origin", "main")
+    ci_checkout(project, tmp_path / "origin.git")
 
-    applied = subprocess.run(["scripts/ci/apply.sh", "test", "main"], cwd=project.dir, capture_output=True,
-                             text=True, env={**project.env, "GITHUB_STEP_SUMMARY": str(summary)}, timeout=600)
+    applied = apply(project, summary)
 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     [job] = vertex_jobs(emulator)
     assert "| triage | us-central1 | PENDING |" in summary.read_text() or (
         "| triage | us-central1 | RUNNING |" in summary.read_text())
     assert job.labels["gt-job"] == "triage"
+
+
+def test_a_ci_apply_with_a_refused_job_still_stops_a_removed_job_and_one_past_its_deadline(
+        start_emulator, make_project, tmp_path):
+    """`pulumi up` previews first, and a refusal in a check (here a budget that cannot be
+    checked) ends the preview before any step: apply.sh skips it, so the sweep still stops
+    what the merge removed and what ran out of time. The deadline is reported once, in the
+    first run after the refusal is fixed, and the job is not submitted again."""
+    emulator = start_emulator(job_seconds=36000, quota=5, cancel_seconds=0)
+    project = make_project(emulator)
+    project.write_job("removed", **flash_job())
+    project.write_job("slow", **flash_job(maxDuration="2s"))
+    summary = tmp_path / "summary.md"
+    ci_checkout(project, tmp_path / "origin.git")
+    assert apply(project, summary).returncode == 0
+    [slow] = jobs_named(emulator, "slow")
+    wait_for(lambda: datetime.now(UTC) - slow.create_time, lambda ran: ran.total_seconds() > 3, timeout=30)
+
+    project.remove_job("removed")
+    project.write_job("pricey", **flash_job(maxEstimatedCost=5, hyperParameters={}))  # Vertex picks the epochs
+    merge(project, "a job whose budget cannot be checked; another removed")
+    refused = apply(project, summary)
+
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "jobs/pricey.yaml: us-central1: maxEstimatedCost: no estimate" in output
+    assert jobs_named(emulator, "pricey") == []
+    assert [state_of(job) for job in jobs_named(emulator, "removed")] == ["CANCELLED"], output
+    assert [state_of(job) for job in jobs_named(emulator, "slow")] == ["CANCELLED"], output
+
+    project.remove_job("pricey")
+    merge(project, "the refused job goes")
+    reported = apply(project, summary)
+    settled = apply(project, summary)
+
+    deadline_line = "jobs/slow.yaml: us-central1: cancelled at its deadline: it ran "
+    assert reported.returncode != 0 and (reported.stdout + reported.stderr).count(deadline_line) >= 1
+    assert settled.returncode == 0, settled.stdout + settled.stderr
+    assert deadline_line not in settled.stdout + settled.stderr
+    assert [job.name for job in jobs_named(emulator, "slow")] == [slow.name]

@@ -113,3 +113,44 @@ def test_a_job_without_the_tools_job_label_is_never_stopped(start):
 
     assert states(emulator) == {job.name: "PENDING"}
     assert read.outs["undeclared_running"] == []
+
+
+def test_a_declared_job_past_its_deadline_is_cancelled_by_the_sweep_and_its_tuning_job_reports_it_once(start):
+    """The sweep acts before any check can refuse (a budget, a retired model), so a refusal
+    elsewhere in the run keeps no job training past its deadline; the tuning job records the
+    cancel as its own, reports it once, and does not submit the job again."""
+    from providers.resources import deadlines
+    from tests.resources.test_tuning_job_provider import inputs
+    from tests.support.polling import wait_for
+
+    emulator = start(job_seconds=600, quota=3, cancel_seconds=0)
+    news = {**inputs(), "max_duration_seconds": 1}
+    job = TuningJobProvider().create(news)
+    theirs = submitted(stack_id="another-stack")
+    limited = {"triage": {**TRIAGE, "max_duration_seconds": 1}}
+    created = StackSweepProvider().create(sweep({"triage": TRIAGE}))
+    wait_for(lambda: StackSweepProvider().read(created.id, {**created.outs, **sweep(limited)}).outs,
+             lambda outs: outs["overdue"] != [], timeout=10)
+    read = StackSweepProvider().read(created.id, {**created.outs, **sweep(limited)})
+
+    assert StackSweepProvider().diff(created.id, read.outs, sweep(limited)).changes
+    # Its deadline raised in the same run: nothing to stop.
+    raised = StackSweepProvider().update(created.id, read.outs, sweep({"triage": {**TRIAGE, "max_duration_seconds": 3600}}))
+    assert raised.outs["deadline_cancels"] == {} and states(emulator)[job.outs["vertex_job_name"]] != "CANCELLED"
+    swept = StackSweepProvider().update(created.id, read.outs, sweep(limited)).outs
+    mine = job.outs["vertex_job_name"]
+    assert states(emulator) == {mine: "CANCELLED", theirs: "PENDING"}
+    assert swept["deadline_cancels"][mine]["limit_seconds"] == 1 and swept["failure"] == ""
+    assert f"cancelled {mine} of job triage at its deadline" in swept["status_message"]
+
+    # The tuning job's next update (this run, or the first after a refusal is fixed).
+    refreshed = TuningJobProvider().read(job.id, job.outs).outs
+    told = {**news, "deadline_cancels": swept["deadline_cancels"]}
+    assert TuningJobProvider().diff(job.id, refreshed, told).changes
+    updated = TuningJobProvider().update(job.id, refreshed, told).outs
+    assert updated["failure"].startswith("jobs/triage.yaml: us-central1: cancelled at its deadline: it ran ")
+    assert updated["deadline_exceeded"]["vertex_job"] == mine and updated["state"] == "CANCELLED"
+    later = TuningJobProvider().read(job.id, updated).outs
+    assert not TuningJobProvider().diff(job.id, later, told).changes
+    assert deadlines.overdue(later, 1, deadlines.now()) is None
+    assert len(emulator.tuning_client().list_tuning_jobs(parent="projects/p/locations/us-central1").tuning_jobs) == 2
