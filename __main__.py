@@ -17,9 +17,9 @@ from pathlib import Path
 import pulumi
 
 from providers.jobfile.lineage import in_order
+from providers.resources.cost_budgets import Submission
 from providers.resources.job import Job, StackOwner, continued_sources, declaration, report_outcomes
 from providers.resources.notifications import StackNotifications
-from providers.resources.cost_budgets import Submission
 from providers.resources.stack_budget import StackBudget
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
