@@ -39,7 +39,7 @@ from providers.resources import deadlines
 from providers.resources.essence import ESSENCE_KEYS, JOB_FILE_FIELDS, OPTIONAL_ESSENCE_KEYS
 from providers.resources.promotion import DEFAULT, Gate
 from providers.resources.cost_budgets import Submission, refusals
-from providers.resources.tuning_job import awaits_source, stopped_by_the_sweep
+from providers.resources.tuning_job import awaits_source, stopped_by_the_sweep, swept_at_deadline
 from providers.stack.estimates import shown_size
 from providers.stack.preflight import CheckedJob, ValidationReport, validate_jobs
 from providers.stack.settings import BUDGET_KEY, known_stacks, stack_config
@@ -362,7 +362,9 @@ def _action(op: str, old_outputs: dict, inputs: dict) -> str:
         if waits_for_source:
             return WAIT_FOR_SOURCE
         return "wait for quota" if old_outputs.get("state") != "NOT_SUBMITTED" else "submit"
-    if op == "update" and deadlines.overdue(old_outputs, deadlines.limit_of(inputs), deadlines.now()) is not None:
+    if op == "update" and (deadlines.overdue(old_outputs, deadlines.limit_of(inputs), deadlines.now()) is not None
+                           or swept_at_deadline(old_outputs, inputs) is not None):
+        # The second: the sweep cancelled it while a refusal held its update back; `up` reports it.
         return CANCEL_AT_DEADLINE
     return "keep"
 

@@ -103,7 +103,8 @@ class Job(pulumi.ComponentResource):
                 base_model_rules=base_model_rules, plan_preview=plan_preview, source=source,
                 max_duration_seconds=durations.seconds(spec.max_duration) if spec.max_duration else 0,
                 estimate=estimate, retired_at=sweep.retired_at(name, region),
-                deadline_cancels=sweep.deadline_cancels_of(name, region) if spec.max_duration else None,
+                # Also without a deadline: one removed while a refusal held back the report of a cancel.
+                deadline_cancels=sweep.deadline_cancels_of(name, region),
                 max_estimated_cost=spec.max_estimated_cost or 0.0, stack_max_estimated_cost=stack_budget,
                 **identity, **guard.allowances, opts=self._child_options(first_release=True),
             )

@@ -165,8 +165,12 @@ def _sweep(props: dict[str, Any], olds: dict[str, Any]) -> dict[str, Any]:
     now = at.isoformat()
     retiring = _retiring(olds, props)
     # A first run has seen nothing yet (a stack made by an earlier release): it looks in every
-    # region it declares; later runs where the last refresh saw something to stop.
-    regions = ({r["region"] for r in _orphans(olds, props) + _overdue(olds, props, at)}
+    # region it declares; later runs where the last refresh saw something to stop, and where a
+    # deadline was added or shortened (the refresh judged the jobs by the old one).
+    old_limits = _limits(olds.get("declared"))
+    shortened = {region for (label, region), limit in limits.items()
+                 if limit < (old_limits.get((label, region)) or limit + 1)}
+    regions = ({r["region"] for r in _orphans(olds, props) + _overdue(olds, props, at)} | shortened
                | ({region for _, region in declared} if not olds else set()))
     budget, done, failures, unfinished = Budget(), [], [], []
     for entry in retiring:

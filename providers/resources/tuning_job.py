@@ -213,7 +213,7 @@ class TuningJobProvider(ResourceProvider):
         changed = any(olds.get(key) != news.get(key) for key in UPDATE_KEYS)
         overdue = deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None
         return DiffResult(changes=changed or awaiting_submission(olds) or stopped_by_the_sweep(olds, news) or overdue
-                          or _swept_at_deadline(olds, news) is not None, replaces=[], stables=[])
+                          or swept_at_deadline(olds, news) is not None, replaces=[], stables=[])
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         if awaits_source(props):
@@ -226,7 +226,7 @@ class TuningJobProvider(ResourceProvider):
                 return UpdateResult(_recorded({**news, **_waiting_for_source(news, olds), **_tracked(olds)}))
             return UpdateResult(_recorded({**news, **_submit_or_adopt(news, Budget(), olds), **_tracked(olds)}))
         recorded = {**{key: olds.get(key) for key in (*OBSERVED_KEYS, DEADLINE_KEY, TRACKED_KEY)}, "failure": ""}
-        if (swept := _swept_at_deadline(olds, news)) is not None:
+        if (swept := swept_at_deadline(olds, news)) is not None:
             return UpdateResult(_recorded({**news, **recorded, **_record_deadline_cancel(olds, news, swept)}))
         if deadlines.overdue(olds, deadlines.limit_of(news), deadlines.now()) is not None:
             return UpdateResult(_recorded({**news, **recorded, **_cancel_at_deadline(olds, news)}))
@@ -340,7 +340,6 @@ class TuningJob(Resource, module="gemini-tuning", name="TuningJob"):
             **({"source_name": source.name, "source_model": source.model, "source_state": source.state}
                if source is not None else {}),
             "max_duration_seconds": max_duration_seconds,
-            # Only on jobs with a deadline: the state of jobs made by earlier releases stays as it was.
             **({"deadline_cancels": deadline_cancels} if deadline_cancels is not None else {}),
             **({"estimate": estimate} if estimate else {}),
             # Only where set: the state of jobs without budgets stays as it was.
@@ -512,12 +511,16 @@ def _adoptable(vertex: VertexClient, props: dict[str, Any]) -> TuningJobView | N
 
 
 def _latest_adoptable(jobs: list[TuningJobView]) -> TuningJobView | None:
+    candidates = sorted((j for j in _unreleased(jobs) if j.state in ADOPTABLE_STATES), key=lambda j: j.create_time)
+    return candidates[-1] if candidates else None
+
+
+def _unreleased(jobs: list[TuningJobView]) -> list[TuningJobView]:
+    """`jobs` but those this process released (`pulumi up --replace`: never adopted again)."""
     with _released_lock:
         released = list(_released)
-    candidates = sorted((j for j in jobs if j.state in ADOPTABLE_STATES and not any(
-                            same_resource(j.name, name) and j.create_time == created for name, created in released)),
-                        key=lambda j: j.create_time)
-    return candidates[-1] if candidates else None
+    return [j for j in jobs if not any(same_resource(j.name, name) and j.create_time == created
+                                       for name, created in released)]
 
 
 def _submit_or_adopt(props: dict[str, Any], budget: Budget, olds: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -529,7 +532,10 @@ def _submit_or_adopt(props: dict[str, Any], budget: Budget, olds: dict[str, Any]
         while True:
             try:
                 # Looked up before every attempt: an earlier one may have gone through.
-                job = _adoptable(vertex, props)
+                jobs = _labelled(vertex, props, confirm_empty=True)
+                job = _latest_adoptable(jobs)
+                if job is None and (swept := _swept_twin(jobs, props)) is not None:
+                    return _cancelled_at_deadline(props, *swept)
                 if job is None:
                     if refusal := _refusal(props):
                         return _not_submitted(problem_line(props, "submitting the tuning job", refusal), olds)
@@ -579,7 +585,7 @@ def _cancel_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str,
     return {**_observed(job, record), DEADLINE_KEY: record, "failure": line}
 
 
-def _swept_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any] | None:
+def swept_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any] | None:
     """The stack's sweep's cancel of this job's Vertex job at its deadline, which this
     resource has not recorded yet; None otherwise. The sweep acts first in every run, so a
     refusal elsewhere in the run does not keep the job training; this resource records the
@@ -591,15 +597,33 @@ def _swept_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, 
 
 
 def _record_deadline_cancel(olds: dict[str, Any], news: dict[str, Any], swept: dict[str, Any]) -> dict[str, Any]:
-    """The outputs of a job the sweep cancelled at its deadline, and its one line."""
-    ran, limit = swept.get("ran_seconds") or 0, swept.get("limit_seconds") or 0
+    """The outputs of this resource's job, which the sweep cancelled at its deadline, and its one line."""
     try:
         job = _client(news, Budget()).get_tuning_job(olds["vertex_job_name"])
     except errors.VertexError as exc:
         line = problem_line(news, "reading the tuning job cancelled at its deadline", exc)
         return {"status_message": line, "failure": line}
+    return _cancelled_at_deadline(news, job, swept)
+
+
+def _cancelled_at_deadline(props: dict[str, Any], job: TuningJobView, swept: dict[str, Any]) -> dict[str, Any]:
+    """The outputs of `job`, cancelled at its deadline by the sweep (`swept`, its record), with the one line."""
+    ran, limit = swept.get("ran_seconds") or 0, swept.get("limit_seconds") or 0
     record = {"vertex_job": job.name, "ran_seconds": ran, "limit_seconds": limit, "at": swept.get("at") or ""}
-    return {**_observed(job, record), DEADLINE_KEY: record, "failure": deadlines.cancelled_line(news, ran, limit)}
+    return {**_observed(job, record), DEADLINE_KEY: record, "failure": deadlines.cancelled_line(props, ran, limit)}
+
+
+def _swept_twin(jobs: list[TuningJobView], props: dict[str, Any]) -> tuple[TuningJobView, dict[str, Any]] | None:
+    """Among the jobs of this resource's spec, the latest the stack's sweep cancelled at its
+    deadline (and this process did not release, `--replace`), with the sweep's record: a job a
+    killed run submitted, past its deadline when the next run's sweep came first. It is this
+    resource's job, ended: adopted and reported, never submitted again."""
+    cancels = props.get("deadline_cancels")
+    if not isinstance(cancels, dict) or not cancels:
+        return None
+    swept = [(job, cancel) for job in _unreleased(jobs) for name, cancel in cancels.items()
+             if same_resource(job.name, name)]
+    return max(swept, key=lambda pair: pair[0].create_time) if swept else None
 
 
 def _refusal(props: dict[str, Any]) -> str | None:

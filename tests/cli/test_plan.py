@@ -251,3 +251,20 @@ def test_a_job_that_waited_for_its_source_is_planned_as_a_submission_once_the_so
     [change] = [c for c in make_plan("test", report(), [moving], broken=set()).changes if c.job == "moved"]
 
     assert (change.action, change.note) == ("submit", f"continues {new_model}")
+
+
+def test_a_job_the_sweep_cancelled_at_its_deadline_is_not_planned_as_kept(report):
+    """A refusal held back the tuning job's update in the run whose sweep cancelled `kept` at
+    its deadline: the next plan shows the cancel its `up` reports (and fails with), not "keep"."""
+    name = "projects/1/locations/us-central1/tuningJobs/9"
+    created = (datetime.now(UTC) - timedelta(hours=7)).isoformat()
+    recorded = step("update", "kept", "gemini-3.5-flash", state="CANCELLED")
+    recorded["newState"]["inputs"].update(max_duration_seconds=6 * 3600, deadline_cancels={name: {
+        "job": "kept", "region": "us-central1", "ran_seconds": 6 * 3600 + 60, "limit_seconds": 6 * 3600,
+        "at": datetime.now(UTC).isoformat()}})
+    recorded["oldState"]["outputs"].update(vertex_job_name=name, create_time=created, deadline_exceeded={})
+
+    plan = make_plan("test", report(), [recorded], broken=set())
+
+    [change] = [c for c in plan.changes if c.job == "kept"]
+    assert change.action == "cancel at its deadline"
