@@ -72,15 +72,17 @@ def layouts(project: PulumiProject, count: int) -> dict[str, dict]:
     for component in (r for r in resources if r["type"] == JOB_TYPE):
         children = [r for r in resources if r.get("parent") == component["urn"]]
         graph.append([{"name": names[child["urn"]]} for child in children])
-        inputs.append([_same_inputs(child, names) for child in children])
+        siblings = {child["urn"] for child in children}
+        inputs.append([_same_inputs(child, names, siblings) for child in children])
     return {"flat": {"resources": count}, "same graph": {"components": graph},
             "same inputs": {"components": inputs}}
 
 
-def _same_inputs(resource: dict, names: dict[str, str]) -> dict:
-    """A no-op child with `resource`'s inputs, taking the same ones from its siblings' outputs."""
+def _same_inputs(resource: dict, names: dict[str, str], siblings: set[str]) -> dict:
+    """A no-op child with `resource`'s inputs, taking the same ones from its siblings' outputs
+    (those it takes from the stack's own resources, the sweep's, as recorded values)."""
     depends = {key: names[urns[0]] for key, urns in resource.get("propertyDependencies", {}).items()
-               if urns and key != PROVIDER_KEY}
+               if urns and key != PROVIDER_KEY and urns[0] in siblings}
     return {"name": names[resource["urn"]], "depends": depends,
             "inputs": {key: value for key, value in resource["inputs"].items()
                        if key != PROVIDER_KEY and key not in depends}}
