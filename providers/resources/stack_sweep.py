@@ -255,12 +255,9 @@ def _past_deadline(job: TuningJobView, region: str, limits: dict[tuple[str, str]
                    at: datetime) -> float | None:
     """How long `job` (one of the stack's) has run if it is still active past the deadline its
     declared job gives, and not yet being cancelled; None otherwise."""
-    limit = limits.get((job.labels.get(JOB, ""), region))
-    created = deadlines.parse_time(job.create_time)
-    if not limit or created is None or job.has_ended or job.state == CANCELLING:
-        return None
-    ran = (at - created).total_seconds()
-    return ran if ran > limit else None
+    limit = limits.get((job.labels.get(JOB, ""), region)) or 0
+    return deadlines.overdue({"state": job.state.removeprefix("JOB_STATE_"), "create_time": job.create_time},
+                             limit, at)
 
 
 def _overdue(olds: dict[str, Any], news: dict[str, Any], at: datetime) -> list[dict[str, Any]]:
@@ -268,8 +265,8 @@ def _overdue(olds: dict[str, Any], news: dict[str, Any], at: datetime) -> list[d
     limits = _limits(news.get("declared"))
     overdue = []
     for job in olds.get("overdue") or []:
-        limit, created = limits.get((job["job"], job["region"])), deadlines.parse_time(job.get("create_time"))
-        if limit and created is not None and (at - created).total_seconds() > limit:
+        limit, ran = limits.get((job["job"], job["region"])), deadlines.ran_for(job, at)
+        if limit and ran is not None and ran > limit:
             overdue.append(job)
     return overdue
 

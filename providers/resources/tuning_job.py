@@ -579,10 +579,8 @@ def _cancel_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str,
     except errors.VertexError as exc:
         line = problem_line(news, "cancelling the tuning job at its deadline", exc)
         return {"status_message": line, "failure": line}
-    record = {"vertex_job": job.name, "ran_seconds": int(ran), "limit_seconds": limit,
-              "at": deadlines.now().isoformat()}
-    line = deadlines.cancelled_line(news, ran, limit)
-    return {**_observed(job, record), DEADLINE_KEY: record, "failure": line}
+    return _cancelled_at_deadline(news, job, {"ran_seconds": int(ran), "limit_seconds": limit,
+                                              "at": deadlines.now().isoformat()})
 
 
 def swept_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any] | None:
@@ -590,9 +588,17 @@ def swept_at_deadline(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, A
     resource has not recorded yet; None otherwise. The sweep acts first in every run, so a
     refusal elsewhere in the run does not keep the job training; this resource records the
     cancel as if it had made it, and reports it once."""
-    cancels, name = news.get("deadline_cancels"), olds.get("vertex_job_name")
-    if not isinstance(cancels, dict) or not name or olds.get(DEADLINE_KEY):
+    name = olds.get("vertex_job_name")
+    if not name or olds.get(DEADLINE_KEY):
         return None
+    return _sweeps_cancel_of(news, name)
+
+
+def _sweeps_cancel_of(props: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The sweep's record of its cancel of Vertex job `name` at its deadline, if it made one."""
+    cancels = props.get("deadline_cancels")
+    if not isinstance(cancels, dict):
+        return None  # none, or not known in a preview
     return next((cancel for cancelled, cancel in cancels.items() if same_resource(cancelled, name)), None)
 
 
@@ -607,7 +613,8 @@ def _record_deadline_cancel(olds: dict[str, Any], news: dict[str, Any], swept: d
 
 
 def _cancelled_at_deadline(props: dict[str, Any], job: TuningJobView, swept: dict[str, Any]) -> dict[str, Any]:
-    """The outputs of `job`, cancelled at its deadline by the sweep (`swept`, its record), with the one line."""
+    """The outputs of `job`, cancelled at its deadline (`swept`: how long it ran, the limit and
+    when, as the sweep records it), with the one line."""
     ran, limit = swept.get("ran_seconds") or 0, swept.get("limit_seconds") or 0
     record = {"vertex_job": job.name, "ran_seconds": ran, "limit_seconds": limit, "at": swept.get("at") or ""}
     return {**_observed(job, record), DEADLINE_KEY: record, "failure": deadlines.cancelled_line(props, ran, limit)}
@@ -618,11 +625,7 @@ def _swept_twin(jobs: list[TuningJobView], props: dict[str, Any]) -> tuple[Tunin
     deadline (and this process did not release, `--replace`), with the sweep's record: a job a
     killed run submitted, past its deadline when the next run's sweep came first. It is this
     resource's job, ended: adopted and reported, never submitted again."""
-    cancels = props.get("deadline_cancels")
-    if not isinstance(cancels, dict) or not cancels:
-        return None
-    swept = [(job, cancel) for job in _unreleased(jobs) for name, cancel in cancels.items()
-             if same_resource(job.name, name)]
+    swept = [(job, cancel) for job in _unreleased(jobs) if (cancel := _sweeps_cancel_of(props, job.name)) is not None]
     return max(swept, key=lambda pair: pair[0].create_time) if swept else None
 
 
