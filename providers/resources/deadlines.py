@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from providers.gcp.vertex import TERMINAL_STATES
 from providers.jobfile import durations
 from providers.jobfile.fields import field_name
 from providers.jobfile.schema import JobSpec
@@ -27,7 +28,7 @@ from providers.jobfile.schema import JobSpec
 MAX_DURATION_FIELD = field_name(JobSpec, "max_duration")
 ACTIVE_STATES = frozenset({"QUEUED", "PENDING", "RUNNING", "PAUSED", "UPDATING"})
 """Vertex states (without JOB_STATE_) in which a job may still train, and be paid for."""
-ENDED_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED", "PARTIALLY_SUCCEEDED"})
+ENDED_STATES = frozenset(state.removeprefix("JOB_STATE_") for state in TERMINAL_STATES)
 
 
 def now() -> datetime:

@@ -33,7 +33,7 @@ import pulumi
 
 from providers.jobfile import durations
 from providers.jobfile.prices import PriceTable, tool_prices
-from providers.jobfile.schema import JobSpec
+from providers.jobfile.schema import DEFAULT_CHECKPOINT, JobSpec
 from providers.resources.serving_endpoint import ServingEndpoint
 from providers.resources.stack_guard import StackGuard
 from providers.resources.stack_sweep import StackSweep
@@ -166,7 +166,7 @@ class Job(pulumi.ComponentResource):
                     "trafficSplit": endpoint.traffic_split,
                     "servingError": endpoint.error,
                 })
-                if spec.serving.promote_when is not None or spec.serving.checkpoint != "default":
+                if spec.serving.promote_when is not None or spec.serving.checkpoint != DEFAULT_CHECKPOINT:
                     outputs.update({"servingGate": endpoint.gate, "held": endpoint.held})
                 self.outcomes.append(endpoint.failure)
             self.summary[region] = outputs

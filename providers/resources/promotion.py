@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from providers.gcp.names import with_checkpoint
+from providers.jobfile.schema import BEST_CHECKPOINT, DEFAULT_CHECKPOINT
 
-DEFAULT, BEST = "default", "best"
+DEFAULT, BEST = DEFAULT_CHECKPOINT, BEST_CHECKPOINT
 
 
 @dataclass(frozen=True)
